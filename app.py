@@ -1,0 +1,20 @@
+"""Ventas Digitales: the Chalice app. Routes and event handlers live in blueprints under chalicelib/."""
+
+from __future__ import annotations
+
+from chalice.app import Chalice, ConvertToMiddleware
+
+from chalicelib.api import api
+from chalicelib.config import LOCAL_STAGE, stage_name
+from chalicelib.eventos import eventos
+from chalicelib.observability import logger
+
+app = Chalice(app_name="ventas-digitales")
+app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context(clear_state=True)))
+app.register_blueprint(api)
+app.register_blueprint(eventos)
+
+if stage_name() == LOCAL_STAGE:  # developer endpoints exist only on the local stage (never packaged)
+    from localstage.dev_api import dev
+
+    app.register_blueprint(dev)

@@ -1,0 +1,73 @@
+"""``Idempotencia`` on the claves table: one item per side-effect key.
+
+- reclamar: put ``estado=en_curso`` where the key is absent OR (estado == en_curso AND en_curso_hasta < now).
+- completar: set ``estado=completo``, ``resultado`` and ``expira`` = now + 8 days (upsert).
+- liberar: delete where estado == en_curso (a completed key is never given back).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from pynamodb.exceptions import DeleteError, DoesNotExist, PutError
+
+from chalicelib.adapters.dynamo_tables import ClaveItem, bind
+from chalicelib.config import Settings
+
+EN_CURSO = "en_curso"
+COMPLETO = "completo"
+DIAS_RETENCION = 8
+_CONDICION_FALLIDA = "ConditionalCheckFailedException"
+
+
+class PynamoIdempotencia:
+    """Claims on side-effect keys; ``reloj`` gives epoch seconds (injectable for tests)."""
+
+    def __init__(self, settings: Settings, reloj: Callable[[], float] = time.time) -> None:
+        bind(settings)
+        self._reloj = reloj
+
+    def reclamar(self, clave: str, segundos_en_curso: int = 300) -> bool:
+        """True if this caller now holds the key; False if it is completed or held by an unexpired claim."""
+        ahora = self._reloj()
+        item = ClaveItem(clave, estado=EN_CURSO, en_curso_hasta=ahora + segundos_en_curso, expira=self._expira(ahora))
+        libre = ClaveItem.clave.does_not_exist() | ((ClaveItem.estado == EN_CURSO) & (ClaveItem.en_curso_hasta < ahora))
+        try:
+            item.save(condition=libre)
+        except PutError as exc:
+            if exc.cause_response_code == _CONDICION_FALLIDA:
+                return False
+            raise
+        return True
+
+    def completar(self, clave: str, resultado: str = "") -> None:
+        """Mark the key done with its result; kept 8 days so late duplicates still find it."""
+        ClaveItem(clave).update(
+            actions=[
+                ClaveItem.estado.set(COMPLETO),
+                ClaveItem.resultado.set(resultado),
+                ClaveItem.expira.set(self._expira(self._reloj())),
+                ClaveItem.en_curso_hasta.remove(),
+            ]
+        )
+
+    def liberar(self, clave: str) -> None:
+        """Delete the key only while it is in progress, so a retry runs the effect again."""
+        try:
+            ClaveItem(clave).delete(condition=ClaveItem.estado == EN_CURSO)
+        except DeleteError as exc:
+            if exc.cause_response_code != _CONDICION_FALLIDA:
+                raise
+
+    def resultado(self, clave: str) -> str | None:
+        try:
+            item = ClaveItem.get(clave, consistent_read=True)
+        except DoesNotExist:
+            return None
+        return item.resultado if item.estado == COMPLETO else None
+
+    @staticmethod
+    def _expira(ahora: float) -> datetime:
+        return datetime.fromtimestamp(ahora, tz=UTC) + timedelta(days=DIAS_RETENCION)

@@ -1,0 +1,312 @@
+"""``SolicitudRepository`` on DynamoDB (pynamodb): conditional, transactional writes and index queries only.
+
+Keys and conditions:
+- crear: one TransactWrite: put solicitud (``id`` absent), put its first history entry, put each unique key in
+  claves (``clave`` absent, ``solicitud_id`` stored, TTL 8 days). A present key -> EnvioDuplicado.
+- guardar_cambio: one TransactWrite: update the request where stored ``version`` and ``estado`` are the expected
+  ones, put the history entry and each new linked request with its entry (all absent). Any failure ->
+  ConflictoConcurrente. ``escalada_en`` is never removed by a change (it is written outside the version).
+- marcar_escalada: sets ``escalada_en`` where it is absent, without touching ``version``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+import hashlib
+import json
+import time
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.expressions.update import Action
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.adapters.dynamo_tables import ClaveItem, HistorialItem, SolicitudItem, bind, conexion
+from chalicelib.config import Settings
+from chalicelib.domain.errors import ConflictoConcurrente, DatosInvalidos, EnvioDuplicado, SolicitudNoEncontrada
+from chalicelib.domain.model import Cambio, EntradaHistorial, Solicitud
+from chalicelib.domain.ports import Pagina
+
+DIAS_CLAVE_UNICA = 8
+MENSAJE_CONFLICTO = "La solicitud fue modificada por otra persona; vuelva a cargarla y reintente."
+_CONDICION_FALLIDA = "ConditionalCheckFailed"
+_CONFLICTO_TRANSACCION = "TransactionConflict"
+_CODIGOS_CONFLICTO = {
+    "ConditionalCheckFailedException",
+    "TransactionConflictException",
+    "IdempotentParameterMismatchException",
+}
+_CAMPOS_SOLICITUD = tuple(dataclasses.fields(Solicitud))
+_CAMPOS_DICT = frozenset(f.name for f in _CAMPOS_SOLICITUD if f.default_factory is dict)
+_FUERA_DE_VERSION = frozenset({"escalada_en"})
+_CLAVES_INDICE = {
+    "por_estado": ("estado", "estado_desde"),
+    "por_mes": ("mes", "creada_en"),
+}
+
+
+class PynamoSolicitudRepository:
+    """Requests in the solicitudes table, their history in historial, their unique keys in claves."""
+
+    def __init__(self, settings: Settings, reloj: Callable[[], float] = time.time) -> None:
+        bind(settings)
+        self._conexion = conexion(settings)
+        self._reloj = reloj
+
+    def crear(self, solicitud: Solicitud, entrada: EntradaHistorial, claves_unicas: Sequence[str] = ()) -> None:
+        """Request, first entry and unique keys in one transaction; EnvioDuplicado (nothing written) on a known key."""
+        claves = list(dict.fromkeys(claves_unicas))
+        expira = datetime.fromtimestamp(self._reloj(), tz=UTC) + timedelta(days=DIAS_CLAVE_UNICA)
+        try:
+            with TransactWrite(connection=self._conexion, client_request_token=_token(f"crear#{solicitud.id}")) as tx:
+                tx.save(item_de_solicitud(solicitud), condition=SolicitudItem.id.does_not_exist())
+                tx.save(item_de_entrada(entrada))
+                for clave in claves:
+                    tx.save(
+                        ClaveItem(
+                            clave, estado="completo", resultado=solicitud.id, solicitud_id=solicitud.id, expira=expira
+                        ),
+                        condition=ClaveItem.clave.does_not_exist(),
+                        return_values="ALL_OLD",
+                    )
+        except TransactWriteError as exc:
+            motivos = _motivos(exc)
+            for indice, clave in enumerate(claves, start=2):
+                motivo = motivos[indice] if indice < len(motivos) else None
+                if motivo is not None and motivo.code == _CONDICION_FALLIDA:
+                    existente = _solicitud_de_clave(motivo.raw_item) or _solicitud_de_clave_guardada(clave)
+                    raise EnvioDuplicado(_mensaje_duplicado(existente), existente_id=existente) from exc
+            if _es_conflicto(exc):
+                raise ConflictoConcurrente(f"Ya existe una solicitud con el código {solicitud.id}.") from exc
+            raise
+
+    def obtener(self, solicitud_id: str) -> Solicitud:
+        try:
+            item = SolicitudItem.get(solicitud_id, consistent_read=True)
+        except DoesNotExist as exc:
+            raise SolicitudNoEncontrada(f"No existe la solicitud {solicitud_id}.") from exc
+        return solicitud_de_item(item)
+
+    def guardar_cambio(
+        self,
+        solicitud: Solicitud,
+        version_anterior: int,
+        estado_anterior: str,
+        entrada: EntradaHistorial,
+        nuevas: Sequence[tuple[Solicitud, EntradaHistorial]] = (),
+    ) -> None:
+        """Update where version == version_anterior and estado == estado_anterior, plus new items (absent), atomically."""
+        item = item_de_solicitud(solicitud)
+        condicion = (SolicitudItem.version == version_anterior) & (SolicitudItem.estado == estado_anterior)
+        try:
+            with TransactWrite(connection=self._conexion, client_request_token=_token(entrada.id)) as tx:
+                tx.update(item, actions=_acciones_reemplazo(item), condition=condicion)
+                tx.save(item_de_entrada(entrada), condition=HistorialItem.orden.does_not_exist())
+                for nueva, entrada_nueva in nuevas:
+                    tx.save(item_de_solicitud(nueva), condition=SolicitudItem.id.does_not_exist())
+                    tx.save(item_de_entrada(entrada_nueva), condition=HistorialItem.orden.does_not_exist())
+        except TransactWriteError as exc:
+            if _es_conflicto(exc):
+                raise ConflictoConcurrente(MENSAJE_CONFLICTO) from exc
+            raise
+
+    def agregar_historial(self, entrada: EntradaHistorial) -> bool:
+        """Put where (solicitud_id, orden) is absent; False if that entry already exists."""
+        try:
+            item_de_entrada(entrada).save(condition=HistorialItem.orden.does_not_exist())
+        except PutError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def historial(self, solicitud_id: str) -> list[EntradaHistorial]:
+        return [entrada_de_item(i) for i in HistorialItem.query(solicitud_id, consistent_read=True)]
+
+    def listar(
+        self,
+        *,
+        estado: str | None = None,
+        mes: str | None = None,
+        canal: str | None = None,
+        limite: int = 50,
+        cursor: str | None = None,
+    ) -> Pagina:
+        """``estado`` -> por_estado ascending; else ``mes`` -> por_mes descending; ``canal`` filters. Never scans."""
+        if limite < 1:
+            raise ValueError("limite must be at least 1")
+        filtro = (SolicitudItem.canal == canal) if canal else None
+        if estado is not None:
+            indice, valor, adelante = "por_estado", estado, True
+        elif mes is not None:
+            indice, valor, adelante = "por_mes", mes, False
+        else:
+            raise ValueError("listar needs estado or mes")
+        inicio = _leer_cursor(cursor, indice, valor) if cursor else None
+        consulta = SolicitudItem.por_estado if indice == "por_estado" else SolicitudItem.por_mes
+        resultados = consulta.query(
+            valor,
+            filter_condition=filtro,
+            scan_index_forward=adelante,
+            last_evaluated_key=inicio,
+            page_size=limite + 1,
+        )
+        solicitudes: list[Solicitud] = []
+        for item in resultados:
+            solicitudes.append(solicitud_de_item(item))
+            if len(solicitudes) == limite:
+                break
+        siguiente = None
+        if len(solicitudes) == limite:
+            ultima = resultados.last_evaluated_key
+            if ultima is not None and _hay_mas(resultados):
+                siguiente = _escribir_cursor(ultima)
+        return Pagina(solicitudes, siguiente)
+
+    def en_estado_desde_antes(self, estado: str, limite_iso: str) -> list[Solicitud]:
+        """por_estado query on estado with estado_desde < limite_iso, oldest first, all pages."""
+        consulta = SolicitudItem.por_estado.query(estado, SolicitudItem.estado_desde < limite_iso)
+        return [solicitud_de_item(i) for i in consulta]
+
+    def marcar_escalada(self, solicitud_id: str, en: str) -> bool:
+        """Set escalada_en where the request exists and escalada_en is absent; version untouched."""
+        condicion = SolicitudItem.id.exists() & SolicitudItem.escalada_en.does_not_exist()
+        try:
+            SolicitudItem(solicitud_id).update(actions=[SolicitudItem.escalada_en.set(en)], condition=condicion)
+        except UpdateError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise
+            self.obtener(solicitud_id)
+            return False
+        return True
+
+
+def solicitud_desde_imagen(imagen: dict[str, Any]) -> Solicitud:
+    """A request from a stream record's typed NewImage/OldImage ({"id": {"S": ...}, ...})."""
+    return solicitud_de_item(SolicitudItem.from_raw_data(imagen))
+
+
+def item_de_solicitud(s: Solicitud) -> SolicitudItem:
+    """Every field as its own attribute (Cambio as JSON); the invoice index keys only when the invoice has them."""
+    valores = {f.name: getattr(s, f.name) for f in _CAMPOS_SOLICITUD if f.name != "id"}
+    if s.ultimo_cambio is not None:
+        valores["ultimo_cambio"] = dataclasses.asdict(s.ultimo_cambio)
+    factura = s.factura or {}
+    if factura.get("mes") and factura.get("emitida_en"):
+        valores["mes_factura"] = str(factura["mes"])
+        valores["factura_emitida_en"] = str(factura["emitida_en"])
+    return SolicitudItem(s.id, **valores)
+
+
+def solicitud_de_item(item: SolicitudItem) -> Solicitud:
+    valores: dict[str, Any] = {f.name: getattr(item, f.name) for f in _CAMPOS_SOLICITUD}
+    for nombre in _CAMPOS_DICT:
+        if valores[nombre] is None:
+            valores[nombre] = {}
+    valores["version"] = int(valores["version"])
+    if valores["ultimo_cambio"] is not None:
+        valores["ultimo_cambio"] = Cambio(**valores["ultimo_cambio"])
+    return Solicitud(**valores)
+
+
+def item_de_entrada(e: EntradaHistorial) -> HistorialItem:
+    valores = {f.name: getattr(e, f.name) for f in dataclasses.fields(EntradaHistorial) if f.name != "solicitud_id"}
+    return HistorialItem(e.solicitud_id, orden_de(e), **valores)
+
+
+def entrada_de_item(item: HistorialItem) -> EntradaHistorial:
+    valores = {f.name: getattr(item, f.name) for f in dataclasses.fields(EntradaHistorial)}
+    valores["campos"] = valores["campos"] or {}
+    valores["nota"] = valores["nota"] or ""
+    return EntradaHistorial(**valores)
+
+
+def orden_de(e: EntradaHistorial) -> str:
+    """The history range key: time first, then id, so a query reads oldest first."""
+    return f"{e.en}#{e.id}"
+
+
+def _acciones_reemplazo(item: SolicitudItem) -> list[Action]:
+    """SET every present attribute, REMOVE every absent one (except those written outside the version)."""
+    acciones: list[Action] = []
+    for nombre, atributo in SolicitudItem.get_attributes().items():
+        if atributo.is_hash_key:
+            continue
+        valor = getattr(item, nombre)
+        if valor is not None:
+            acciones.append(atributo.set(valor))
+        elif nombre not in _FUERA_DE_VERSION:
+            acciones.append(atributo.remove())
+    return acciones
+
+
+def _token(texto: str) -> str:
+    """A ClientRequestToken (at most 36 characters) for a transaction."""
+    return texto if len(texto) <= 36 else hashlib.sha256(texto.encode()).hexdigest()[:36]
+
+
+def _motivos(exc: TransactWriteError) -> list[Any]:
+    if exc.cause_response_code != "TransactionCanceledException":
+        return []
+    return list(exc.cancellation_reasons)
+
+
+def _es_conflicto(exc: TransactWriteError) -> bool:
+    if exc.cause_response_code in _CODIGOS_CONFLICTO:
+        return True
+    return any(m is not None and m.code in (_CONDICION_FALLIDA, _CONFLICTO_TRANSACCION) for m in _motivos(exc))
+
+
+def _solicitud_de_clave(raw_item: dict[str, Any] | None) -> str | None:
+    if not raw_item:
+        return None
+    return ClaveItem.from_raw_data(raw_item).solicitud_id
+
+
+def _solicitud_de_clave_guardada(clave: str) -> str | None:
+    try:
+        return ClaveItem.get(clave, consistent_read=True).solicitud_id
+    except DoesNotExist:
+        return None
+
+
+def _mensaje_duplicado(existente_id: str | None) -> str:
+    if existente_id:
+        return f"Este envío ya fue registrado como la solicitud {existente_id}."
+    return "Este envío ya fue registrado."
+
+
+def _hay_mas(resultados: Iterator[Any]) -> bool:
+    """Whether the query yields one more item after the current one (reads ahead at most one page)."""
+    try:
+        next(resultados)
+    except StopIteration:
+        return False
+    return True
+
+
+def _escribir_cursor(ultima: dict[str, Any]) -> str:
+    crudo = json.dumps(ultima, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return base64.urlsafe_b64encode(crudo).decode().rstrip("=")
+
+
+def _leer_cursor(cursor: str, indice: str, valor: str) -> dict[str, Any]:
+    """The typed start key of a cursor; DatosInvalidos unless it belongs to this index and partition."""
+    hash_indice, rango_indice = _CLAVES_INDICE[indice]
+    try:
+        clave: Any = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+        raise DatosInvalidos({"cursor": "El cursor no es válido."}, "Filtros inválidos.") from exc
+    valido = (
+        isinstance(clave, dict)
+        and set(clave) == {"id", hash_indice, rango_indice}
+        and all(isinstance(v, dict) and set(v) == {"S"} and isinstance(v["S"], str) for v in clave.values())
+        and clave[hash_indice]["S"] == valor
+    )
+    if not valido:
+        raise DatosInvalidos({"cursor": "El cursor no corresponde a este listado."}, "Filtros inválidos.")
+    return dict(clave)

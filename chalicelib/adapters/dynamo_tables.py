@@ -1,0 +1,193 @@
+"""pynamodb models of the three tables; names, region and endpoint come from Settings via ``bind``.
+
+- solicitudes: hash ``id``; stream NEW_AND_OLD_IMAGES; GSIs ``por_estado`` (estado, estado_desde),
+  ``por_mes`` (mes, creada_en) and the sparse ``por_mes_factura`` (mes_factura, factura_emitida_en).
+- historial: hash ``solicitud_id``, range ``orden`` = ``f"{en}#{id}"`` (a query reads oldest first).
+- claves: hash ``clave``; dedupe keys of submissions and idempotency keys of side effects; TTL on ``expira``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pynamodb.attributes import Attribute, NumberAttribute, TTLAttribute, UnicodeAttribute
+from pynamodb.connection import Connection
+from pynamodb.constants import PAY_PER_REQUEST_BILLING_MODE, STRING
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from chalicelib.config import Settings
+
+STREAM_VIEW = "NEW_AND_OLD_IMAGES"
+
+
+class JsonAttribute(Attribute[Any]):
+    """Any JSON value stored as a string (unicode kept as is; floats round-trip exactly)."""
+
+    attr_type = STRING
+
+    def serialize(self, value: Any) -> str | None:
+        if value is None:
+            return None
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+    def deserialize(self, value: str) -> Any:
+        return json.loads(value)
+
+
+class PorEstado(GlobalSecondaryIndex["SolicitudItem"]):  # type: ignore[no-untyped-call]
+    """Requests in a state, by the moment they entered it (oldest first = longest waiting)."""
+
+    class Meta:
+        index_name = "por_estado"
+        projection = AllProjection()
+
+    estado = UnicodeAttribute(hash_key=True)
+    estado_desde = UnicodeAttribute(range_key=True)
+
+
+class PorMes(GlobalSecondaryIndex["SolicitudItem"]):  # type: ignore[no-untyped-call]
+    """Requests created in a month (YYYY-MM), by creation time."""
+
+    class Meta:
+        index_name = "por_mes"
+        projection = AllProjection()
+
+    mes = UnicodeAttribute(hash_key=True)
+    creada_en = UnicodeAttribute(range_key=True)
+
+
+class PorMesFactura(GlobalSecondaryIndex["SolicitudItem"]):  # type: ignore[no-untyped-call]
+    """Sparse: only invoiced requests, by invoice month and issue time (the KPI's billing volume)."""
+
+    class Meta:
+        index_name = "por_mes_factura"
+        projection = AllProjection()
+
+    mes_factura = UnicodeAttribute(hash_key=True)
+    factura_emitida_en = UnicodeAttribute(range_key=True)
+
+
+class SolicitudItem(Model):
+    """One item per request; every ``Solicitud`` field plus the sparse invoice index keys."""
+
+    class Meta:
+        table_name: str | None = None
+        region: str | None = None
+        host: str | None = None
+        billing_mode = PAY_PER_REQUEST_BILLING_MODE
+        stream_view_type = STREAM_VIEW
+
+    id = UnicodeAttribute(hash_key=True)
+    estado = UnicodeAttribute()
+    canal = UnicodeAttribute()
+    creada_en = UnicodeAttribute()
+    actualizada_en = UnicodeAttribute()
+    estado_desde = UnicodeAttribute()
+    mes = UnicodeAttribute()
+    version = NumberAttribute()
+    datos = JsonAttribute(null=True)
+    tipo_cliente_sugerido = UnicodeAttribute(null=True)
+    motivo_clasificacion = UnicodeAttribute(null=True)
+    tipo_cliente = UnicodeAttribute(null=True)
+    info_cualitativa = JsonAttribute(null=True)
+    cobertura = JsonAttribute(null=True)
+    capacidad = JsonAttribute(null=True)
+    oferta = JsonAttribute(null=True)
+    requisitos = JsonAttribute(null=True)
+    digitacion = JsonAttribute(null=True)
+    modalidad_pago = UnicodeAttribute(null=True)
+    pago = JsonAttribute(null=True)
+    factura = JsonAttribute(null=True)
+    control_facturacion = JsonAttribute(null=True)
+    etapas = JsonAttribute(null=True)
+    motivo_cierre = UnicodeAttribute(null=True)
+    anulacion = JsonAttribute(null=True)
+    redigitacion_de = UnicodeAttribute(null=True)
+    redigitada_como = UnicodeAttribute(null=True)
+    origen = JsonAttribute(null=True)
+    ejecutivo = UnicodeAttribute(null=True)
+    primera_respuesta_en = UnicodeAttribute(null=True)
+    escalada_en = UnicodeAttribute(null=True)
+    ultimo_cambio = JsonAttribute(null=True)
+    mes_factura = UnicodeAttribute(null=True)
+    factura_emitida_en = UnicodeAttribute(null=True)
+
+    por_estado = PorEstado()
+    por_mes = PorMes()
+    por_mes_factura = PorMesFactura()
+
+
+class HistorialItem(Model):
+    """One history line; ``orden`` = ``f"{en}#{id}"`` so a request's entries sort oldest first."""
+
+    class Meta:
+        table_name: str | None = None
+        region: str | None = None
+        host: str | None = None
+        billing_mode = PAY_PER_REQUEST_BILLING_MODE
+
+    solicitud_id = UnicodeAttribute(hash_key=True)
+    orden = UnicodeAttribute(range_key=True)
+    id = UnicodeAttribute()
+    en = UnicodeAttribute()
+    tipo = UnicodeAttribute()
+    resumen = UnicodeAttribute()
+    actor = UnicodeAttribute()
+    rol = UnicodeAttribute()
+    canal = UnicodeAttribute()
+    accion = UnicodeAttribute(null=True)
+    de = UnicodeAttribute(null=True)
+    a = UnicodeAttribute(null=True)
+    campos = JsonAttribute(null=True)
+    nota = UnicodeAttribute(null=True)
+
+
+class ClaveItem(Model):
+    """A dedupe or idempotency key: ``estado`` en_curso|completo, ``en_curso_hasta`` epoch seconds, TTL ``expira``."""
+
+    class Meta:
+        table_name: str | None = None
+        region: str | None = None
+        host: str | None = None
+        billing_mode = PAY_PER_REQUEST_BILLING_MODE
+
+    clave = UnicodeAttribute(hash_key=True)
+    estado = UnicodeAttribute()
+    resultado = UnicodeAttribute(null=True)
+    solicitud_id = UnicodeAttribute(null=True)
+    expira = TTLAttribute(null=True)
+    en_curso_hasta = NumberAttribute(null=True)
+
+
+MODELOS: tuple[type[Model], ...] = (SolicitudItem, HistorialItem, ClaveItem)
+
+
+def bind(settings: Settings) -> None:
+    """Point every model at the settings' table names, region and endpoint (None = the AWS default)."""
+    nombres = {
+        SolicitudItem: settings.tabla_solicitudes,
+        HistorialItem: settings.tabla_historial,
+        ClaveItem: settings.tabla_claves,
+    }
+    for modelo, nombre in nombres.items():
+        meta = modelo.Meta
+        if (meta.table_name, meta.region, meta.host) != (nombre, settings.region, settings.dynamodb_host):
+            meta.table_name = nombre
+            meta.region = settings.region
+            meta.host = settings.dynamodb_host
+            modelo._connection = None
+
+
+def conexion(settings: Settings) -> Connection:
+    """A low-level connection for transactions (same region and endpoint as the models)."""
+    return Connection(region=settings.region, host=settings.dynamodb_host)
+
+
+def crear_tablas(settings: Settings) -> None:
+    """Create the missing tables (on-demand billing, stream and TTL as declared) and wait until active."""
+    bind(settings)
+    for modelo in MODELOS:
+        if not modelo.exists():
+            modelo.create_table(wait=True, billing_mode=PAY_PER_REQUEST_BILLING_MODE)

@@ -1,0 +1,83 @@
+"""Domain errors: one class per failure, each message in Spanish for the person who caused it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+
+class DomainError(Exception):
+    """Base of every rule the procedure refuses."""
+
+    codigo = "error_de_dominio"
+
+    def __init__(self, mensaje: str) -> None:
+        super().__init__(mensaje)
+        self.mensaje = mensaje
+
+
+class EstadoInvalido(DomainError):
+    """The action does not exist from the request's current state."""
+
+    codigo = "estado_invalido"
+
+
+class AccionRechazada(DomainError):
+    """A guard refused the action (the reason says why)."""
+
+    codigo = "accion_rechazada"
+
+
+class ConflictoConcurrente(DomainError):
+    """Someone changed the request since the caller read it (stale version or concurrent write)."""
+
+    codigo = "conflicto_concurrente"
+
+
+class SolicitudNoEncontrada(DomainError):
+    """No request has that id."""
+
+    codigo = "no_encontrada"
+
+
+class RolNoAutorizado(DomainError):
+    """The caller's role may not apply this action."""
+
+    codigo = "rol_no_autorizado"
+
+
+class AccionDesconocida(DomainError):
+    """The action name is not part of the procedure."""
+
+    codigo = "accion_desconocida"
+
+
+class DatosInvalidos(DomainError):
+    """One or more fields failed validation; ``errores`` maps field to Spanish message."""
+
+    codigo = "datos_invalidos"
+
+    def __init__(self, errores: Mapping[str, str], mensaje: str = "Hay datos inválidos.") -> None:
+        super().__init__(mensaje)
+        self.errores = dict(errores)
+
+
+class EnvioDuplicado(DomainError):
+    """The same submission (dedupe key) was already recorded."""
+
+    codigo = "duplicado"
+
+    def __init__(self, mensaje: str, existente_id: str | None = None) -> None:
+        super().__init__(mensaje)
+        self.existente_id = existente_id
+
+
+class CorreoNoEnviado(DomainError):
+    """The mail service refused or failed to send a message."""
+
+    codigo = "correo_no_enviado"
+
+
+class NoAutenticado(DomainError):
+    """No valid staff credentials came with the request."""
+
+    codigo = "no_autenticado"

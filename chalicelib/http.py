@@ -1,0 +1,150 @@
+"""HTTP edge helpers: the one error-mapping view decorator, JSON/HTML responses, body parsing, staff auth."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable, Mapping
+from typing import Any, cast
+from urllib.parse import parse_qs
+
+from chalice.app import Request, Response
+
+from chalicelib.bootstrap import get_services
+from chalicelib.domain.errors import (
+    AccionDesconocida,
+    AccionRechazada,
+    ConflictoConcurrente,
+    DatosInvalidos,
+    DomainError,
+    EstadoInvalido,
+    NoAutenticado,
+    RolNoAutorizado,
+    SolicitudNoEncontrada,
+)
+from chalicelib.observability import logger
+
+CABECERAS_JSON = {"Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store"}
+CABECERAS_HTML = {
+    "Content-Type": "text/html; charset=utf-8",
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
+}
+MAX_CUERPO = 256 * 1024
+
+ESTADO_HTTP: dict[type[DomainError], int] = {
+    NoAutenticado: 401,
+    RolNoAutorizado: 403,
+    SolicitudNoEncontrada: 404,
+    EstadoInvalido: 409,
+    AccionRechazada: 409,
+    ConflictoConcurrente: 409,
+    DatosInvalidos: 422,
+    AccionDesconocida: 422,
+}
+
+
+class EntradaInvalida(DomainError):
+    """The request body or query is malformed (not JSON, not an object, too large, wrong encoding)."""
+
+    codigo = "entrada_invalida"
+
+
+def json_response(cuerpo: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        body=json.dumps(cuerpo, ensure_ascii=False, default=str),
+        status_code=status,
+        headers={**CABECERAS_JSON, **(headers or {})},
+    )
+
+
+def html_response(cuerpo: str, status: int = 200) -> Response:
+    return Response(body=cuerpo, status_code=status, headers=dict(CABECERAS_HTML))
+
+
+def error_json(error: DomainError, status: int) -> Response:
+    cuerpo: dict[str, Any] = {"codigo": error.codigo, "mensaje": error.mensaje}
+    if isinstance(error, DatosInvalidos):
+        cuerpo["errores"] = error.errores
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return json_response(cuerpo, status, headers)
+
+
+def http_errors(vista: Callable[..., Response]) -> Callable[..., Response]:
+    """Map domain errors to their HTTP status with a Spanish JSON body; unexpected errors become a logged 500
+    without details (bad input is always a 4xx: it raises a DomainError before anything is written)."""
+
+    @functools.wraps(vista)
+    def envoltura(*args: Any, **kwargs: Any) -> Response:
+        try:
+            return vista(*args, **kwargs)
+        except EntradaInvalida as exc:
+            return error_json(exc, 400)
+        except DomainError as exc:
+            status = next((s for tipo, s in ESTADO_HTTP.items() if isinstance(exc, tipo)), 400)
+            logger.info("solicitud rechazada", extra={"codigo": exc.codigo, "status": status})
+            return error_json(exc, status)
+        except Exception:
+            logger.exception("error inesperado")
+            return json_response(
+                {"codigo": "error_interno", "mensaje": "Ocurrió un error inesperado. Intente nuevamente."}, 500
+            )
+
+    return envoltura
+
+
+def cuerpo_crudo(request: Request) -> bytes:
+    crudo = request.raw_body or b""
+    if isinstance(crudo, str):
+        crudo = crudo.encode("utf-8")
+    if len(crudo) > MAX_CUERPO:
+        raise EntradaInvalida("El cuerpo de la solicitud es demasiado grande.")
+    return crudo
+
+
+def tipo_contenido(request: Request) -> str:
+    return leer_cabecera(request, "content-type").split(";")[0].strip().lower()
+
+
+def cuerpo_json(request: Request) -> dict[str, Any]:
+    """The body as a JSON object; EntradaInvalida (400) otherwise."""
+    try:
+        datos = json.loads(cuerpo_crudo(request).decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        raise EntradaInvalida("El cuerpo no es JSON válido.") from None
+    if not isinstance(datos, dict):
+        raise EntradaInvalida("El cuerpo debe ser un objeto JSON.")
+    return datos
+
+
+def cuerpo_formulario(request: Request) -> dict[str, str]:
+    """A form-encoded body (first value of each field); EntradaInvalida (400) if undecodable."""
+    try:
+        campos = parse_qs(cuerpo_crudo(request).decode("utf-8"), keep_blank_values=True, max_num_fields=50)
+    except (UnicodeDecodeError, ValueError):
+        raise EntradaInvalida("El formulario no se pudo leer.") from None
+    return {k: v[0] for k, v in campos.items()}
+
+
+def usuario_actual(request: Request) -> Any:
+    """The authenticated staff member from ``Authorization: Bearer <jwt>``; NoAutenticado (401) otherwise."""
+    cabecera = leer_cabecera(request, "authorization")
+    esquema, _, token = cabecera.partition(" ")
+    if esquema.lower() != "bearer" or not token.strip():
+        raise NoAutenticado("Falta el token de acceso (Authorization: Bearer …).")
+    return get_services().verificador.verificar(token.strip())
+
+
+def leer_cabecera(request: Request, nombre: str) -> str:
+    """A request header (case-insensitive), or ''."""
+    cabeceras = cast(Mapping[str, str], request.headers)
+    return str(cabeceras.get(nombre) or "")
+
+
+def parametro(request: Request, nombre: str) -> str | None:
+    """A non-empty query parameter, stripped, or None."""
+    parametros = cast(Mapping[str, str], request.query_params or {})
+    valor = parametros.get(nombre)
+    return valor.strip() if isinstance(valor, str) and valor.strip() else None

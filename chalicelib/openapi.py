@@ -1,0 +1,313 @@
+"""The API's request/response models and the OpenAPI 3.1 document generated from them.
+
+Not imported by the Lambda handlers: the document is generated with ``make openapi`` into docs/openapi.json,
+a test checks it matches the routes, and the API tests validate real responses against these models.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from chalicelib.domain.states import Accion, Estado
+
+
+class Modelo(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Error(Modelo):
+    codigo: str = Field(description="Código estable del error, p. ej. estado_invalido, datos_invalidos.")
+    mensaje: str = Field(description="Mensaje en español para la persona.")
+    errores: dict[str, str] | None = Field(None, description="Mensaje por campo (422).")
+    disponibles: list[str] | None = None
+
+
+class Salud(Modelo):
+    estado: Literal["ok"]
+    servicio: str
+
+
+class FormularioSolicitud(Modelo):
+    """Envío del formulario web (JSON o application/x-www-form-urlencoded)."""
+
+    nombre: str = Field(min_length=3, max_length=120)
+    telefono: str = Field(description="Teléfono boliviano; se normaliza a E.164 (+591…).")
+    email: str | None = None
+    ciudad: str | None = None
+    zona: str | None = Field(None, max_length=120)
+    direccion: str | None = Field(None, max_length=250)
+    tipo_cliente: Literal["residencial", "empresa"] | None = None
+    servicio: Literal["internet_hogar", "internet_tv", "telefonia", "otro"] | None = None
+    mensaje: str | None = Field(None, max_length=2000)
+    consentimiento: bool | Literal["on"] = Field(description="Autorización expresa del prospecto (obligatoria).")
+    envio_id: str | None = Field(None, description="UUID del envío: un reenvío con el mismo id no duplica.")
+    utm_source: str | None = None
+    utm_medium: str | None = None
+    utm_campaign: str | None = None
+    sitio_web: str | None = Field(None, description="Campo trampa: debe quedar vacío.")
+
+
+class SolicitudRecibida(Modelo):
+    solicitud_id: str | None
+    estado: Literal["recibida"]
+    mensaje: str
+
+
+class OpcionCampo(Modelo):
+    valor: str
+    etiqueta: str
+
+
+class CampoAccion(Modelo):
+    nombre: str
+    etiqueta: str
+    tipo: Literal["texto", "texto_largo", "numero", "entero", "fecha", "opcion", "email", "telefono", "booleano", "ci"]
+    requerido: bool
+    opciones: list[OpcionCampo] | None = None
+    minimo: float | None = None
+    maximo: float | None = None
+    ayuda: str | None = None
+
+
+class AccionDisponible(Modelo):
+    accion: Accion
+    etiqueta: str
+    paso: str
+    campos: list[CampoAccion]
+    rol: str = Field(description="Rol con el que el llamante puede aplicarla.")
+    bloqueada_por: str | None = Field(None, description="Por qué una regla la rechazaría ahora.")
+
+
+class EtapaVista(Modelo):
+    etapa: Literal["visitado", "informado", "pre_venta", "venta"]
+    etiqueta: str
+    en: str
+
+
+class SolicitudVista(Modelo):
+    id: str
+    estado: Estado
+    estado_etiqueta: str
+    resultado: str | None
+    canal: str
+    creada_en: str
+    actualizada_en: str
+    estado_desde: str
+    mes: str
+    version: int
+    datos: dict[str, Any]
+    tipo_cliente_sugerido: str | None
+    motivo_clasificacion: str | None
+    tipo_cliente: str | None
+    info_cualitativa: dict[str, Any]
+    cobertura: dict[str, Any] | None
+    capacidad: dict[str, Any] | None
+    oferta: dict[str, Any] | None
+    requisitos: dict[str, Any]
+    digitacion: dict[str, Any] | None
+    modalidad_pago: str | None
+    pago: dict[str, Any] | None
+    factura: dict[str, Any] | None
+    control_facturacion: dict[str, Any] | None
+    etapas: list[EtapaVista]
+    motivo_cierre: str | None
+    anulacion: dict[str, Any] | None
+    redigitacion_de: str | None
+    redigitada_como: str | None
+    origen: dict[str, Any]
+    ejecutivo: str | None
+    primera_respuesta_en: str | None
+    primera_respuesta_minutos: float | None
+    escalada_en: str | None
+
+
+class EntradaHistorialVista(Modelo):
+    solicitud_id: str
+    id: str
+    en: str
+    tipo: str = Field(description="accion | correo | escalamiento")
+    resumen: str
+    actor: str
+    rol: str
+    canal: str
+    accion: str | None
+    de: str | None
+    a: str | None
+    de_etiqueta: str | None
+    a_etiqueta: str | None
+    campos: dict[str, Any]
+    nota: str
+
+
+class DetalleSolicitud(Modelo):
+    solicitud: SolicitudVista
+    historial: list[EntradaHistorialVista]
+    acciones_disponibles: list[AccionDisponible]
+
+
+class ResumenSolicitud(Modelo):
+    id: str
+    estado: Estado
+    estado_etiqueta: str
+    canal: str
+    creada_en: str
+    estado_desde: str
+    version: int
+    tipo_cliente: str | None
+    tipo_cliente_sugerido: str | None
+    primera_respuesta_en: str | None
+    escalada_en: str | None
+    nombre: str
+    telefono: str | None
+
+
+class ListaSolicitudes(Modelo):
+    solicitudes: list[ResumenSolicitud]
+    siguiente: str | None = Field(description="Cursor de la página siguiente (parámetro cursor).")
+
+
+class AplicarAccionPeticion(Modelo):
+    accion: Accion
+    campos: dict[str, Any] = Field(default_factory=dict, description="Campos de la acción (ver acciones_disponibles).")
+    version: int | None = Field(None, description="Versión leída; si cambió, 409 y no se aplica nada.")
+    nota: str = Field("", max_length=2000)
+
+
+class AccionAplicadaRespuesta(Modelo):
+    solicitud: SolicitudVista
+    acciones_disponibles: list[AccionDisponible]
+
+
+MODELOS: tuple[type[BaseModel], ...] = (
+    Error,
+    Salud,
+    FormularioSolicitud,
+    SolicitudRecibida,
+    DetalleSolicitud,
+    ListaSolicitudes,
+    AplicarAccionPeticion,
+    AccionAplicadaRespuesta,
+)
+
+
+def _ref(modelo: type[BaseModel]) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{modelo.__name__}"}
+
+
+def _json(modelo: type[BaseModel], descripcion: str) -> dict[str, Any]:
+    return {"description": descripcion, "content": {"application/json": {"schema": _ref(modelo)}}}
+
+
+def _errores(*codigos: int) -> dict[str, Any]:
+    textos = {
+        400: "Entrada mal formada (JSON inválido, no es un objeto)",
+        401: "Sin token o token inválido",
+        403: "El rol no puede aplicar esta acción",
+        404: "No existe",
+        409: "Estado incorrecto, regla incumplida o cambio concurrente",
+        422: "Campos inválidos",
+    }
+    return {str(c): _json(Error, textos[c]) for c in codigos}
+
+
+SEGURIDAD: list[dict[str, list[str]]] = [{"bearer": []}]
+ID_PARAM = {"name": "solicitud_id", "in": "path", "required": True, "schema": {"type": "string"}}
+
+
+def documento() -> dict[str, Any]:
+    """The OpenAPI 3.1 document of the public and staff routes (developer routes excluded)."""
+    esquemas: dict[str, Any] = {}
+    for modelo in MODELOS:
+        esquema = modelo.model_json_schema(ref_template="#/components/schemas/{model}")
+        esquemas.update(esquema.pop("$defs", {}))
+        esquemas[modelo.__name__] = esquema
+    formulario = _ref(FormularioSolicitud)
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Ventas Digitales API",
+            "version": "1.0.0",
+            "description": "Formulario web, webhooks y API del personal del procedimiento de Ventas Digitales.",
+        },
+        "paths": {
+            "/health": {"get": {"summary": "Estado del servicio", "responses": {"200": _json(Salud, "Vivo")}}},
+            "/solicitud": {
+                "get": {
+                    "summary": "Formulario web (HTML, funciona sin JavaScript)",
+                    "responses": {"200": {"description": "Página HTML", "content": {"text/html": {}}}},
+                },
+                "post": {
+                    "summary": "Enviar el formulario web",
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/x-www-form-urlencoded": {"schema": formulario},
+                            "application/json": {"schema": formulario},
+                        },
+                    },
+                    "responses": {
+                        "201": _json(SolicitudRecibida, "Solicitud creada (HTML si se envió como formulario)"),
+                        "200": _json(SolicitudRecibida, "Envío repetido: la solicitud ya existía"),
+                        **_errores(400, 422),
+                    },
+                },
+            },
+            "/solicitudes": {
+                "get": {
+                    "summary": "Listar solicitudes por estado (más antiguas primero) o por mes (más nuevas primero)",
+                    "security": SEGURIDAD,
+                    "parameters": [
+                        {"name": n, "in": "query", "required": False, "schema": {"type": "string"}}
+                        for n in ("estado", "mes", "canal", "limite", "cursor")
+                    ],
+                    "responses": {"200": _json(ListaSolicitudes, "Una página"), **_errores(401, 422)},
+                }
+            },
+            "/solicitudes/{solicitud_id}": {
+                "get": {
+                    "summary": "Una solicitud con su historial y las acciones disponibles para el llamante",
+                    "security": SEGURIDAD,
+                    "parameters": [ID_PARAM],
+                    "responses": {"200": _json(DetalleSolicitud, "Detalle"), **_errores(401, 404)},
+                }
+            },
+            "/solicitudes/{solicitud_id}/acciones": {
+                "post": {
+                    "summary": "Aplicar una acción del procedimiento",
+                    "security": SEGURIDAD,
+                    "parameters": [ID_PARAM],
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": _ref(AplicarAccionPeticion)}},
+                    },
+                    "responses": {
+                        "200": _json(AccionAplicadaRespuesta, "Aplicada: nuevo estado"),
+                        **_errores(400, 401, 403, 404, 409, 422),
+                    },
+                }
+            },
+        },
+        "components": {
+            "schemas": esquemas,
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "bearerFormat": "JWT",
+                    "description": "Cognito (etapas AWS) o clave local (etapa local, /dev/tokens).",
+                }
+            },
+        },
+    }
+
+
+def main() -> None:
+    sys.stdout.write(json.dumps(documento(), ensure_ascii=False, indent=2, sort_keys=True) + "\n")
+
+
+if __name__ == "__main__":
+    main()

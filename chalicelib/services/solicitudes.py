@@ -1,0 +1,280 @@
+"""Use cases on a Solicitud: capture, apply an action, read, list. Every door calls these."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from chalicelib.domain.actions import ACCIONES, Normalizador, validar_campos
+from chalicelib.domain.commands import AplicarAccion, CapturarSolicitud
+from chalicelib.domain.effects import mes_de
+from chalicelib.domain.errors import (
+    AccionDesconocida,
+    ConflictoConcurrente,
+    DatosInvalidos,
+    RolNoAutorizado,
+)
+from chalicelib.domain.events import ACCION_CAPTURA, ACCION_REDIGITACION
+from chalicelib.domain.model import Cambio, EntradaHistorial, Rol, Solicitud
+from chalicelib.domain.ports import (
+    Clock,
+    Cobertura,
+    IdGenerator,
+    Pagina,
+    ProtectorDatos,
+    Smartflex,
+    SolicitudRepository,
+)
+from chalicelib.domain.states import (
+    ESTADO_INICIAL,
+    ESTADO_REDIGITACION,
+    ETIQUETA_ESTADO,
+    Accion,
+    Estado,
+    acciones_desde,
+    motivo_rechazo,
+    transition,
+)
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Puertos:
+    """The ports the request use cases need (built once by the composition root)."""
+
+    repo: SolicitudRepository
+    clock: Clock
+    ids: IdGenerator
+    protector: ProtectorDatos
+    cobertura: Cobertura
+    smartflex: Smartflex
+    normalizadores: Mapping[str, Normalizador]
+
+
+def capturar(cmd: CapturarSolicitud, *, puertos: Puertos) -> Solicitud:
+    """A prospect becomes a new request in ``nueva``; the same submission key never creates a second one."""
+    ahora = puertos.clock.ahora()
+    solicitud_id = puertos.ids.solicitud()
+    datos = _datos_de_contacto(cmd.datos, puertos)
+    cambio = Cambio(
+        id=puertos.ids.evento(),
+        solicitud_id=solicitud_id,
+        en=ahora.isoformat(),
+        actor=f"prospecto:{cmd.canal}",
+        rol=Rol.SISTEMA.value,
+        canal=cmd.canal,
+        accion=ACCION_CAPTURA,
+        de="",
+        a=ESTADO_INICIAL.value,
+        campos={k: v for k, v in datos.items() if k not in ("ci_huella", "ci_cifrado")},
+        nota=cmd.mensaje,
+    )
+    solicitud = Solicitud(
+        id=solicitud_id,
+        estado=ESTADO_INICIAL.value,
+        canal=cmd.canal,
+        creada_en=ahora.isoformat(),
+        actualizada_en=ahora.isoformat(),
+        estado_desde=ahora.isoformat(),
+        mes=mes_de(ahora),
+        version=1,
+        datos=datos,
+        tipo_cliente_sugerido=cmd.tipo_cliente_sugerido,
+        motivo_clasificacion=cmd.motivo_clasificacion,
+        origen={**cmd.origen, **({"mensaje": cmd.mensaje} if cmd.mensaje else {})},
+        ultimo_cambio=cambio,
+    )
+    claves = [f"envio#{cmd.canal}#{cmd.clave_envio}"] if cmd.clave_envio else []
+    entrada = EntradaHistorial.de_cambio(cambio, f"Solicitud recibida por el canal {cmd.canal}.")
+    puertos.repo.crear(solicitud, entrada, claves)
+    logger.info("solicitud capturada", extra={"solicitud_id": solicitud_id, "canal": cmd.canal})
+    return solicitud
+
+
+def _datos_de_contacto(crudos: Mapping[str, Any], puertos: Puertos) -> dict[str, Any]:
+    datos = {k: v for k, v in crudos.items() if v not in (None, "")}
+    if "ci" in datos:
+        protegido = puertos.protector.proteger_ci(str(datos.pop("ci")))
+        datos.update(ci="••••" + protegido["ultimos4"], ci_huella=protegido["huella"], ci_cifrado=protegido["cifrado"])
+    return datos
+
+
+def parsear_accion(nombre: str) -> Accion:
+    """The Accion named by a door; AccionDesconocida if the procedure has none by that name."""
+    try:
+        return Accion(nombre)
+    except ValueError:
+        raise AccionDesconocida(f"La acción «{nombre}» no existe en el procedimiento.") from None
+
+
+def aplicar(cmd: AplicarAccion, *, puertos: Puertos) -> Solicitud:
+    """Apply one action if the caller's role may, the state allows it and its guards pass; written conditionally
+    on the version read, so a concurrent or stale action gets ConflictoConcurrente and changes nothing."""
+    accion = parsear_accion(cmd.accion)
+    definicion = ACCIONES[accion]
+    if cmd.rol not in definicion.roles:
+        roles = ", ".join(sorted(r.etiqueta for r in definicion.roles))
+        raise RolNoAutorizado(f"La acción «{definicion.etiqueta}» corresponde a: {roles}.")
+    solicitud = puertos.repo.obtener(cmd.solicitud_id)
+    if cmd.version_esperada is not None and cmd.version_esperada != solicitud.version:
+        raise ConflictoConcurrente(
+            "La solicitud cambió desde que la consultó (versión "
+            f"{cmd.version_esperada}, actual {solicitud.version}). Vuelva a cargarla."
+        )
+    campos = validar_campos(accion, cmd.campos, puertos.normalizadores)
+    from chalicelib.domain.states import destino
+
+    destino(Estado(solicitud.estado), accion)  # wrong state -> EstadoInvalido before any external call
+    campos = _enriquecer(accion, solicitud, campos, puertos)
+
+    ahora = puertos.clock.ahora()
+    nuevas: list[tuple[Solicitud, EntradaHistorial]] = []
+    if accion is Accion.REDIGITAR:
+        motivo = motivo_rechazo(solicitud, accion, campos)
+        if not motivo:
+            nueva, entrada_nueva = _redigitacion(solicitud, cmd, puertos)
+            nuevas.append((nueva, entrada_nueva))
+            campos = {**campos, "nueva_solicitud_id": nueva.id}
+    actualizada, cambio = transition(
+        solicitud,
+        accion,
+        campos=campos,
+        actor=cmd.actor,
+        rol=cmd.rol,
+        canal=cmd.canal,
+        ahora=ahora,
+        cambio_id=puertos.ids.evento(),
+        nota=cmd.nota,
+    )
+    entrada = EntradaHistorial.de_cambio(cambio, _resumen(accion, cambio))
+    puertos.repo.guardar_cambio(actualizada, solicitud.version, solicitud.estado, entrada, nuevas)
+    logger.info(
+        "accion aplicada",
+        extra={"solicitud_id": solicitud.id, "accion": accion.value, "de": cambio.de, "a": cambio.a},
+    )
+    return actualizada
+
+
+def _enriquecer(accion: Accion, solicitud: Solicitud, campos: dict[str, Any], puertos: Puertos) -> dict[str, Any]:
+    """Fields the system adds from other systems: protected CI, coverage answer, Smartflex registration."""
+    if accion is Accion.REGISTRAR_DATOS and "ci" in campos:
+        campos = dict(campos)
+        campos["ci_protegido"] = puertos.protector.proteger_ci(str(campos.pop("ci")))
+    if accion is Accion.CONSULTAR_COBERTURA:
+        datos = solicitud.datos
+        if datos.get("latitud") is None and not datos.get("zona"):
+            raise DatosInvalidos(
+                {"ubicacion": "Registre las coordenadas o la zona de instalación."},
+                "Para consultar la cobertura hace falta la ubicación.",
+            )
+        respuesta = puertos.cobertura.consultar(
+            latitud=datos.get("latitud"), longitud=datos.get("longitud"), zona=datos.get("zona")
+        )
+        campos = {**campos, **respuesta}
+    if accion is Accion.DIGITAR_VENTA:
+        ci = (
+            puertos.protector.revelar_ci(str(solicitud.datos["ci_cifrado"]))
+            if solicitud.datos.get("ci_cifrado")
+            else ""
+        )
+        registro = puertos.smartflex.registrar_venta(solicitud, ci)
+        campos = {**campos, **registro}
+    return campos
+
+
+def _redigitacion(original: Solicitud, cmd: AplicarAccion, puertos: Puertos) -> tuple[Solicitud, EntradaHistorial]:
+    """Step 20: the new digitation, linked to the cancelled original, starts again in ``digitacion``."""
+    ahora = puertos.clock.ahora()
+    nueva_id = puertos.ids.solicitud()
+    cambio = Cambio(
+        id=puertos.ids.evento(),
+        solicitud_id=nueva_id,
+        en=ahora.isoformat(),
+        actor=cmd.actor,
+        rol=cmd.rol.value,
+        canal=cmd.canal,
+        accion=ACCION_REDIGITACION,
+        de="",
+        a=ESTADO_REDIGITACION.value,
+        campos={"redigitacion_de": original.id},
+        nota=cmd.nota,
+    )
+    nueva = replace(
+        original,
+        id=nueva_id,
+        estado=ESTADO_REDIGITACION.value,
+        canal=original.canal,
+        creada_en=ahora.isoformat(),
+        actualizada_en=ahora.isoformat(),
+        estado_desde=ahora.isoformat(),
+        mes=mes_de(ahora),
+        version=1,
+        digitacion=None,
+        modalidad_pago=None,
+        pago=None,
+        factura=None,
+        control_facturacion=None,
+        motivo_cierre=None,
+        anulacion=None,
+        redigitacion_de=original.id,
+        redigitada_como=None,
+        escalada_en=None,
+        ultimo_cambio=cambio,
+    )
+    entrada = EntradaHistorial.de_cambio(cambio, f"Redigitación de la venta anulada {original.id}.")
+    return nueva, entrada
+
+
+def _resumen(accion: Accion, cambio: Cambio) -> str:
+    etiqueta = ACCIONES[accion].etiqueta
+    if cambio.de == cambio.a:
+        return etiqueta + "."
+    return f"{etiqueta}: {ETIQUETA_ESTADO[Estado(cambio.de)]} → {ETIQUETA_ESTADO[Estado(cambio.a)]}."
+
+
+def acciones_disponibles(solicitud: Solicitud, rol: Rol) -> list[dict[str, Any]]:
+    """The actions the caller's role may apply now, each with the fields it needs and, if a guard would
+    refuse it as things stand, the reason (so a person sees why before trying)."""
+    disponibles = []
+    for accion in acciones_desde(Estado(solicitud.estado)):
+        definicion = ACCIONES[accion]
+        if rol not in definicion.roles:
+            continue
+        descripcion = definicion.describir(accion)
+        sin_campos_de_guardia = accion not in (Accion.REGISTRAR_ETAPA, Accion.ENVIAR_OFERTA)
+        if sin_campos_de_guardia:
+            motivo = motivo_rechazo(solicitud, accion, {})
+            if motivo:
+                descripcion["bloqueada_por"] = motivo
+        disponibles.append(descripcion)
+    return disponibles
+
+
+def obtener(solicitud_id: str, *, repo: SolicitudRepository) -> tuple[Solicitud, list[EntradaHistorial]]:
+    """One request with its full history."""
+    return repo.obtener(solicitud_id), repo.historial(solicitud_id)
+
+
+def listar(
+    *,
+    repo: SolicitudRepository,
+    estado: str | None = None,
+    mes: str | None = None,
+    canal: str | None = None,
+    limite: int = 50,
+    cursor: str | None = None,
+) -> Pagina:
+    """Requests by state (longest waiting first) or by month (newest first)."""
+    errores: dict[str, str] = {}
+    if estado is not None and estado not in {e.value for e in Estado}:
+        errores["estado"] = "Estado desconocido."
+    if mes is not None and not (len(mes) == 7 and mes[4] == "-" and mes[:4].isdigit() and mes[5:].isdigit()):
+        errores["mes"] = "Use el formato AAAA-MM."
+    if not 1 <= limite <= 200:
+        errores["limite"] = "Debe estar entre 1 y 200."
+    if errores:
+        raise DatosInvalidos(errores, "Filtros inválidos.")
+    return repo.listar(estado=estado, mes=mes, canal=canal, limite=limite, cursor=cursor)

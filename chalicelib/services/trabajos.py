@@ -1,0 +1,95 @@
+"""Scheduled jobs: speed to lead (escalate untouched new requests to the team lead)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from chalicelib.domain.model import Buzones, EntradaHistorial
+from chalicelib.domain.ports import (
+    Calendario,
+    Clock,
+    CorreoSaliente,
+    Idempotencia,
+    Mailer,
+    Plantillas,
+    SolicitudRepository,
+)
+from chalicelib.domain.states import Estado
+from chalicelib.services.vistas import vista_solicitud
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PuertosTrabajo:
+    repo: SolicitudRepository
+    clock: Clock
+    calendario: Calendario
+    mailer: Mailer
+    plantillas: Plantillas
+    idempotencia: Idempotencia
+    buzones: Buzones
+    url_publica: str
+    minutos_primera_respuesta: int = 60
+
+
+def escalar_sin_atencion(*, puertos: PuertosTrabajo) -> list[str]:
+    """A new request that no person touched within its first business hour is escalated to the team lead,
+    once; returns the ids escalated by this run."""
+    ahora = puertos.clock.ahora()
+    limite = ahora - timedelta(minutes=puertos.minutos_primera_respuesta)
+    candidatas = puertos.repo.en_estado_desde_antes(Estado.NUEVA.value, limite.isoformat())
+    vencidas = []
+    for s in candidatas:
+        if s.primera_respuesta_en or s.escalada_en:
+            continue
+        vence = puertos.calendario.vencimiento(datetime.fromisoformat(s.creada_en), puertos.minutos_primera_respuesta)
+        if vence <= ahora:
+            vencidas.append((s, vence))
+    escaladas: list[str] = []
+    if not vencidas:
+        return escaladas
+    for s, vence in vencidas:
+        clave = f"escalamiento#{s.id}"
+        if not puertos.idempotencia.reclamar(clave):
+            if puertos.idempotencia.resultado(clave):
+                puertos.repo.marcar_escalada(s.id, ahora.isoformat())
+            continue
+        contexto = {
+            "solicitud": vista_solicitud(s),
+            "vencio_en": vence.isoformat(),
+            "url_solicitud": f"{puertos.url_publica}/solicitudes/{s.id}",
+            "buzones": puertos.buzones.como_dict(),
+        }
+        try:
+            render = puertos.plantillas.correo("escalamiento_rc", contexto)
+            message_id = puertos.mailer.enviar(
+                CorreoSaliente(
+                    para=(puertos.buzones.responsable_canales,),
+                    cc=(puertos.buzones.ejecutivos,),
+                    asunto=render.asunto,
+                    texto=render.texto,
+                    html=render.html,
+                    cabeceras={"X-VD-Solicitud": s.id, "X-VD-Reaccion": "escalamiento_rc"},
+                )
+            )
+        except Exception:
+            puertos.idempotencia.liberar(clave)
+            raise
+        puertos.idempotencia.completar(clave, message_id)
+        puertos.repo.marcar_escalada(s.id, ahora.isoformat())
+        puertos.repo.agregar_historial(
+            EntradaHistorial(
+                solicitud_id=s.id,
+                id=f"escalamiento#{s.id}",
+                en=ahora.isoformat(),
+                tipo="escalamiento",
+                resumen="Sin atención en su primera hora hábil: escalada al Responsable de Canales.",
+                campos={"vencio_en": vence.isoformat(), "ses_message_id": message_id},
+            )
+        )
+        escaladas.append(s.id)
+        logger.info("solicitud escalada", extra={"solicitud_id": s.id})
+    return escaladas

@@ -1,0 +1,49 @@
+"""Plain views of the aggregate for templates and the API (no storage items, no protected fields)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from chalicelib.domain.effects import CAMPOS_PROTEGIDOS
+from chalicelib.domain.events import AccionAplicada
+from chalicelib.domain.model import EntradaHistorial, Etapa, Solicitud
+from chalicelib.domain.states import ETIQUETA_ESTADO, RESULTADO_FINAL, Estado
+
+
+def vista_solicitud(s: Solicitud) -> dict[str, Any]:
+    """The request as people and clients see it: protected CI fields removed, labels added."""
+    datos = {k: v for k, v in s.datos.items() if k not in CAMPOS_PROTEGIDOS}
+    vista = asdict(s)
+    vista.pop("ultimo_cambio", None)
+    vista["datos"] = datos
+    estado = Estado(s.estado)
+    vista["estado_etiqueta"] = ETIQUETA_ESTADO[estado]
+    vista["resultado"] = RESULTADO_FINAL.get(estado)
+    vista["etapas"] = [
+        {"etapa": e.value, "etiqueta": e.etiqueta, "en": s.etapas[e.value]} for e in Etapa if e.value in s.etapas
+    ]
+    vista["primera_respuesta_minutos"] = minutos_entre(s.creada_en, s.primera_respuesta_en)
+    return vista
+
+
+def vista_cambio(evento: AccionAplicada) -> dict[str, Any]:
+    return asdict(evento)
+
+
+def vista_historial(entrada: EntradaHistorial) -> dict[str, Any]:
+    vista = asdict(entrada)
+    for campo in ("de", "a"):
+        valor = entrada.__getattribute__(campo)
+        vista[f"{campo}_etiqueta"] = ETIQUETA_ESTADO[Estado(valor)] if valor else None
+    return vista
+
+
+def minutos_entre(desde_iso: str, hasta_iso: str | None) -> float | None:
+    """Whole-minute difference between two ISO timestamps (None if the second is missing)."""
+    if not hasta_iso:
+        return None
+    from datetime import datetime
+
+    delta = datetime.fromisoformat(hasta_iso) - datetime.fromisoformat(desde_iso)
+    return round(delta.total_seconds() / 60, 1)

@@ -1,0 +1,94 @@
+"""Developer endpoints of the local stage only (registered by app.py when VD_STAGE=local; never packaged)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from chalice.app import Blueprint, Response
+
+from chalicelib.bootstrap import get_services
+from chalicelib.domain.model import Rol
+from chalicelib.http import html_response, http_errors, json_response, leer_cabecera, parametro
+
+dev = Blueprint(__name__)
+
+
+def personas() -> dict[Rol, tuple[str, str]]:
+    """One local staff member per role, with the role's mailbox as address."""
+    b = get_services().settings.buzones
+    return {
+        Rol.EJ: (b.ejecutivos, "Eva Ejecutiva"),
+        Rol.HD: (b.help_desk, "Hugo Help Desk"),
+        Rol.CO: (b.cobranzas, "Carla Cobranzas"),
+        Rol.CA: (b.cajas, "Carlos Cajero"),
+        Rol.FA: (b.facturacion, "Fabiola Facturación"),
+        Rol.RC: (b.responsable_canales, "Rosa Responsable de Canales"),
+        Rol.JD: (b.jefe_division, "Jorge Jefe de División"),
+    }
+
+
+def trabajos() -> dict[str, Callable[[dict[str, Any]], Any]]:
+    """Scheduled jobs that a developer can run now with POST /dev/jobs/{job}."""
+    servicios = get_services()
+    return {"escalamiento": lambda _params: {"escaladas": servicios.escalar_sin_atencion()}}
+
+
+def emitir_tokens() -> dict[str, str]:
+    verificador = get_services().verificador
+    return {
+        rol.value: verificador.emitir(rol=rol, email=email, nombre=nombre)
+        for rol, (email, nombre) in personas().items()
+    }
+
+
+@dev.route("/dev/tokens", methods=["GET"])
+@http_errors
+def dev_tokens() -> Response:
+    return json_response({"tokens": emitir_tokens(), "uso": "Authorization: Bearer <token>"})
+
+
+@dev.route("/dev/config", methods=["GET"])
+@http_errors
+def dev_config() -> Response:
+    settings = get_services().settings
+    return json_response(
+        {
+            "stage": settings.stage,
+            "url_publica": settings.url_publica,
+            "aws_endpoint": settings.dynamodb_host,
+            "buzones": settings.buzones.como_dict(),
+            "secretos": {"clave_tokens_local": settings.clave_local},
+            "smtp": {"host": "127.0.0.1", "puerto": 2525},
+        }
+    )
+
+
+@dev.route("/dev/outbox", methods=["GET"])
+@http_errors
+def dev_outbox() -> Response:
+    from localstage.outbox import leer_outbox, render_outbox_html
+
+    request = dev.current_request
+    mensajes = leer_outbox(str(get_services().settings.dynamodb_host))
+    quiere_html = parametro(request, "formato") == "html" or "text/html" in leer_cabecera(request, "accept")
+    if quiere_html:
+        return html_response(render_outbox_html(mensajes))
+    return json_response({"total": len(mensajes), "mensajes": mensajes})
+
+
+@dev.route("/dev/jobs/{job}", methods=["POST"])
+@http_errors
+def dev_run_job(job: str) -> Response:
+    disponibles = trabajos()
+    if job not in disponibles:
+        return json_response(
+            {
+                "codigo": "trabajo_desconocido",
+                "mensaje": f"No existe el trabajo «{job}».",
+                "disponibles": sorted(disponibles),
+            },
+            404,
+        )
+    parametros = dict(dev.current_request.query_params or {})
+    return json_response({"trabajo": job, "resultado": disponibles[job](parametros)})

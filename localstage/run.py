@@ -1,0 +1,190 @@
+"""`make run`: the whole system on this machine, with moto's server as the embedded AWS.
+
+Starts moto on 127.0.0.1:4566, creates tables, bucket, data key and SES identities, serves the API with
+`chalice local --no-autoreload` on 127.0.0.1:8000, pumps the requests table's stream into the stream handler,
+fires the app's schedules and prints every URL. Ctrl-C stops everything it started.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import requests
+
+RAIZ = Path(__file__).resolve().parent.parent
+HOST = "127.0.0.1"
+PUERTO_AWS = int(os.environ.get("VD_PUERTO_AWS", "4566"))
+PUERTO_API = int(os.environ.get("VD_PUERTO_API", "8000"))
+PUERTO_SMTP = int(os.environ.get("VD_PUERTO_SMTP", "2525"))
+
+log = logging.getLogger("localstage")
+
+
+def _puerto_libre(puerto: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((HOST, puerto))
+        except OSError:
+            return False
+    return True
+
+
+def _esperar(url: str, segundos: float, proceso: subprocess.Popen[bytes] | None = None) -> None:
+    limite = time.monotonic() + segundos
+    while time.monotonic() < limite:
+        if proceso is not None and proceso.poll() is not None:
+            raise RuntimeError(f"el proceso terminó antes de responder (código {proceso.returncode})")
+        try:
+            if requests.get(url, timeout=1).status_code < 500:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError(f"{url} no respondió en {segundos:.0f} s")
+
+
+def _eventos_programados(app: Any) -> list[tuple[str, str]]:
+    """(handler name, schedule expression) of every @schedule in the app."""
+    programados = []
+    for fuente in app.event_sources:
+        expresion = getattr(fuente, "schedule_expression", None)
+        if expresion is None:
+            continue
+        texto = expresion if isinstance(expresion, str) else expresion.to_string()
+        programados.append((fuente.name, texto))
+    return programados
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    for puerto, que in ((PUERTO_AWS, "AWS local (moto)"), (PUERTO_API, "API (chalice local)")):
+        if not _puerto_libre(puerto):
+            print(f"El puerto {puerto} ({que}) está ocupado. Cierre el proceso que lo usa y vuelva a intentar.")
+            return 1
+
+    from chalicelib.local_env import entorno_local
+
+    endpoint = f"http://{HOST}:{PUERTO_AWS}"
+    entorno = entorno_local(endpoint)
+    entorno["VD_URL_PUBLICA"] = f"http://{HOST}:{PUERTO_API}"
+    os.environ.update(entorno)
+
+    from moto.server import ThreadedMotoServer
+
+    moto = ThreadedMotoServer(ip_address=HOST, port=PUERTO_AWS, verbose=False)
+    moto.start()
+    detener = threading.Event()
+    chalice: subprocess.Popen[bytes] | None = None
+    try:
+        from chalicelib.config import Settings
+        from localstage.provision import provisionar
+
+        settings = Settings.from_env()
+        provisionar(settings)
+
+        chalice = subprocess.Popen(
+            [
+                str(Path(sys.executable).parent / "chalice"),
+                "local",
+                "--no-autoreload",
+                "--host",
+                HOST,
+                "--port",
+                str(PUERTO_API),
+                "--stage",
+                "local",
+            ],
+            cwd=RAIZ,
+            env={**os.environ, **entorno},
+        )
+        _esperar(f"http://{HOST}:{PUERTO_API}/health", 90, chalice)
+
+        from chalice.test import Client
+
+        from app import app
+        from localstage.scheduler import Scheduler
+        from localstage.stream_pump import StreamPump
+
+        with Client(app, stage_name="local", project_dir=str(RAIZ)) as cliente:
+
+            def invocar(nombre: str, evento: dict[str, Any]) -> Any:
+                return cliente.lambda_.invoke(nombre, evento).payload
+
+            bomba = StreamPump(
+                table_name=settings.tabla_solicitudes,
+                handler=lambda evento: invocar("on_solicitud_change", evento),
+            )
+            evento_cw = cliente.events.generate_cw_event(
+                source="aws.events", detail_type="Scheduled Event", detail={}, resources=[], region=settings.region
+            )
+            programados = _eventos_programados(app)
+
+            def tarea(nombre: str) -> Callable[[], object]:
+                return lambda: invocar(nombre, evento_cw)
+
+            agenda = Scheduler({nombre: (expresion, tarea(nombre)) for nombre, expresion in programados})
+            hilos = [
+                threading.Thread(target=bomba.run_forever, args=(detener,), name="stream-pump", daemon=True),
+                threading.Thread(target=agenda.run_forever, args=(detener,), name="scheduler", daemon=True),
+            ]
+            for hilo in hilos:
+                hilo.start()
+            _anunciar(endpoint, programados)
+            signal.signal(signal.SIGTERM, lambda *_: detener.set())
+            try:
+                while not detener.is_set():
+                    if chalice.poll() is not None:
+                        print("chalice local terminó inesperadamente; deteniendo todo.")
+                        return 1
+                    time.sleep(0.5)
+            except KeyboardInterrupt:
+                pass
+        return 0
+    finally:
+        detener.set()
+        if chalice is not None and chalice.poll() is None:
+            chalice.terminate()
+            try:
+                chalice.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                chalice.kill()
+        moto.stop()
+        print("Etapa local detenida.")
+
+
+def _anunciar(endpoint: str, programados: list[tuple[str, str]]) -> None:
+    api = f"http://{HOST}:{PUERTO_API}"
+    lineas = [
+        "",
+        "Ventas Digitales — etapa local lista",
+        f"  Formulario web (prospectos):   {api}/solicitud",
+        f"  API del personal:              {api}/solicitudes   (token: {api}/dev/tokens)",
+        f"  Bandeja de salida (JSON):      {api}/dev/outbox",
+        f"  Bandeja de salida (HTML):      {api}/dev/outbox?formato=html",
+        f"  Configuración local:           {api}/dev/config",
+        f"  Ejecutar un trabajo:           curl -X POST {api}/dev/jobs/escalamiento",
+        f"  Salud:                         {api}/health",
+        f"  AWS local (moto):              {endpoint}   (panel: {endpoint}/moto-api/)",
+        f"  SMTP entrante:                 {HOST}:{PUERTO_SMTP} (reservado; llega con el correo entrante)",
+        "  Flujo de eventos DynamoDB → manejador on_solicitud_change: activo",
+        "  Programaciones: " + ", ".join(f"{n} [{e}]" for n, e in programados),
+        "Ctrl-C detiene todo.",
+        "",
+    ]
+    print("\n".join(lineas), flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

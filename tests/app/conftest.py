@@ -1,0 +1,66 @@
+"""Handler tests: the Chalice test client with every port replaced by a fake (no AWS)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from chalicelib.local_env import entorno_local
+from tests.fakes import (
+    FakeCalendario,
+    FakeCobertura,
+    FakeMailer,
+    FakeProtector,
+    FakeSmartflex,
+    FixedClock,
+    InMemoryIdempotencia,
+    InMemorySolicitudRepository,
+    SequentialIds,
+)
+
+RAIZ = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def servicios(monkeypatch):
+    from chalicelib import bootstrap
+    from chalicelib.adapters.rendering import JinjaPlantillas
+
+    for nombre, valor in entorno_local().items():
+        monkeypatch.setenv(nombre, valor)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    servicios = bootstrap.override(
+        repo=InMemorySolicitudRepository(),
+        idempotencia=InMemoryIdempotencia(),
+        mailer=FakeMailer(),
+        plantillas=JinjaPlantillas(),
+        clock=FixedClock(),
+        ids=SequentialIds(),
+        protector=FakeProtector(),
+        cobertura=FakeCobertura(),
+        smartflex=FakeSmartflex(),
+        calendario=FakeCalendario(),
+    )
+    yield servicios
+    bootstrap.reset()
+
+
+@pytest.fixture
+def cliente(servicios):
+    from chalice.test import Client
+
+    from app import app
+
+    with Client(app, stage_name="local", project_dir=str(RAIZ)) as cliente:
+        yield cliente
+
+
+@pytest.fixture
+def token(servicios):
+    from chalicelib.domain.model import Rol
+
+    def emitir(rol: str) -> str:
+        return servicios.verificador.emitir(rol=Rol(rol), email=f"{rol.lower()}@ventas.test", nombre=rol)
+
+    return emitir

@@ -1,0 +1,120 @@
+"""Fakes for every port (same Protocols as the adapters), for service tests without AWS."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from chalicelib.domain.errors import CorreoNoEnviado
+from chalicelib.domain.model import Solicitud
+from chalicelib.domain.ports import CorreoRenderizado, CorreoSaliente
+from tests.fakes_persistencia import InMemoryIdempotencia, InMemorySolicitudRepository
+
+__all__ = [
+    "FakeCalendario",
+    "FakeCobertura",
+    "FakeMailer",
+    "FakePlantillas",
+    "FakeProtector",
+    "FakeSmartflex",
+    "FixedClock",
+    "InMemoryIdempotencia",
+    "InMemorySolicitudRepository",
+    "SequentialIds",
+]
+
+LA_PAZ = ZoneInfo("America/La_Paz")
+
+
+@dataclass
+class FixedClock:
+    momento: datetime = field(default_factory=lambda: datetime(2026, 11, 30, 9, 0, tzinfo=LA_PAZ))
+
+    def ahora(self) -> datetime:
+        return self.momento
+
+    def avanzar(self, **delta: float) -> None:
+        self.momento = self.momento + timedelta(**delta)
+
+
+class SequentialIds:
+    def __init__(self) -> None:
+        self._n = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def solicitud(self) -> str:
+        with self._lock:
+            return f"VD-{next(self._n):08d}"
+
+    def evento(self) -> str:
+        with self._lock:
+            return f"ev-{next(self._n):012d}"
+
+
+@dataclass
+class FakeMailer:
+    enviados: list[CorreoSaliente] = field(default_factory=list)
+    fallar: bool = False
+
+    def enviar(self, correo: CorreoSaliente) -> str:
+        if self.fallar:
+            raise CorreoNoEnviado("fallo simulado")
+        self.enviados.append(correo)
+        return f"ses-{len(self.enviados)}"
+
+
+class FakePlantillas:
+    """Renders a recognisable subject/body from the template name and the request id."""
+
+    def correo(self, nombre: str, contexto: dict[str, Any]) -> CorreoRenderizado:
+        solicitud_id = contexto["solicitud"]["id"]
+        return CorreoRenderizado(
+            asunto=f"[{solicitud_id}] {nombre}", texto=f"{nombre} {solicitud_id}", html=f"<p>{nombre}</p>"
+        )
+
+    def pagina(self, nombre: str, contexto: dict[str, Any]) -> str:
+        return f"<html>{nombre}</html>"
+
+
+class FakeProtector:
+    def proteger_ci(self, ci: str) -> dict[str, str]:
+        return {"ultimos4": ci.split("-")[0][-4:], "huella": f"h({ci})", "cifrado": f"c({ci})"}
+
+    def revelar_ci(self, cifrado: str) -> str:
+        return cifrado[2:-1]
+
+
+@dataclass
+class FakeCobertura:
+    respuesta: dict[str, Any] = field(
+        default_factory=lambda: {
+            "disponible": True,
+            "tecnologia": "FTTH",
+            "velocidad_maxima_mbps": 300,
+            "zona_cobertura": "Centro (Casco Viejo)",
+            "fuente": "coordenadas",
+        }
+    )
+
+    def consultar(self, *, latitud: float | None, longitud: float | None, zona: str | None) -> dict[str, Any]:
+        return dict(self.respuesta)
+
+
+class FakeSmartflex:
+    def __init__(self) -> None:
+        self.registros: list[tuple[str, str]] = []
+
+    def registrar_venta(self, solicitud: Solicitud, ci: str) -> dict[str, Any]:
+        self.registros.append((solicitud.id, ci))
+        return {"numero_contrato": f"SCS-{solicitud.id}", "codigo_cliente": "CL-0000001"}
+
+
+class FakeCalendario:
+    """Business time equals wall time (tests that need office hours use the real CalendarioLaboral)."""
+
+    def vencimiento(self, desde: datetime, minutos_habiles: int) -> datetime:
+        return desde + timedelta(minutes=minutos_habiles)

@@ -1,0 +1,219 @@
+"""In-memory ``SolicitudRepository`` and ``Idempotencia`` with the DynamoDB adapters' semantics (thread-safe).
+
+Same rules as the adapters: unique keys, conditional changes on (version, estado), all-or-nothing writes,
+history keyed by (solicitud_id, f"{en}#{id}"), listings by state ascending / by month descending with an
+opaque cursor, ``escalada_en`` written once outside the version and never removed by a change.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import copy
+import json
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+from chalicelib.domain.errors import ConflictoConcurrente, DatosInvalidos, EnvioDuplicado, SolicitudNoEncontrada
+from chalicelib.domain.model import EntradaHistorial, Solicitud
+from chalicelib.domain.ports import Pagina
+
+MENSAJE_CONFLICTO = "La solicitud fue modificada por otra persona; vuelva a cargarla y reintente."
+DIAS_RETENCION = 8
+
+
+def _orden(e: EntradaHistorial) -> str:
+    return f"{e.en}#{e.id}"
+
+
+class InMemorySolicitudRepository:
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self.solicitudes: dict[str, Solicitud] = {}
+        self.entradas: dict[str, dict[str, EntradaHistorial]] = {}
+        self.claves: dict[str, str] = {}
+
+    def crear(self, solicitud: Solicitud, entrada: EntradaHistorial, claves_unicas: Sequence[str] = ()) -> None:
+        with self._lock:
+            for clave in claves_unicas:
+                if clave in self.claves:
+                    existente = self.claves[clave]
+                    raise EnvioDuplicado(f"Este envío ya fue registrado como la solicitud {existente}.", existente)
+            if solicitud.id in self.solicitudes:
+                raise ConflictoConcurrente(f"Ya existe una solicitud con el código {solicitud.id}.")
+            self.solicitudes[solicitud.id] = copy.deepcopy(solicitud)
+            self._poner_entrada(entrada)
+            for clave in claves_unicas:
+                self.claves[clave] = solicitud.id
+
+    def obtener(self, solicitud_id: str) -> Solicitud:
+        with self._lock:
+            if solicitud_id not in self.solicitudes:
+                raise SolicitudNoEncontrada(f"No existe la solicitud {solicitud_id}.")
+            return copy.deepcopy(self.solicitudes[solicitud_id])
+
+    def guardar_cambio(
+        self,
+        solicitud: Solicitud,
+        version_anterior: int,
+        estado_anterior: str,
+        entrada: EntradaHistorial,
+        nuevas: Sequence[tuple[Solicitud, EntradaHistorial]] = (),
+    ) -> None:
+        with self._lock:
+            guardada = self.solicitudes.get(solicitud.id)
+            if (
+                guardada is None
+                or guardada.version != version_anterior
+                or guardada.estado != estado_anterior
+                or self._existe_entrada(entrada)
+                or any(n.id in self.solicitudes or self._existe_entrada(e) for n, e in nuevas)
+            ):
+                raise ConflictoConcurrente(MENSAJE_CONFLICTO)
+            if solicitud.escalada_en is None and guardada.escalada_en is not None:
+                solicitud = replace(solicitud, escalada_en=guardada.escalada_en)
+            self.solicitudes[solicitud.id] = copy.deepcopy(solicitud)
+            self._poner_entrada(entrada)
+            for nueva, entrada_nueva in nuevas:
+                self.solicitudes[nueva.id] = copy.deepcopy(nueva)
+                self._poner_entrada(entrada_nueva)
+
+    def agregar_historial(self, entrada: EntradaHistorial) -> bool:
+        with self._lock:
+            if self._existe_entrada(entrada):
+                return False
+            self._poner_entrada(entrada)
+            return True
+
+    def historial(self, solicitud_id: str) -> list[EntradaHistorial]:
+        with self._lock:
+            entradas = self.entradas.get(solicitud_id, {})
+            return [copy.deepcopy(entradas[k]) for k in sorted(entradas)]
+
+    def listar(
+        self,
+        *,
+        estado: str | None = None,
+        mes: str | None = None,
+        canal: str | None = None,
+        limite: int = 50,
+        cursor: str | None = None,
+    ) -> Pagina:
+        if limite < 1:
+            raise ValueError("limite must be at least 1")
+        if estado is not None:
+            indice, valor, adelante = "por_estado", estado, True
+        elif mes is not None:
+            indice, valor, adelante = "por_mes", mes, False
+        else:
+            raise ValueError("listar needs estado or mes")
+        with self._lock:
+            candidatas = [
+                s for s in self.solicitudes.values() if (s.estado if indice == "por_estado" else s.mes) == valor
+            ]
+        candidatas.sort(key=lambda s: _posicion(s, indice), reverse=not adelante)
+        if cursor:
+            inicio = _leer_cursor(cursor, indice, valor)
+            candidatas = [s for s in candidatas if _despues(_posicion(s, indice), inicio, adelante)]
+        filtradas = [s for s in candidatas if canal is None or s.canal == canal]
+        pagina = filtradas[:limite]
+        siguiente = None
+        if len(filtradas) > limite:
+            siguiente = _escribir_cursor(indice, valor, _posicion(pagina[-1], indice))
+        return Pagina([copy.deepcopy(s) for s in pagina], siguiente)
+
+    def en_estado_desde_antes(self, estado: str, limite_iso: str) -> list[Solicitud]:
+        with self._lock:
+            encontradas = [s for s in self.solicitudes.values() if s.estado == estado and s.estado_desde < limite_iso]
+        encontradas.sort(key=lambda s: _posicion(s, "por_estado"))
+        return [copy.deepcopy(s) for s in encontradas]
+
+    def marcar_escalada(self, solicitud_id: str, en: str) -> bool:
+        with self._lock:
+            guardada = self.obtener(solicitud_id)
+            if guardada.escalada_en is not None:
+                return False
+            self.solicitudes[solicitud_id] = replace(guardada, escalada_en=en)
+            return True
+
+    def _existe_entrada(self, entrada: EntradaHistorial) -> bool:
+        return _orden(entrada) in self.entradas.get(entrada.solicitud_id, {})
+
+    def _poner_entrada(self, entrada: EntradaHistorial) -> None:
+        self.entradas.setdefault(entrada.solicitud_id, {})[_orden(entrada)] = copy.deepcopy(entrada)
+
+
+def _posicion(s: Solicitud, indice: str) -> tuple[str, str]:
+    return (s.estado_desde if indice == "por_estado" else s.creada_en, s.id)
+
+
+def _despues(posicion: tuple[str, str], inicio: tuple[str, str], adelante: bool) -> bool:
+    return posicion > inicio if adelante else posicion < inicio
+
+
+def _escribir_cursor(indice: str, valor: str, posicion: tuple[str, str]) -> str:
+    crudo = json.dumps({"indice": indice, "valor": valor, "posicion": list(posicion)}, ensure_ascii=False).encode()
+    return base64.urlsafe_b64encode(crudo).decode().rstrip("=")
+
+
+def _leer_cursor(cursor: str, indice: str, valor: str) -> tuple[str, str]:
+    try:
+        datos = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+        raise DatosInvalidos({"cursor": "El cursor no es válido."}, "Filtros inválidos.") from exc
+    if not (
+        isinstance(datos, dict)
+        and datos.get("indice") == indice
+        and datos.get("valor") == valor
+        and isinstance(datos.get("posicion"), list)
+        and len(datos["posicion"]) == 2
+        and all(isinstance(p, str) for p in datos["posicion"])
+    ):
+        raise DatosInvalidos({"cursor": "El cursor no corresponde a este listado."}, "Filtros inválidos.")
+    return (datos["posicion"][0], datos["posicion"][1])
+
+
+@dataclass
+class _Clave:
+    estado: str
+    resultado: str | None = None
+    en_curso_hasta: float | None = None
+    expira: float | None = None
+
+
+class InMemoryIdempotencia:
+    def __init__(self, reloj: Callable[[], float] = time.time) -> None:
+        self._lock = threading.Lock()
+        self._reloj = reloj
+        self.claves: dict[str, _Clave] = {}
+
+    def reclamar(self, clave: str, segundos_en_curso: int = 300) -> bool:
+        with self._lock:
+            ahora = self._reloj()
+            actual = self.claves.get(clave)
+            libre = actual is None or (
+                actual.estado == "en_curso" and actual.en_curso_hasta is not None and actual.en_curso_hasta < ahora
+            )
+            if not libre:
+                return False
+            self.claves[clave] = _Clave(
+                "en_curso", en_curso_hasta=ahora + segundos_en_curso, expira=ahora + DIAS_RETENCION * 86400
+            )
+            return True
+
+    def completar(self, clave: str, resultado: str = "") -> None:
+        with self._lock:
+            self.claves[clave] = _Clave("completo", resultado=resultado, expira=self._reloj() + DIAS_RETENCION * 86400)
+
+    def liberar(self, clave: str) -> None:
+        with self._lock:
+            actual = self.claves.get(clave)
+            if actual is not None and actual.estado == "en_curso":
+                del self.claves[clave]
+
+    def resultado(self, clave: str) -> str | None:
+        with self._lock:
+            actual = self.claves.get(clave)
+            return actual.resultado if actual is not None and actual.estado == "completo" else None
