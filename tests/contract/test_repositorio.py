@@ -91,9 +91,16 @@ def solicitud_completa() -> Solicitud:
 def avanzar(s: Solicitud, estado: str, en: str, cambio_id: str) -> tuple[Solicitud, EntradaHistorial]:
     """The request after one action (version + 1) and the action's history entry."""
     cambio = Cambio(
-        id=cambio_id, solicitud_id=s.id, en=en, actor="ana.rojas", rol="EJ", canal="consola",
-        accion="avanzar", de=s.estado, a=estado,
-    )  # fmt: skip
+        id=cambio_id,
+        solicitud_id=s.id,
+        en=en,
+        actor="ana.rojas",
+        rol="EJ",
+        canal="consola",
+        accion="avanzar",
+        de=s.estado,
+        a=estado,
+    )
     nueva = replace(s, estado=estado, estado_desde=en, actualizada_en=en, version=s.version + 1, ultimo_cambio=cambio)
     return nueva, EntradaHistorial.de_cambio(cambio, f"Pasa a {estado}.")
 
@@ -131,9 +138,14 @@ class TestSolicitudRepository:
     def test_a_minimal_request_reads_back_with_empty_maps_and_nulls(self, repo):
         # Given a request with only the required fields
         s = Solicitud(
-            id="VD-MINIMA01", estado="nueva", canal="web", creada_en="2026-11-30T09:15:00-04:00",
-            actualizada_en="2026-11-30T09:15:00-04:00", estado_desde="2026-11-30T09:15:00-04:00", mes="2026-11",
-        )  # fmt: skip
+            id="VD-MINIMA01",
+            estado="nueva",
+            canal="web",
+            creada_en="2026-11-30T09:15:00-04:00",
+            actualizada_en="2026-11-30T09:15:00-04:00",
+            estado_desde="2026-11-30T09:15:00-04:00",
+            mes="2026-11",
+        )
 
         # When it is created
         repo.crear(s, make_entrada(s))
