@@ -24,6 +24,7 @@ class Settings:
     tabla_historial: str
     tabla_claves: str
     bucket_documentos: str
+    bucket_entrantes: str
     buzones: Buzones
     url_publica: str
     zona_horaria: str = "America/La_Paz"
@@ -71,6 +72,7 @@ class Settings:
             tabla_historial=req("VD_TABLA_HISTORIAL"),
             tabla_claves=req("VD_TABLA_CLAVES"),
             bucket_documentos=req("VD_BUCKET_DOCUMENTOS"),
+            bucket_entrantes=req("VD_BUCKET_ENTRANTES"),
             buzones=buzones,
             url_publica=env.get("VD_URL_PUBLICA", "http://127.0.0.1:8000").rstrip("/"),
             clave_local=env.get("VD_CLAVE_LOCAL", ""),

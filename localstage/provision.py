@@ -18,24 +18,25 @@ def provisionar(settings: Settings) -> None:
     crear_tablas(settings)
     _clave_kms(settings)
     s3 = boto3.client("s3", region_name=settings.region)
-    try:
-        s3.create_bucket(Bucket=settings.bucket_documentos)
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
-            raise
-    s3.put_bucket_encryption(
-        Bucket=settings.bucket_documentos,
-        ServerSideEncryptionConfiguration={
-            "Rules": [
-                {
-                    "ApplyServerSideEncryptionByDefault": {
-                        "SSEAlgorithm": "aws:kms",
-                        "KMSMasterKeyID": settings.kms_key_id,
+    for bucket in (settings.bucket_documentos, settings.bucket_entrantes):
+        try:
+            s3.create_bucket(Bucket=bucket)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+                raise
+        s3.put_bucket_encryption(
+            Bucket=bucket,
+            ServerSideEncryptionConfiguration={
+                "Rules": [
+                    {
+                        "ApplyServerSideEncryptionByDefault": {
+                            "SSEAlgorithm": "aws:kms",
+                            "KMSMasterKeyID": settings.kms_key_id,
+                        }
                     }
-                }
-            ]
-        },
-    )
+                ]
+            },
+        )
     ses = boto3.client("ses", region_name=settings.region)
     dominio = settings.buzones.remitente.split("@", 1)[1]
     ses.verify_domain_identity(Domain=dominio)
