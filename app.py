@@ -7,12 +7,16 @@ from chalice.app import Chalice, ConvertToMiddleware
 from chalicelib.api import api
 from chalicelib.config import LOCAL_STAGE, stage_name
 from chalicelib.eventos import eventos
+from chalicelib.eventos_canales import eventos_canales
 from chalicelib.observability import logger
+from chalicelib.webhooks import webhooks
 
 app = Chalice(app_name="ventas-digitales")
 app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context(clear_state=True)))
 app.register_blueprint(api)
 app.register_blueprint(eventos)
+app.register_blueprint(webhooks)
+app.register_blueprint(eventos_canales)
 
 if stage_name() == LOCAL_STAGE:  # developer endpoints exist only on the local stage (never packaged)
     from localstage.dev_api import dev

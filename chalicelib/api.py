@@ -10,7 +10,7 @@ from chalice.app import Blueprint, Response
 from chalicelib.bootstrap import get_services
 from chalicelib.domain.actions import ACCIONES
 from chalicelib.domain.commands import AplicarAccion
-from chalicelib.domain.errors import DatosInvalidos, EnvioDuplicado, RolNoAutorizado
+from chalicelib.domain.errors import DatosInvalidos, RolNoAutorizado
 from chalicelib.domain.model import Rol, Solicitud
 from chalicelib.http import (
     EntradaInvalida,
@@ -65,12 +65,9 @@ def submit_form() -> Response:
         if es_json:
             raise
         return html_response(_pagina_formulario(crudos, exc.errores), 422)
-    try:
-        solicitud = servicios.capturar(cmd)
-    except EnvioDuplicado as exc:
-        return _recibida(exc.existente_id, es_json, status=200)
-    logger.append_keys(solicitud_id=solicitud.id)
-    return _recibida(solicitud.id, es_json)
+    recepcion = servicios.recibir_contacto(cmd)
+    logger.append_keys(solicitud_id=recepcion.solicitud_id)
+    return _recibida(recepcion.solicitud_id, es_json, status=201 if recepcion.nueva else 200)
 
 
 def _pagina_formulario(valores: dict[str, Any], errores: dict[str, str]) -> str:

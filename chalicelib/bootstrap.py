@@ -10,22 +10,26 @@ from functools import cached_property
 from typing import Any
 
 from chalicelib.config import Settings, get_settings
-from chalicelib.domain.commands import AplicarAccion, CapturarSolicitud
+from chalicelib.domain.commands import AplicarAccion, CapturarSolicitud, RecibirWebhook
 from chalicelib.domain.events import AccionAplicada
-from chalicelib.domain.model import EntradaHistorial, Solicitud
+from chalicelib.domain.model import EntradaHistorial, Entrante, Solicitud
 from chalicelib.domain.ports import (
+    Almacen,
     Calendario,
     Clock,
     Cobertura,
+    EntranteRepository,
+    GraphApi,
     Idempotencia,
     IdGenerator,
     Mailer,
     Pagina,
     ProtectorDatos,
+    Salientes,
     Smartflex,
     SolicitudRepository,
 )
-from chalicelib.services import reacciones, solicitudes, trabajos
+from chalicelib.services import canales, reacciones, solicitudes, trabajos, webhooks
 
 
 @dataclass
@@ -135,6 +139,50 @@ class Services:
         return VerificadorCognito(issuer=self.settings.cognito_issuer, client_id=self.settings.cognito_client_id)
 
     @cached_property
+    def entrantes(self) -> EntranteRepository:
+        if self._o("entrantes"):
+            return self._o("entrantes")  # type: ignore[no-any-return]
+        from chalicelib.adapters.dynamo_entrantes import PynamoEntrantes
+
+        return PynamoEntrantes(self.settings)
+
+    @cached_property
+    def salientes(self) -> Salientes:
+        if self._o("salientes"):
+            return self._o("salientes")  # type: ignore[no-any-return]
+        from chalicelib.adapters.dynamo_entrantes import PynamoSalientes
+
+        return PynamoSalientes(self.settings)
+
+    @cached_property
+    def crudos(self) -> Almacen:
+        """Raw inbound payloads (bucket ``entrantes``)."""
+        if self._o("crudos"):
+            return self._o("crudos")  # type: ignore[no-any-return]
+        from chalicelib.adapters.s3_almacen import S3Almacen
+
+        s = self.settings
+        return S3Almacen(bucket=s.bucket_entrantes, kms_key_id=s.kms_key_id, region=s.region)
+
+    @cached_property
+    def documentos(self) -> Almacen:
+        """Customer documents and channel attachments (bucket ``documentos``)."""
+        if self._o("documentos"):
+            return self._o("documentos")  # type: ignore[no-any-return]
+        from chalicelib.adapters.s3_almacen import S3Almacen
+
+        s = self.settings
+        return S3Almacen(bucket=s.bucket_documentos, kms_key_id=s.kms_key_id, region=s.region)
+
+    @cached_property
+    def graph(self) -> GraphApi:
+        if self._o("graph"):
+            return self._o("graph")  # type: ignore[no-any-return]
+        from chalicelib.adapters.meta_graph import GraphMeta
+
+        return GraphMeta(base_url=self.settings.graph_url, token=self.settings.graph_token)
+
+    @cached_property
     def normalizadores(self) -> Any:
         from chalicelib.adapters.contacto import NORMALIZADORES
 
@@ -156,6 +204,34 @@ class Services:
 
     def capturar(self, cmd: CapturarSolicitud) -> Solicitud:
         return solicitudes.capturar(cmd, puertos=self._puertos)
+
+    def recibir_contacto(self, cmd: CapturarSolicitud) -> canales.Recepcion:
+        return canales.recibir_contacto(cmd, puertos=self._puertos)
+
+    def recibir_webhook(self, cmd: RecibirWebhook) -> webhooks.ResultadoWebhook:
+        puertos = webhooks.PuertosWebhook(entrantes=self.entrantes, crudos=self.crudos, clock=self.clock)
+        return webhooks.recibir(cmd, puertos=puertos)
+
+    def procesar_entrante(self, clave: str) -> str:
+        puertos = canales.PuertosCanales(
+            solicitudes=self._puertos,
+            entrantes=self.entrantes,
+            graph=self.graph,
+            documentos=self.documentos,
+            salientes=self.salientes,
+        )
+        return canales.procesar_entrante(clave, puertos=puertos)
+
+    def entrante_desde_registro(self, registro: dict[str, Any]) -> Entrante | None:
+        """The item an entrantes stream INSERT carries (MODIFYs are the processing outcome: nothing to do)."""
+        if registro.get("eventName") != "INSERT":
+            return None
+        imagen = (registro.get("dynamodb") or {}).get("NewImage")
+        if not imagen:
+            return None
+        from chalicelib.adapters.dynamo_entrantes import entrante_desde_imagen
+
+        return entrante_desde_imagen(imagen)
 
     def aplicar(self, cmd: AplicarAccion) -> Solicitud:
         return solicitudes.aplicar(cmd, puertos=self._puertos)

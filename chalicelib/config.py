@@ -23,6 +23,7 @@ class Settings:
     tabla_solicitudes: str
     tabla_historial: str
     tabla_claves: str
+    tabla_entrantes: str
     bucket_documentos: str
     bucket_entrantes: str
     buzones: Buzones
@@ -36,6 +37,12 @@ class Settings:
     configuracion_ses: str = ""
     minutos_primera_respuesta: int = 60
     dynamodb_host: str | None = None
+    meta_app_secrets: tuple[str, ...] = ()
+    meta_verify_token: str = ""
+    graph_url: str = "https://graph.facebook.com/v21.0"
+    graph_token: str = ""
+    botmaker_token: str = ""
+    botmaker_cabecera: str = "auth-bm-token"
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -71,6 +78,7 @@ class Settings:
             tabla_solicitudes=req("VD_TABLA_SOLICITUDES"),
             tabla_historial=req("VD_TABLA_HISTORIAL"),
             tabla_claves=req("VD_TABLA_CLAVES"),
+            tabla_entrantes=req("VD_TABLA_ENTRANTES"),
             bucket_documentos=req("VD_BUCKET_DOCUMENTOS"),
             bucket_entrantes=req("VD_BUCKET_ENTRANTES"),
             buzones=buzones,
@@ -83,6 +91,12 @@ class Settings:
             configuracion_ses=env.get("VD_SES_CONFIGURATION_SET", ""),
             minutos_primera_respuesta=int(env.get("VD_MINUTOS_PRIMERA_RESPUESTA", "60")),
             dynamodb_host=env.get("AWS_ENDPOINT_URL") or None,
+            meta_app_secrets=tuple(s.strip() for s in env.get("VD_META_APP_SECRETS", "").split(",") if s.strip()),
+            meta_verify_token=env.get("VD_META_VERIFY_TOKEN", ""),
+            graph_url=env.get("VD_GRAPH_URL", "https://graph.facebook.com/v21.0").rstrip("/"),
+            graph_token=env.get("VD_GRAPH_TOKEN", ""),
+            botmaker_token=env.get("VD_BOTMAKER_TOKEN", ""),
+            botmaker_cabecera=env.get("VD_BOTMAKER_CABECERA", "auth-bm-token").strip().lower() or "auth-bm-token",
         )
         if settings.es_local and not settings.clave_local:
             raise ConfiguracionIncompleta("Missing environment variable VD_CLAVE_LOCAL (local stage signing key)")
@@ -101,6 +115,14 @@ def get_settings() -> Settings:
 def stage_name() -> str:
     """The stage, readable at import time without validating the rest (used to register local-only routes)."""
     return os.environ.get("VD_STAGE", LOCAL_STAGE)
+
+
+def stream_arn_entrantes() -> str:
+    """The inbound table's stream ARN (event source of ``on_entrante``), needed at import time."""
+    return os.environ.get(
+        "VD_ENTRANTES_STREAM_ARN",
+        "arn:aws:dynamodb:us-east-1:123456789012:table/vd-entrantes/stream/local",
+    )
 
 
 def stream_arn_solicitudes() -> str:

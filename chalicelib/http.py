@@ -18,8 +18,10 @@ from chalicelib.domain.errors import (
     DatosInvalidos,
     DomainError,
     EstadoInvalido,
+    FirmaInvalida,
     NoAutenticado,
     RolNoAutorizado,
+    ServicioExternoNoDisponible,
     SolicitudNoEncontrada,
 )
 from chalicelib.observability import logger
@@ -36,6 +38,7 @@ MAX_CUERPO = 256 * 1024
 
 ESTADO_HTTP: dict[type[DomainError], int] = {
     NoAutenticado: 401,
+    FirmaInvalida: 401,
     RolNoAutorizado: 403,
     SolicitudNoEncontrada: 404,
     EstadoInvalido: 409,
@@ -43,6 +46,7 @@ ESTADO_HTTP: dict[type[DomainError], int] = {
     ConflictoConcurrente: 409,
     DatosInvalidos: 422,
     AccionDesconocida: 422,
+    ServicioExternoNoDisponible: 503,
 }
 
 
@@ -68,7 +72,7 @@ def error_json(error: DomainError, status: int) -> Response:
     cuerpo: dict[str, Any] = {"codigo": error.codigo, "mensaje": error.mensaje}
     if isinstance(error, DatosInvalidos):
         cuerpo["errores"] = error.errores
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    headers = {"WWW-Authenticate": "Bearer"} if isinstance(error, NoAutenticado) else None
     return json_response(cuerpo, status, headers)
 
 
@@ -95,11 +99,11 @@ def http_errors(vista: Callable[..., Response]) -> Callable[..., Response]:
     return envoltura
 
 
-def cuerpo_crudo(request: Request) -> bytes:
+def cuerpo_crudo(request: Request, maximo: int = MAX_CUERPO) -> bytes:
     crudo = request.raw_body or b""
     if isinstance(crudo, str):
         crudo = crudo.encode("utf-8")
-    if len(crudo) > MAX_CUERPO:
+    if len(crudo) > maximo:
         raise EntradaInvalida("El cuerpo de la solicitud es demasiado grande.")
     return crudo
 
@@ -110,8 +114,13 @@ def tipo_contenido(request: Request) -> str:
 
 def cuerpo_json(request: Request) -> dict[str, Any]:
     """The body as a JSON object; EntradaInvalida (400) otherwise."""
+    return objeto_json(cuerpo_crudo(request))
+
+
+def objeto_json(crudo: bytes) -> dict[str, Any]:
+    """Raw bytes as a JSON object; EntradaInvalida (400) otherwise."""
     try:
-        datos = json.loads(cuerpo_crudo(request).decode("utf-8"))
+        datos = json.loads(crudo.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         raise EntradaInvalida("El cuerpo no es JSON válido.") from None
     if not isinstance(datos, dict):

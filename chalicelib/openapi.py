@@ -119,6 +119,9 @@ class SolicitudVista(Modelo):
     redigitacion_de: str | None
     redigitada_como: str | None
     origen: dict[str, Any]
+    contactos: list[dict[str, Any]] = Field(
+        description="Puntos de contacto del prospecto (canal, tipo, referencia, en), del más antiguo al más nuevo."
+    )
     ejecutivo: str | None
     primera_respuesta_en: str | None
     primera_respuesta_minutos: float | None
@@ -182,6 +185,30 @@ class AccionAplicadaRespuesta(Modelo):
     acciones_disponibles: list[AccionDisponible]
 
 
+class WebhookRecibido(Modelo):
+    recibido: Literal[True]
+    items: int = Field(description="Mensajes, leads o estados que trae la entrega.")
+    nuevos: int = Field(description="Cuántos se registraron ahora (una reentrega registra 0).")
+
+
+class WebhookMeta(BaseModel):
+    """Notificación de Meta: objeto page (Lead Ads leadgen, Messenger) o whatsapp_business_account."""
+
+    model_config = ConfigDict(extra="allow")
+    object: str = Field(description="page | whatsapp_business_account; otros se aceptan y se ignoran.")
+    entry: list[dict[str, Any]] = Field(description="Hasta 1000 cambios por entrega, en changes[] o messaging[].")
+
+
+class WebhookBotmaker(BaseModel):
+    """Notificación de Botmaker (formato v1.1): un contacto y sus mensajes."""
+
+    model_config = ConfigDict(extra="allow")
+    type: str = Field("message", description="Solo message se procesa.")
+    chatPlatform: str | None = Field(None, description="whatsapp | webchat | messenger | telegram | twitter")
+    contactId: str | None = Field(None, description="El teléfono en WhatsApp; el id del usuario en otras plataformas.")
+    messages: list[dict[str, Any]] = Field(default_factory=list, description="Cada uno con _id, date, message.")
+
+
 MODELOS: tuple[type[BaseModel], ...] = (
     Error,
     Salud,
@@ -191,6 +218,9 @@ MODELOS: tuple[type[BaseModel], ...] = (
     ListaSolicitudes,
     AplicarAccionPeticion,
     AccionAplicadaRespuesta,
+    WebhookRecibido,
+    WebhookMeta,
+    WebhookBotmaker,
 )
 
 
@@ -210,11 +240,13 @@ def _errores(*codigos: int) -> dict[str, Any]:
         404: "No existe",
         409: "Estado incorrecto, regla incumplida o cambio concurrente",
         422: "Campos inválidos",
+        503: "Un servicio de AWS no respondió: el canal debe reintentar la entrega",
     }
     return {str(c): _json(Error, textos[c]) for c in codigos}
 
 
 SEGURIDAD: list[dict[str, list[str]]] = [{"bearer": []}]
+FIRMA_INVALIDA = {"401": _json(Error, "Firma o token ausente, mal formado o incorrecto: no se escribe nada")}
 ID_PARAM = {"name": "solicitud_id", "in": "path", "required": True, "schema": {"type": "string"}}
 
 
@@ -255,6 +287,62 @@ def documento() -> dict[str, Any]:
                         **_errores(400, 422),
                     },
                 },
+            },
+            "/webhooks/meta": {
+                "get": {
+                    "summary": "Verificación de la suscripción de Meta (devuelve hub.challenge)",
+                    "parameters": [
+                        {"name": n, "in": "query", "required": True, "schema": {"type": "string"}}
+                        for n in ("hub.mode", "hub.verify_token", "hub.challenge")
+                    ],
+                    "responses": {
+                        "200": {"description": "El desafío, tal cual", "content": {"text/plain": {}}},
+                        "403": _json(Error, "Modo, token de verificación o desafío inválidos"),
+                    },
+                },
+                "post": {
+                    "summary": "Lead Ads, Messenger y WhatsApp Cloud API: guarda el cuerpo y registra cada elemento",
+                    "parameters": [
+                        {
+                            "name": "X-Hub-Signature-256",
+                            "in": "header",
+                            "required": True,
+                            "schema": {"type": "string"},
+                            "description": "sha256=<hex> de HMAC-SHA256(app secret, cuerpo crudo)",
+                        }
+                    ],
+                    "requestBody": {"required": True, "content": {"application/json": {"schema": _ref(WebhookMeta)}}},
+                    "responses": {
+                        "200": _json(WebhookRecibido, "Recibido (también objetos o campos desconocidos)"),
+                        **_errores(400),
+                        **FIRMA_INVALIDA,
+                        **_errores(503),
+                    },
+                },
+            },
+            "/webhooks/botmaker": {
+                "post": {
+                    "summary": "Mensajes del chatbot (Botmaker): guarda el cuerpo y registra cada mensaje",
+                    "parameters": [
+                        {
+                            "name": "auth-bm-token",
+                            "in": "header",
+                            "required": True,
+                            "schema": {"type": "string"},
+                            "description": "Token compartido configurado en Botmaker (nombre de cabecera configurable)",
+                        }
+                    ],
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": _ref(WebhookBotmaker)}},
+                    },
+                    "responses": {
+                        "200": _json(WebhookRecibido, "Recibido"),
+                        **_errores(400),
+                        **FIRMA_INVALIDA,
+                        **_errores(503),
+                    },
+                }
             },
             "/solicitudes": {
                 "get": {

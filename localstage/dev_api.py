@@ -58,7 +58,20 @@ def dev_config() -> Response:
             "url_publica": settings.url_publica,
             "aws_endpoint": settings.dynamodb_host,
             "buzones": settings.buzones.como_dict(),
-            "secretos": {"clave_tokens_local": settings.clave_local},
+            "secretos": {
+                "clave_tokens_local": settings.clave_local,
+                "meta_app_secrets": list(settings.meta_app_secrets),
+                "meta_verify_token": settings.meta_verify_token,
+                "graph_token": settings.graph_token,
+                "botmaker_token": settings.botmaker_token,
+            },
+            "webhooks": {
+                "meta": f"{settings.url_publica}/webhooks/meta",
+                "botmaker": f"{settings.url_publica}/webhooks/botmaker",
+                "cabecera_firma_meta": "X-Hub-Signature-256",
+                "cabecera_token_botmaker": settings.botmaker_cabecera,
+                "graph_url": settings.graph_url,
+            },
             "smtp": {"host": "127.0.0.1", "puerto": 2525},
         }
     )
@@ -92,3 +105,20 @@ def dev_run_job(job: str) -> Response:
         )
     parametros = dict(dev.current_request.query_params or {})
     return json_response({"trabajo": job, "resultado": disponibles[job](parametros)})
+
+
+@dev.route("/dev/entrantes", methods=["GET"])
+@http_errors
+def dev_entrantes() -> Response:
+    """Webhook items waiting or failed (``?estado=pendiente|fallido|procesado|ignorado``; default the first two)."""
+    from dataclasses import asdict
+
+    from chalicelib.domain.model import EstadoEntrante
+
+    pedido = parametro(dev.current_request, "estado")
+    estados = [pedido] if pedido else [EstadoEntrante.PENDIENTE.value, EstadoEntrante.FALLIDO.value]
+    if any(e not in {x.value for x in EstadoEntrante} for e in estados):
+        return json_response({"codigo": "estado_desconocido", "mensaje": "Estado de entrante desconocido."}, 422)
+    entrantes = get_services().entrantes
+    por_estado = {e: [asdict(x) for x in entrantes.listar(e)] for e in estados}
+    return json_response({"total": sum(len(v) for v in por_estado.values()), "entrantes": por_estado})

@@ -26,6 +26,7 @@ HOST = "127.0.0.1"
 PUERTO_AWS = int(os.environ.get("VD_PUERTO_AWS", "4566"))
 PUERTO_API = int(os.environ.get("VD_PUERTO_API", "8000"))
 PUERTO_SMTP = int(os.environ.get("VD_PUERTO_SMTP", "2525"))
+PUERTO_GRAPH = 4580  # the port VD_GRAPH_URL names for the local stage (.chalice/config.json)
 
 log = logging.getLogger("localstage")
 
@@ -93,6 +94,9 @@ def main() -> int:
 
         settings = Settings.from_env()
         provisionar(settings)
+        from localstage.graph_local import GraphLocal
+
+        GraphLocal(token=settings.graph_token).iniciar(PUERTO_GRAPH, HOST)
 
         chalice = subprocess.Popen(
             [
@@ -126,6 +130,9 @@ def main() -> int:
                 table_name=settings.tabla_solicitudes,
                 handler=lambda evento: invocar("on_solicitud_change", evento),
             )
+            bomba_entrantes = StreamPump(
+                table_name=settings.tabla_entrantes, handler=lambda evento: invocar("on_entrante", evento)
+            )
             evento_cw = cliente.events.generate_cw_event(
                 source="aws.events", detail_type="Scheduled Event", detail={}, resources=[], region=settings.region
             )
@@ -137,6 +144,9 @@ def main() -> int:
             agenda = Scheduler({nombre: (expresion, tarea(nombre)) for nombre, expresion in programados})
             hilos = [
                 threading.Thread(target=bomba.run_forever, args=(detener,), name="stream-pump", daemon=True),
+                threading.Thread(
+                    target=bomba_entrantes.run_forever, args=(detener,), name="stream-pump-entrantes", daemon=True
+                ),
                 threading.Thread(target=agenda.run_forever, args=(detener,), name="scheduler", daemon=True),
             ]
             for hilo in hilos:
@@ -173,12 +183,16 @@ def _anunciar(endpoint: str, programados: list[tuple[str, str]]) -> None:
         f"  API del personal:              {api}/solicitudes   (token: {api}/dev/tokens)",
         f"  Bandeja de salida (JSON):      {api}/dev/outbox",
         f"  Bandeja de salida (HTML):      {api}/dev/outbox?formato=html",
-        f"  Configuración local:           {api}/dev/config",
+        f"  Configuración local:           {api}/dev/config   (secretos de los webhooks)",
+        f"  Webhooks:                      {api}/webhooks/meta   {api}/webhooks/botmaker",
+        f"  Entrantes pendientes/fallidos: {api}/dev/entrantes",
+        f"  Graph API local (Meta):        http://{HOST}:{PUERTO_GRAPH}/v21.0",
         f"  Ejecutar un trabajo:           curl -X POST {api}/dev/jobs/escalamiento",
         f"  Salud:                         {api}/health",
         f"  AWS local (moto):              {endpoint}   (panel: {endpoint}/moto-api/)",
         f"  SMTP entrante:                 {HOST}:{PUERTO_SMTP} (reservado; llega con el correo entrante)",
         "  Flujo de eventos DynamoDB → manejador on_solicitud_change: activo",
+        "  Flujo de eventos DynamoDB (entrantes) → manejador on_entrante: activo",
         "  Programaciones: " + ", ".join(f"{n} [{e}]" for n, e in programados),
         "Ctrl-C detiene todo.",
         "",

@@ -87,6 +87,9 @@ class FakeProtector:
     def revelar_ci(self, cifrado: str) -> str:
         return cifrado[2:-1]
 
+    def huella(self, ci: str) -> str:
+        return f"h({ci})"
+
 
 @dataclass
 class FakeCobertura:

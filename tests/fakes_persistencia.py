@@ -13,9 +13,10 @@ import copy
 import json
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
+from chalicelib.domain.contacto import claves_de_contacto
 from chalicelib.domain.errors import ConflictoConcurrente, DatosInvalidos, EnvioDuplicado, SolicitudNoEncontrada
 from chalicelib.domain.model import EntradaHistorial, Solicitud
 from chalicelib.domain.ports import Pagina
@@ -74,6 +75,7 @@ class InMemorySolicitudRepository:
                 raise ConflictoConcurrente(MENSAJE_CONFLICTO)
             if solicitud.escalada_en is None and guardada.escalada_en is not None:
                 solicitud = replace(solicitud, escalada_en=guardada.escalada_en)
+            solicitud = replace(solicitud, contactos=copy.deepcopy(guardada.contactos))
             self.solicitudes[solicitud.id] = copy.deepcopy(solicitud)
             self._poner_entrada(entrada)
             for nueva, entrada_nueva in nuevas:
@@ -137,6 +139,39 @@ class InMemorySolicitudRepository:
                 return False
             self.solicitudes[solicitud_id] = replace(guardada, escalada_en=en)
             return True
+
+    def buscar_por_contacto(
+        self,
+        *,
+        telefono: str | None = None,
+        email: str | None = None,
+        ci_huella: str | None = None,
+        id_canal: str | None = None,
+    ) -> list[Solicitud]:
+        pedidas = {"telefono": telefono, "email": email, "ci_huella": ci_huella, "id_canal": id_canal}
+        buscadas = {k: v for k, v in pedidas.items() if v}
+        with self._lock:
+            encontradas = [
+                s
+                for s in self.solicitudes.values()
+                if any(claves_de_contacto(s).get(k) == v for k, v in buscadas.items())
+            ]
+        encontradas.sort(key=lambda s: (s.creada_en, s.id), reverse=True)
+        return [copy.deepcopy(s) for s in encontradas]
+
+    def agregar_contacto(
+        self, solicitud_id: str, contacto: Mapping[str, object], entrada: EntradaHistorial, clave_unica: str
+    ) -> None:
+        with self._lock:
+            if clave_unica in self.claves:
+                existente = self.claves[clave_unica]
+                raise EnvioDuplicado(f"Este envío ya fue registrado como la solicitud {existente}.", existente)
+            guardada = self.obtener(solicitud_id)
+            if self._existe_entrada(entrada):
+                raise EnvioDuplicado(f"Este envío ya fue registrado como la solicitud {solicitud_id}.", solicitud_id)
+            self.solicitudes[solicitud_id] = replace(guardada, contactos=[*guardada.contactos, dict(contacto)])
+            self._poner_entrada(entrada)
+            self.claves[clave_unica] = solicitud_id
 
     def _existe_entrada(self, entrada: EntradaHistorial) -> bool:
         return _orden(entrada) in self.entradas.get(entrada.solicitud_id, {})

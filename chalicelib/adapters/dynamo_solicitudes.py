@@ -7,6 +7,12 @@ Keys and conditions:
   ones, put the history entry and each new linked request with its entry (all absent). Any failure ->
   ConflictoConcurrente. ``escalada_en`` is never removed by a change (it is written outside the version).
 - marcar_escalada: sets ``escalada_en`` where it is absent, without touching ``version``.
+- contact keys: ``contacto_telefono|email|ci|id_canal`` are derived from ``datos`` at every write (sparse GSIs
+  ``por_telefono`` ... keys only); ``buscar_por_contacto`` queries them and reads each request back consistently.
+- agregar_contacto: one TransactWrite: list_append the touchpoint to ``contactos`` (request exists), put the history
+  entry (absent) and the unique key in claves (absent); after a cancellation the stored key/entry/request say
+  why. ``contactos`` is never written by a change (outside the version), so a touchpoint appended while an
+  executive acts is not lost.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ import dataclasses
 import hashlib
 import json
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -27,6 +33,7 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.adapters.dynamo_tables import ClaveItem, HistorialItem, SolicitudItem, bind, conexion
 from chalicelib.config import Settings
+from chalicelib.domain.contacto import claves_de_contacto
 from chalicelib.domain.errors import ConflictoConcurrente, DatosInvalidos, EnvioDuplicado, SolicitudNoEncontrada
 from chalicelib.domain.model import Cambio, EntradaHistorial, Solicitud
 from chalicelib.domain.ports import Pagina
@@ -43,6 +50,14 @@ _CODIGOS_CONFLICTO = {
 _CAMPOS_SOLICITUD = tuple(dataclasses.fields(Solicitud))
 _CAMPOS_DICT = frozenset(f.name for f in _CAMPOS_SOLICITUD if f.default_factory is dict)
 _FUERA_DE_VERSION = frozenset({"escalada_en"})
+_FUERA_DE_CAMBIOS = frozenset({"contactos"})
+_INDICES_CONTACTO = {
+    "telefono": "por_telefono",
+    "email": "por_email",
+    "ci_huella": "por_ci",
+    "id_canal": "por_id_canal",
+}
+MAX_POR_CONTACTO = 20
 _CLAVES_INDICE = {
     "por_estado": ("estado", "estado_desde"),
     "por_mes": ("mes", "creada_en"),
@@ -60,29 +75,25 @@ class PynamoSolicitudRepository:
     def crear(self, solicitud: Solicitud, entrada: EntradaHistorial, claves_unicas: Sequence[str] = ()) -> None:
         """Request, first entry and unique keys in one transaction; EnvioDuplicado (nothing written) on a known key."""
         claves = list(dict.fromkeys(claves_unicas))
-        expira = datetime.fromtimestamp(self._reloj(), tz=UTC) + timedelta(days=DIAS_CLAVE_UNICA)
+        expira = self._expira()
         try:
             with TransactWrite(connection=self._conexion, client_request_token=_token(f"crear#{solicitud.id}")) as tx:
                 tx.save(item_de_solicitud(solicitud), condition=SolicitudItem.id.does_not_exist())
                 tx.save(item_de_entrada(entrada))
                 for clave in claves:
                     tx.save(
-                        ClaveItem(
-                            clave, estado="completo", resultado=solicitud.id, solicitud_id=solicitud.id, expira=expira
-                        ),
+                        _clave_unica(clave, solicitud.id, expira),
                         condition=ClaveItem.clave.does_not_exist(),
                         return_values="ALL_OLD",
                     )
         except TransactWriteError as exc:
-            motivos = _motivos(exc)
-            for indice, clave in enumerate(claves, start=2):
-                motivo = motivos[indice] if indice < len(motivos) else None
-                if motivo is not None and motivo.code == _CONDICION_FALLIDA:
-                    existente = _solicitud_de_clave(motivo.raw_item) or _solicitud_de_clave_guardada(clave)
-                    raise EnvioDuplicado(_mensaje_duplicado(existente), existente_id=existente) from exc
+            _duplicado_en(exc, claves, desde=2)
             if _es_conflicto(exc):
                 raise ConflictoConcurrente(f"Ya existe una solicitud con el código {solicitud.id}.") from exc
             raise
+
+    def _expira(self) -> datetime:
+        return datetime.fromtimestamp(self._reloj(), tz=UTC) + timedelta(days=DIAS_CLAVE_UNICA)
 
     def obtener(self, solicitud_id: str) -> Solicitud:
         try:
@@ -184,6 +195,77 @@ class PynamoSolicitudRepository:
             return False
         return True
 
+    def buscar_por_contacto(
+        self,
+        *,
+        telefono: str | None = None,
+        email: str | None = None,
+        ci_huella: str | None = None,
+        id_canal: str | None = None,
+    ) -> list[Solicitud]:
+        """Query each given key's sparse index (newest first, at most 20 each), then read every request back."""
+        buscadas = {"telefono": telefono, "email": email, "ci_huella": ci_huella, "id_canal": id_canal}
+        ids: dict[str, None] = {}
+        for clave, valor in buscadas.items():
+            if not valor:
+                continue
+            indice = getattr(SolicitudItem, _INDICES_CONTACTO[clave])
+            for item in indice.query(valor, scan_index_forward=False, limit=MAX_POR_CONTACTO):
+                ids.setdefault(item.id)
+        encontradas = []
+        for solicitud_id in ids:
+            try:
+                encontradas.append(self.obtener(solicitud_id))
+            except SolicitudNoEncontrada:
+                continue
+        return sorted(encontradas, key=lambda s: (s.creada_en, s.id), reverse=True)
+
+    def agregar_contacto(
+        self, solicitud_id: str, contacto: Mapping[str, Any], entrada: EntradaHistorial, clave_unica: str
+    ) -> None:
+        """list_append to ``contactos`` where the request exists + history entry (absent) + unique key (absent)."""
+        nuevo = [json.dumps(dict(contacto), ensure_ascii=False, separators=(",", ":"))]
+        anexar = SolicitudItem.contactos.set((SolicitudItem.contactos | []).append(nuevo))
+        try:
+            with TransactWrite(connection=self._conexion) as tx:
+                tx.update(SolicitudItem(solicitud_id), actions=[anexar], condition=SolicitudItem.id.exists())
+                tx.save(item_de_entrada(entrada), condition=HistorialItem.orden.does_not_exist())
+                tx.save(
+                    _clave_unica(clave_unica, solicitud_id, self._expira()),
+                    condition=ClaveItem.clave.does_not_exist(),
+                    return_values="ALL_OLD",
+                )
+        except TransactWriteError as exc:
+            if not _es_conflicto(exc):
+                raise
+            existente = _solicitud_de_clave_guardada(clave_unica)
+            if existente or _existe_entrada(entrada):
+                raise EnvioDuplicado(_mensaje_duplicado(existente), existente_id=existente or solicitud_id) from exc
+            self.obtener(solicitud_id)
+            raise ConflictoConcurrente(MENSAJE_CONFLICTO) from exc
+
+
+def _existe_entrada(entrada: EntradaHistorial) -> bool:
+    try:
+        HistorialItem.get(entrada.solicitud_id, orden_de(entrada), consistent_read=True)
+    except DoesNotExist:
+        return False
+    return True
+
+
+def _clave_unica(clave: str, solicitud_id: str, expira: datetime) -> ClaveItem:
+    return ClaveItem(clave, estado="completo", resultado=solicitud_id, solicitud_id=solicitud_id, expira=expira)
+
+
+def _duplicado_en(exc: TransactWriteError, claves: Sequence[str], desde: int) -> None:
+    """EnvioDuplicado if the transaction failed on one of ``claves`` (written from action ``desde`` on)."""
+    motivos = _motivos(exc)
+    for indice, clave in enumerate(claves, start=desde):
+        motivo = motivos[indice] if indice < len(motivos) else None
+        if motivo is not None and motivo.code == _CONDICION_FALLIDA:
+            existente = _solicitud_de_clave(motivo.raw_item) or _solicitud_de_clave_guardada(clave)
+            raise EnvioDuplicado(_mensaje_duplicado(existente), existente_id=existente) from exc
+
 
 def solicitud_desde_imagen(imagen: dict[str, Any]) -> Solicitud:
     """A request from a stream record's typed NewImage/OldImage ({"id": {"S": ...}, ...})."""
@@ -195,6 +277,9 @@ def item_de_solicitud(s: Solicitud) -> SolicitudItem:
     valores = {f.name: getattr(s, f.name) for f in _CAMPOS_SOLICITUD if f.name != "id"}
     if s.ultimo_cambio is not None:
         valores["ultimo_cambio"] = dataclasses.asdict(s.ultimo_cambio)
+    valores["contactos"] = [json.dumps(c, ensure_ascii=False, separators=(",", ":")) for c in s.contactos] or None
+    for clave, valor in claves_de_contacto(s).items():
+        valores[f"contacto_{clave.removesuffix('_huella')}"] = valor
     factura = s.factura or {}
     if factura.get("mes") and factura.get("emitida_en"):
         valores["mes_factura"] = str(factura["mes"])
@@ -208,6 +293,7 @@ def solicitud_de_item(item: SolicitudItem) -> Solicitud:
         if valores[nombre] is None:
             valores[nombre] = {}
     valores["version"] = int(valores["version"])
+    valores["contactos"] = [json.loads(c) for c in valores["contactos"] or []]
     if valores["ultimo_cambio"] is not None:
         valores["ultimo_cambio"] = Cambio(**valores["ultimo_cambio"])
     return Solicitud(**valores)
@@ -234,7 +320,7 @@ def _acciones_reemplazo(item: SolicitudItem) -> list[Action]:
     """SET every present attribute, REMOVE every absent one (except those written outside the version)."""
     acciones: list[Action] = []
     for nombre, atributo in SolicitudItem.get_attributes().items():
-        if atributo.is_hash_key:
+        if atributo.is_hash_key or nombre in _FUERA_DE_CAMBIOS:
             continue
         valor = getattr(item, nombre)
         if valor is not None:

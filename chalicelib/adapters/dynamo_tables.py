@@ -1,7 +1,8 @@
 """pynamodb models of the three tables; names, region and endpoint come from Settings via ``bind``.
 
 - solicitudes: hash ``id``; stream NEW_AND_OLD_IMAGES; GSIs ``por_estado`` (estado, estado_desde),
-  ``por_mes`` (mes, creada_en) and the sparse ``por_mes_factura`` (mes_factura, factura_emitida_en).
+  ``por_mes`` (mes, creada_en), the sparse ``por_mes_factura`` (mes_factura, factura_emitida_en) and the sparse
+  contact indexes ``por_telefono``, ``por_email``, ``por_ci``, ``por_id_canal`` (contacto_*, creada_en; keys only).
 - historial: hash ``solicitud_id``, range ``orden`` = ``f"{en}#{id}"`` (a query reads oldest first).
 - claves: hash ``clave``; dedupe keys of submissions and idempotency keys of side effects; TTL on ``expira``.
 """
@@ -11,10 +12,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pynamodb.attributes import Attribute, NumberAttribute, TTLAttribute, UnicodeAttribute
+from pynamodb.attributes import Attribute, ListAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute
 from pynamodb.connection import Connection
 from pynamodb.constants import PAY_PER_REQUEST_BILLING_MODE, STRING
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 from chalicelib.config import Settings
@@ -69,6 +70,50 @@ class PorMesFactura(GlobalSecondaryIndex["SolicitudItem"]):  # type: ignore[no-u
     factura_emitida_en = UnicodeAttribute(range_key=True)
 
 
+class PorTelefono(GlobalSecondaryIndex["SolicitudItem"]):  # type: ignore[no-untyped-call]
+    """Sparse: requests by the prospect's phone (E.164), newest first; keys only (read back consistently)."""
+
+    class Meta:
+        index_name = "por_telefono"
+        projection = KeysOnlyProjection()
+
+    contacto_telefono = UnicodeAttribute(hash_key=True)
+    creada_en = UnicodeAttribute(range_key=True)
+
+
+class PorEmail(GlobalSecondaryIndex["SolicitudItem"]):  # type: ignore[no-untyped-call]
+    """Sparse: requests by the prospect's lowercased email."""
+
+    class Meta:
+        index_name = "por_email"
+        projection = KeysOnlyProjection()
+
+    contacto_email = UnicodeAttribute(hash_key=True)
+    creada_en = UnicodeAttribute(range_key=True)
+
+
+class PorCi(GlobalSecondaryIndex["SolicitudItem"]):  # type: ignore[no-untyped-call]
+    """Sparse: requests by the keyed hash of the prospect's CI (never the CI itself)."""
+
+    class Meta:
+        index_name = "por_ci"
+        projection = KeysOnlyProjection()
+
+    contacto_ci = UnicodeAttribute(hash_key=True)
+    creada_en = UnicodeAttribute(range_key=True)
+
+
+class PorIdCanal(GlobalSecondaryIndex["SolicitudItem"]):  # type: ignore[no-untyped-call]
+    """Sparse: requests by the channel's user id where the channel gives no phone (``messenger:<PSID>``)."""
+
+    class Meta:
+        index_name = "por_id_canal"
+        projection = KeysOnlyProjection()
+
+    contacto_id_canal = UnicodeAttribute(hash_key=True)
+    creada_en = UnicodeAttribute(range_key=True)
+
+
 class SolicitudItem(Model):
     """One item per request; every ``Solicitud`` field plus the sparse invoice index keys."""
 
@@ -113,10 +158,19 @@ class SolicitudItem(Model):
     ultimo_cambio = JsonAttribute(null=True)
     mes_factura = UnicodeAttribute(null=True)
     factura_emitida_en = UnicodeAttribute(null=True)
+    contactos = ListAttribute(of=UnicodeAttribute, null=True)  # one JSON touchpoint per element (list_append)
+    contacto_telefono = UnicodeAttribute(null=True)
+    contacto_email = UnicodeAttribute(null=True)
+    contacto_ci = UnicodeAttribute(null=True)
+    contacto_id_canal = UnicodeAttribute(null=True)
 
     por_estado = PorEstado()
     por_mes = PorMes()
     por_mes_factura = PorMesFactura()
+    por_telefono = PorTelefono()
+    por_email = PorEmail()
+    por_ci = PorCi()
+    por_id_canal = PorIdCanal()
 
 
 class HistorialItem(Model):
@@ -187,7 +241,11 @@ def conexion(settings: Settings) -> Connection:
 
 def crear_tablas(settings: Settings) -> None:
     """Create the missing tables (on-demand billing, stream and TTL as declared) and wait until active."""
+    from chalicelib.adapters.dynamo_entrantes import EntranteItem, bind_entrantes
+
     bind(settings)
-    for modelo in MODELOS:
+    bind_entrantes(settings)
+    modelos: tuple[type[Model], ...] = (*MODELOS, EntranteItem)
+    for modelo in modelos:
         if not modelo.exists():
             modelo.create_table(wait=True, billing_mode=PAY_PER_REQUEST_BILLING_MODE)

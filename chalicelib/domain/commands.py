@@ -19,6 +19,17 @@ class CapturarSolicitud:
     tipo_cliente_sugerido: str | None = None
     motivo_clasificacion: str | None = None
     clave_envio: str | None = None
+    adjuntos: tuple[dict[str, Any], ...] = ()
+    tipo_contacto: str = "formulario"
+
+
+@dataclass(frozen=True)
+class RecibirWebhook:
+    """Store a verified webhook delivery raw and record each of its items once, for later processing."""
+
+    canal: str  # "meta" | "botmaker": the door the delivery came through
+    cuerpo: bytes
+    datos: dict[str, Any]
 
 
 @dataclass(frozen=True)

@@ -81,3 +81,21 @@ class NoAutenticado(DomainError):
     """No valid staff credentials came with the request."""
 
     codigo = "no_autenticado"
+
+
+class FirmaInvalida(DomainError):
+    """A webhook came without a valid signature or token (missing, malformed, wrong or over another body)."""
+
+    codigo = "firma_invalida"
+
+
+class ServicioExternoNoDisponible(DomainError):
+    """An external system (Meta Graph API, S3) did not answer in time or failed (5xx) after the retries."""
+
+    codigo = "servicio_externo_no_disponible"
+
+
+class RecursoExternoRechazado(DomainError):
+    """An external system refused the request (4xx: unknown id, expired link, missing permission)."""
+
+    codigo = "recurso_externo_rechazado"

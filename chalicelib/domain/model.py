@@ -157,6 +157,9 @@ class Solicitud:
     primera_respuesta_en: str | None = None
     escalada_en: str | None = None
     ultimo_cambio: Cambio | None = None
+    contactos: list[dict[str, Any]] = field(default_factory=list)
+    """Touchpoints: every channel contact merged into this request ({canal, tipo, referencia, en}), oldest first.
+    Written at capture and appended by the channel merge, never by an action (outside the version)."""
 
     @property
     def etapa_actual(self) -> Etapa | None:
@@ -171,6 +174,46 @@ class Solicitud:
     def email(self) -> str | None:
         valor = self.datos.get("email")
         return str(valor) if valor else None
+
+
+class EstadoEntrante(StrEnum):
+    """Processing state of one inbound webhook item (table ``entrantes``)."""
+
+    PENDIENTE = "pendiente"
+    PROCESADO = "procesado"
+    FALLIDO = "fallido"
+    IGNORADO = "ignorado"
+
+
+class TipoEntrante(StrEnum):
+    """What one inbound webhook item is."""
+
+    LEAD = "lead"  # a Facebook Lead Ads leadgen change (ids only; the answers are fetched from Graph)
+    MENSAJE = "mensaje"  # a Messenger, WhatsApp or Botmaker message from the prospect
+    ESTADO = "estado"  # a WhatsApp delivery status of a message sent by us
+    OTRO = "otro"  # a known envelope with content we do not process (recorded as ignorado)
+
+
+@dataclass(frozen=True)
+class Entrante:
+    """One message, lead or status of a webhook delivery, stored before any processing ("answer fast, enrich
+    later"). ``clave`` = ``f"{canal}#{external_id}"`` makes a redelivery a no-op."""
+
+    clave: str
+    canal: str
+    tipo: str
+    payload: dict[str, Any]
+    recibido_en: str
+    s3_key: str = ""
+    estado: str = EstadoEntrante.PENDIENTE.value
+    intentos: int = 0
+    error: str | None = None
+    solicitud_id: str | None = None
+
+    @property
+    def referencia(self) -> str:
+        """The channel's own id of the item (the part of ``clave`` after the channel)."""
+        return self.clave.split("#", 1)[1]
 
 
 @dataclass(frozen=True)

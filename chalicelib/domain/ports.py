@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from chalicelib.domain.model import EntradaHistorial, Solicitud
+from chalicelib.domain.model import EntradaHistorial, Entrante, Solicitud
 
 
 @dataclass(frozen=True)
@@ -95,6 +95,87 @@ class SolicitudRepository(Protocol):
         """Set ``escalada_en`` once; False if it was already set."""
         ...
 
+    def buscar_por_contacto(
+        self,
+        *,
+        telefono: str | None = None,
+        email: str | None = None,
+        ci_huella: str | None = None,
+        id_canal: str | None = None,
+    ) -> list[Solicitud]:
+        """Requests whose contact keys (``claves_de_contacto``) match any of the given ones, newest first
+        (index queries; each request read back consistently)."""
+        ...
+
+    def agregar_contacto(
+        self, solicitud_id: str, contacto: Mapping[str, Any], entrada: EntradaHistorial, clave_unica: str
+    ) -> None:
+        """Append a touchpoint to ``contactos`` and its history entry, recording ``clave_unica``, all or nothing,
+        without changing the version; EnvioDuplicado (nothing written) if the key is known,
+        SolicitudNoEncontrada if the request does not exist."""
+        ...
+
+
+class EntranteRepository(Protocol):
+    def registrar(self, entrantes: Sequence[Entrante]) -> list[str]:
+        """Store each item whose ``clave`` is new (conditional put); returns the keys stored now. A key already
+        stored (a redelivery) is left unchanged."""
+        ...
+
+    def obtener(self, clave: str) -> Entrante | None: ...
+
+    def marcar(
+        self,
+        clave: str,
+        estado: str,
+        *,
+        error: str | None = None,
+        solicitud_id: str | None = None,
+        sumar_intento: bool = False,
+    ) -> None:
+        """Record the processing outcome of an item (and count the attempt)."""
+        ...
+
+    def listar(self, estado: str, limite: int = 100) -> list[Entrante]:
+        """Items in a processing state, oldest first (index query)."""
+        ...
+
+
+class Salientes(Protocol):
+    def registrar_saliente(self, canal: str, mensaje_id: str, solicitud_id: str) -> None:
+        """Remember a message this system sent on a channel (its delivery statuses are recorded later)."""
+        ...
+
+    def solicitud_de_saliente(self, canal: str, mensaje_id: str) -> str | None:
+        """The request of a message this system sent, or None if we did not send it."""
+        ...
+
+
+class Almacen(Protocol):
+    def guardar(self, clave: str, contenido: bytes, tipo: str) -> str:
+        """Store an object encrypted (SSE-KMS) under ``clave``; returns the key. Overwriting is harmless."""
+        ...
+
+
+@dataclass(frozen=True)
+class MedioDescargado:
+    """A channel attachment fetched from its provider."""
+
+    contenido: bytes
+    tipo: str
+    sha256: str
+    nombre: str | None = None
+
+
+class GraphApi(Protocol):
+    def lead(self, leadgen_id: str) -> dict[str, Any]:
+        """The Lead Ads lead (``field_data`` and attribution ids)."""
+        ...
+
+    def medio(self, media_id: str) -> MedioDescargado:
+        """A WhatsApp media object: metadata lookup, then the bytes from its short-lived URL."""
+        ...
+
 
 class Idempotencia(Protocol):
     def reclamar(self, clave: str, segundos_en_curso: int = 300) -> bool:
@@ -144,6 +225,10 @@ class ProtectorDatos(Protocol):
         ...
 
     def revelar_ci(self, cifrado: str) -> str: ...
+
+    def huella(self, ci: str) -> str:
+        """The keyed hash of a CI number (the same as ``proteger_ci``'s ``huella``), for lookups."""
+        ...
 
 
 class Cobertura(Protocol):

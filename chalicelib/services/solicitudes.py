@@ -69,7 +69,10 @@ def capturar(cmd: CapturarSolicitud, *, puertos: Puertos) -> Solicitud:
         accion=ACCION_CAPTURA,
         de="",
         a=ESTADO_INICIAL.value,
-        campos={k: v for k, v in datos.items() if k not in ("ci_huella", "ci_cifrado")},
+        campos={
+            **{k: v for k, v in datos.items() if k not in ("ci_huella", "ci_cifrado")},
+            **({"adjuntos": list(cmd.adjuntos)} if cmd.adjuntos else {}),
+        },
         nota=cmd.mensaje,
     )
     solicitud = Solicitud(
@@ -86,12 +89,21 @@ def capturar(cmd: CapturarSolicitud, *, puertos: Puertos) -> Solicitud:
         motivo_clasificacion=cmd.motivo_clasificacion,
         origen={**cmd.origen, **({"mensaje": cmd.mensaje} if cmd.mensaje else {})},
         ultimo_cambio=cambio,
+        contactos=[contacto_de(cmd, ahora.isoformat())],
     )
     claves = [f"envio#{cmd.canal}#{cmd.clave_envio}"] if cmd.clave_envio else []
     entrada = EntradaHistorial.de_cambio(cambio, f"Solicitud recibida por el canal {cmd.canal}.")
     puertos.repo.crear(solicitud, entrada, claves)
     logger.info("solicitud capturada", extra={"solicitud_id": solicitud_id, "canal": cmd.canal})
     return solicitud
+
+
+def contacto_de(cmd: CapturarSolicitud, en: str) -> dict[str, Any]:
+    """The touchpoint a capture command leaves on its request: channel, kind, the channel's id, when."""
+    contacto: dict[str, Any] = {"canal": cmd.canal, "tipo": cmd.tipo_contacto, "en": en}
+    if cmd.clave_envio:
+        contacto["referencia"] = cmd.clave_envio
+    return contacto
 
 
 def _datos_de_contacto(crudos: Mapping[str, Any], puertos: Puertos) -> dict[str, Any]:

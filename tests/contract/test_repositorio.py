@@ -470,3 +470,79 @@ def test_only_invoiced_requests_enter_the_invoice_month_index(settings):
 
     # Then it holds only the invoiced request, keyed by its issue time
     assert [(i.id, i.factura_emitida_en) for i in items] == [(facturada.id, "2026-11-30T11:00:00-04:00")]
+
+
+class TestContactosDeSolicitud:
+    """Contact-key lookups and touchpoints (issue 3: one prospect database across channels)."""
+
+    def _mensaje(self, s: Solicitud, referencia: str) -> EntradaHistorial:
+        return EntradaHistorial(
+            solicitud_id=s.id,
+            id=f"contacto#whatsapp#{referencia}",
+            en="2026-11-30T10:00:00-04:00",
+            tipo="mensaje",
+            resumen="Mensaje recibido por WhatsApp.",
+            canal="whatsapp",
+            campos={"texto": "¿Y mi instalación?"},
+        )
+
+    def test_requests_are_found_by_any_contact_key_newest_first(self, repo):
+        # Given three requests sharing some contact keys
+        vieja = crear(repo, creada_en="2026-11-01T09:00:00-04:00", datos={"telefono": "+59170000001"})
+        media = crear(
+            repo,
+            creada_en="2026-11-15T09:00:00-04:00",
+            datos={"email": "ana@example.com", "ci_huella": "h-123", "telefono": "+59170000001"},
+        )
+        crear(repo, creada_en="2026-11-20T09:00:00-04:00", datos={"id_canal": "messenger:99"})
+        # When they are looked up by each key
+        # Then each key finds exactly its requests, newest first, read back whole
+        assert [s.id for s in repo.buscar_por_contacto(telefono="+59170000001")] == [media.id, vieja.id]
+        assert repo.buscar_por_contacto(email="ana@example.com") == [media]
+        assert [s.id for s in repo.buscar_por_contacto(ci_huella="h-123")] == [media.id]
+        assert len(repo.buscar_por_contacto(id_canal="messenger:99")) == 1
+        assert repo.buscar_por_contacto(telefono="+59170009999") == [] and repo.buscar_por_contacto() == []
+
+    def test_a_key_added_by_a_change_is_found(self, repo):
+        s = crear(repo, datos={"nombre": "Ana"})
+        cambiada, entrada = avanzar(s, "en_registro", "2026-11-30T09:30:00-04:00", "EV-C1")
+        repo.guardar_cambio(replace(cambiada, datos={**s.datos, "ci_huella": "h-9"}), 1, "nueva", entrada)
+        assert [x.id for x in repo.buscar_por_contacto(ci_huella="h-9")] == [s.id]
+
+    def test_a_touchpoint_is_appended_once_with_its_entry_without_a_version_change(self, repo):
+        s = crear(repo, contactos=[{"canal": "web", "tipo": "formulario", "en": "t0"}])
+        contacto = {"canal": "whatsapp", "tipo": "mensaje", "referencia": "wamid.1", "en": "t1"}
+        repo.agregar_contacto(s.id, contacto, self._mensaje(s, "wamid.1"), "envio#whatsapp#wamid.1")
+        leida = repo.obtener(s.id)
+        assert leida.contactos == [s.contactos[0], contacto] and leida.version == s.version
+        assert [e.tipo for e in repo.historial(s.id)][-1] == "mensaje"
+        with pytest.raises(EnvioDuplicado) as error:
+            repo.agregar_contacto(s.id, contacto, self._mensaje(s, "wamid.1"), "envio#whatsapp#wamid.1")
+        assert error.value.existente_id == s.id
+        assert len(repo.obtener(s.id).contactos) == 2 and len(repo.historial(s.id)) == 2
+
+    def test_a_touchpoint_key_used_by_a_capture_is_a_duplicate(self, repo):
+        s = make_solicitud()
+        repo.crear(s, make_entrada(s), ["envio#web#uuid-1"])
+        with pytest.raises(EnvioDuplicado):
+            repo.agregar_contacto(s.id, {"canal": "web"}, self._mensaje(s, "uuid-1"), "envio#web#uuid-1")
+        assert repo.obtener(s.id).contactos == []
+
+    def test_a_touchpoint_of_an_absent_request_is_not_found_and_writes_nothing(self, repo):
+        fantasma = make_solicitud()
+        with pytest.raises(SolicitudNoEncontrada):
+            repo.agregar_contacto(fantasma.id, {"canal": "web"}, self._mensaje(fantasma, "x"), "envio#web#x")
+        assert repo.historial(fantasma.id) == []
+        # the key was not taken either
+        s = crear(repo)
+        repo.agregar_contacto(s.id, {"canal": "web"}, self._mensaje(s, "x"), "envio#web#x")
+
+    def test_a_change_from_a_read_before_the_touchpoint_keeps_it(self, repo):
+        # Given an executive who read the request, then a WhatsApp message joined it
+        s = crear(repo)
+        repo.agregar_contacto(s.id, {"canal": "whatsapp"}, self._mensaje(s, "w"), "envio#whatsapp#w")
+        # When the executive's change (from the earlier read) is saved
+        cambiada, entrada = avanzar(s, "en_registro", "2026-11-30T09:30:00-04:00", "EV-C2")
+        repo.guardar_cambio(cambiada, 1, "nueva", entrada)
+        # Then the touchpoint is still there
+        assert repo.obtener(s.id).contactos == [{"canal": "whatsapp"}] and repo.obtener(s.id).estado == "en_registro"

@@ -20,6 +20,9 @@ class Etapa:
     settings: Any
     tokens: dict[str, str] = field(default_factory=dict)
     entregados: list[dict[str, Any]] = field(default_factory=list)
+    bomba_entrantes: Any = None
+    graph: Any = None
+    entregados_entrantes: list[dict[str, Any]] = field(default_factory=list)
 
     def token(self, rol: str) -> str:
         if not self.tokens:
@@ -60,29 +63,93 @@ class Etapa:
         return respuesta.json_body
 
     def bombear(self) -> int:
-        return int(self.bomba.drain())
+        """Drain both streams until neither has work (an inbound item creates a request, whose record sends mail)."""
+        total = 0
+        for _ in range(20):
+            hechos = int(self.bomba_entrantes.drain()) if self.bomba_entrantes is not None else 0
+            hechos += int(self.bomba.drain())
+            total += hechos
+            if hechos == 0:
+                break
+        return total
+
+    def webhook_meta(self, cuerpo: bytes, firma: str | None = "valida", **cabeceras: str) -> Any:
+        """POST /webhooks/meta signed with the local app secret (``firma="valida"``), a given header, or none."""
+        import hashlib
+        import hmac
+
+        headers = {"Content-Type": "application/json", **cabeceras}
+        if firma == "valida":
+            secreto = self.settings.meta_app_secrets[0].encode()
+            headers["X-Hub-Signature-256"] = "sha256=" + hmac.new(secreto, cuerpo, hashlib.sha256).hexdigest()
+        elif firma is not None:
+            headers["X-Hub-Signature-256"] = firma
+        return self.cliente.http.post("/webhooks/meta", headers=headers, body=cuerpo)
+
+    def webhook_botmaker(self, cuerpo: bytes, token: str | None = "valido") -> Any:
+        headers = {"Content-Type": "application/json"}
+        if token is not None:
+            headers[self.settings.botmaker_cabecera] = self.settings.botmaker_token if token == "valido" else token
+        return self.cliente.http.post("/webhooks/botmaker", headers=headers, body=cuerpo)
 
     def outbox(self) -> list[dict[str, Any]]:
         return list(self.cliente.http.get("/dev/outbox").json_body["mensajes"])
 
 
+@pytest.fixture(scope="session")
+def graph_servidor(moto_endpoint):
+    """The local Graph API stand-in on a free port (shared by the worker's tests; reset per test)."""
+    import os
+
+    from localstage.graph_local import GraphLocal
+
+    graph = GraphLocal(token=os.environ["VD_GRAPH_TOKEN"])
+    graph.iniciar(0)
+    yield graph
+    graph.detener()
+
+
 @pytest.fixture
-def etapa(settings):
+def etapa(settings, graph_servidor, monkeypatch):
     from chalice.test import Client
 
     from chalicelib import bootstrap
+    from chalicelib.adapters.meta_graph import GraphMeta
     from localstage.stream_pump import StreamPump
 
+    graph_servidor.leads.clear()
+    graph_servidor.medios.clear()
+    graph_servidor.fallos.clear()
+    graph_servidor.peticiones.clear()
+    monkeypatch.setenv("VD_GRAPH_URL", graph_servidor.url_api)
     bootstrap.reset()
+    # Built now, from this environment (the test client patches in the stage's own values); short Graph backoff.
+    bootstrap.override(
+        graph=GraphMeta(base_url=graph_servidor.url_api, token=graph_servidor.token, timeout=10, espera=0.01)
+    )
     from app import app
 
     with Client(app, stage_name="local", project_dir=str(RAIZ)) as cliente:
         entregados: list[dict[str, Any]] = []
+        entregados_entrantes: list[dict[str, Any]] = []
 
         def manejar(evento: dict[str, Any]) -> Any:
             entregados.append(evento)
             return cliente.lambda_.invoke("on_solicitud_change", evento).payload
 
+        def manejar_entrantes(evento: dict[str, Any]) -> Any:
+            entregados_entrantes.append(evento)
+            return cliente.lambda_.invoke("on_entrante", evento).payload
+
         bomba = StreamPump(table_name=settings.tabla_solicitudes, handler=manejar)
-        yield Etapa(cliente=cliente, bomba=bomba, settings=settings, entregados=entregados)
+        bomba_entrantes = StreamPump(table_name=settings.tabla_entrantes, handler=manejar_entrantes)
+        yield Etapa(
+            cliente=cliente,
+            bomba=bomba,
+            settings=settings,
+            entregados=entregados,
+            bomba_entrantes=bomba_entrantes,
+            graph=graph_servidor,
+            entregados_entrantes=entregados_entrantes,
+        )
     bootstrap.reset()

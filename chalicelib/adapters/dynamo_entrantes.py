@@ -1,0 +1,198 @@
+"""``EntranteRepository`` on the entrantes table, and ``Salientes`` on the claves table (pynamodb).
+
+- entrantes: hash ``clave`` = ``f"{canal}#{external_id}"``; stream NEW_IMAGE (INSERTs feed ``on_entrante``); GSI
+  ``por_estado`` (estado, recibido_en) for the pending/failed listing; TTL ``expira`` = received + 8 days (longer than
+  Meta's 7-day WhatsApp retry window, so a late redelivery still finds its key).
+- registrar: one conditional PutItem per item (``clave`` absent), 16 in parallel (a 1000-item Meta batch is
+  answered within the channel's timeout); a failed condition is a redelivery and changes nothing. Not a
+  TransactWriteItems: one duplicate would cancel the other 99 and it costs twice the write units.
+- salientes: ``saliente#<canal>#<mensaje_id>`` -> solicitud_id in claves, kept 30 days.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+
+from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute
+from pynamodb.constants import PAY_PER_REQUEST_BILLING_MODE
+from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.expressions.update import Action
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from chalicelib.adapters.dynamo_tables import ClaveItem, JsonAttribute, bind
+from chalicelib.config import Settings
+from chalicelib.domain.model import Entrante
+
+DIAS_ENTRANTE = 8
+DIAS_SALIENTE = 30
+PARALELO = 16
+_CONDICION_FALLIDA = "ConditionalCheckFailedException"
+
+
+class PorEstadoEntrante(GlobalSecondaryIndex["EntranteItem"]):  # type: ignore[no-untyped-call]
+    """Items in a processing state, oldest first (the pending/failed listing)."""
+
+    class Meta:
+        index_name = "por_estado"
+        projection = AllProjection()
+
+    estado = UnicodeAttribute(hash_key=True)
+    recibido_en = UnicodeAttribute(range_key=True)
+
+
+class EntranteItem(Model):
+    """One message, lead or status of a webhook delivery."""
+
+    class Meta:
+        table_name: str | None = None
+        region: str | None = None
+        host: str | None = None
+        billing_mode = PAY_PER_REQUEST_BILLING_MODE
+        stream_view_type = "NEW_IMAGE"
+
+    clave = UnicodeAttribute(hash_key=True)
+    canal = UnicodeAttribute()
+    tipo = UnicodeAttribute()
+    payload = JsonAttribute()
+    s3_key = UnicodeAttribute(null=True)
+    estado = UnicodeAttribute()
+    intentos = NumberAttribute(default=0)
+    error = UnicodeAttribute(null=True)
+    solicitud_id = UnicodeAttribute(null=True)
+    recibido_en = UnicodeAttribute()
+    expira = TTLAttribute(null=True)
+
+    por_estado = PorEstadoEntrante()
+
+
+def bind_entrantes(settings: Settings) -> None:
+    """Point the model at the settings' table name, region and endpoint."""
+    meta = EntranteItem.Meta
+    if (meta.table_name, meta.region, meta.host) != (settings.tabla_entrantes, settings.region, settings.dynamodb_host):
+        meta.table_name = settings.tabla_entrantes
+        meta.region = settings.region
+        meta.host = settings.dynamodb_host
+        EntranteItem._connection = None
+
+
+def item_de_entrante(e: Entrante, expira: datetime) -> EntranteItem:
+    return EntranteItem(
+        e.clave,
+        canal=e.canal,
+        tipo=e.tipo,
+        payload=e.payload,
+        s3_key=e.s3_key or None,
+        estado=e.estado,
+        intentos=e.intentos,
+        error=e.error,
+        solicitud_id=e.solicitud_id,
+        recibido_en=e.recibido_en,
+        expira=expira,
+    )
+
+
+def entrante_de_item(item: EntranteItem) -> Entrante:
+    return Entrante(
+        clave=item.clave,
+        canal=item.canal,
+        tipo=item.tipo,
+        payload=item.payload,
+        recibido_en=item.recibido_en,
+        s3_key=item.s3_key or "",
+        estado=item.estado,
+        intentos=int(item.intentos or 0),
+        error=item.error,
+        solicitud_id=item.solicitud_id,
+    )
+
+
+def entrante_desde_imagen(imagen: dict[str, object]) -> Entrante:
+    """An item from a stream record's typed NewImage."""
+    return entrante_de_item(EntranteItem.from_raw_data(imagen))
+
+
+class PynamoEntrantes:
+    """Inbound items; ``reloj`` gives epoch seconds (injectable for tests)."""
+
+    def __init__(self, settings: Settings, reloj: Callable[[], float] = time.time) -> None:
+        bind_entrantes(settings)
+        self._reloj = reloj
+
+    def registrar(self, entrantes: Sequence[Entrante]) -> list[str]:
+        """One conditional put per item (``clave`` absent), ``PARALELO`` at a time; a key already stored is a
+        redelivery and is left as it is. Any other failure is raised (the channel retries the whole delivery)."""
+        unicos = list({e.clave: e for e in entrantes}.values())
+        if not unicos:
+            return []
+        expira = datetime.fromtimestamp(self._reloj(), tz=UTC) + timedelta(days=DIAS_ENTRANTE)
+        with ThreadPoolExecutor(max_workers=min(PARALELO, len(unicos))) as hilos:
+            nuevos = list(hilos.map(lambda e: self._poner(e, expira), unicos))
+        return [e.clave for e, nuevo in zip(unicos, nuevos, strict=True) if nuevo]
+
+    @staticmethod
+    def _poner(entrante: Entrante, expira: datetime) -> bool:
+        try:
+            item_de_entrante(entrante, expira).save(condition=EntranteItem.clave.does_not_exist())
+        except PutError as exc:
+            if exc.cause_response_code == _CONDICION_FALLIDA:
+                return False
+            raise
+        return True
+
+    def obtener(self, clave: str) -> Entrante | None:
+        try:
+            return entrante_de_item(EntranteItem.get(clave, consistent_read=True))
+        except DoesNotExist:
+            return None
+
+    def marcar(
+        self,
+        clave: str,
+        estado: str,
+        *,
+        error: str | None = None,
+        solicitud_id: str | None = None,
+        sumar_intento: bool = False,
+    ) -> None:
+        """SET estado, error (REMOVE when None) and solicitud_id (when given); ADD 1 to intentos if asked."""
+        acciones: list[Action] = [
+            EntranteItem.estado.set(estado),
+            EntranteItem.error.set(error[:1000]) if error else EntranteItem.error.remove(),
+        ]
+        if solicitud_id:
+            acciones.append(EntranteItem.solicitud_id.set(solicitud_id))
+        if sumar_intento:
+            acciones.append(EntranteItem.intentos.add(1))
+        EntranteItem(clave).update(actions=acciones, condition=EntranteItem.clave.exists())
+
+    def listar(self, estado: str, limite: int = 100) -> list[Entrante]:
+        consulta = EntranteItem.por_estado.query(estado, scan_index_forward=True, limit=limite)
+        return [entrante_de_item(i) for i in consulta]
+
+
+class PynamoSalientes:
+    """Messages this system sent on a channel, so that their delivery statuses can be linked to a request."""
+
+    def __init__(self, settings: Settings, reloj: Callable[[], float] = time.time) -> None:
+        bind(settings)
+        self._reloj = reloj
+
+    def registrar_saliente(self, canal: str, mensaje_id: str, solicitud_id: str) -> None:
+        expira = datetime.fromtimestamp(self._reloj(), tz=UTC) + timedelta(days=DIAS_SALIENTE)
+        ClaveItem(
+            f"saliente#{canal}#{mensaje_id}",
+            estado="completo",
+            resultado=solicitud_id,
+            solicitud_id=solicitud_id,
+            expira=expira,
+        ).save()
+
+    def solicitud_de_saliente(self, canal: str, mensaje_id: str) -> str | None:
+        try:
+            return ClaveItem.get(f"saliente#{canal}#{mensaje_id}", consistent_read=True).solicitud_id
+        except DoesNotExist:
+            return None

@@ -1,0 +1,410 @@
+"""Capture channels (step 1): one prospect database across the web form, Lead Ads, Messenger, WhatsApp and Botmaker.
+
+Dedupe and merge: a contact is normalised (phone to E.164 with +591 by default, lowercased email, the CI as its keyed
+hash) and looked up by phone, email, CI hash or the channel's own user id. If the same person has an OPEN request
+(not in a terminal state), the contact is appended to it as a touchpoint with its message and attachments (history
+entry ``mensaje``); otherwise it becomes a new request. Every contact is recorded once under
+``envio#<canal>#<external id>``, so a redelivered webhook or a resubmitted form changes nothing.
+
+Processing of the stored webhook items (``entrantes``, from their stream): Lead Ads leads are fetched from the Graph
+API, WhatsApp media are copied to the documents bucket within their URL's 5 minutes, statuses of messages we sent are
+recorded; a failure marks the item ``fallido`` (error and attempt count) and is raised so that the stream retries it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, Final
+
+from chalicelib.domain.clasificacion import sugerir_tipo
+from chalicelib.domain.commands import CapturarSolicitud
+from chalicelib.domain.contacto import esta_abierta
+from chalicelib.domain.errors import DomainError, EnvioDuplicado
+from chalicelib.domain.model import Canal, EntradaHistorial, Entrante, EstadoEntrante, Rol, TipoEntrante
+from chalicelib.domain.ports import Almacen, EntranteRepository, GraphApi, Salientes
+from chalicelib.services import solicitudes, webhooks
+from chalicelib.services.solicitudes import Puertos
+
+logger = logging.getLogger(__name__)
+
+ETIQUETA_CANAL: Final = {
+    "web": "el formulario web",
+    "facebook": "Facebook (Lead Ads)",
+    "messenger": "Messenger",
+    "whatsapp": "WhatsApp",
+    "botmaker": "el chatbot (Botmaker)",
+}
+CAMPOS_LEAD: Final = {
+    "full_name": "nombre",
+    "nombre_completo": "nombre",
+    "phone_number": "telefono",
+    "telefono": "telefono",
+    "email": "email",
+    "correo": "email",
+    "tipo_de_cliente": "tipo_de_cliente",
+    "zona": "zona",
+    "ciudad": "ciudad",
+    "city": "ciudad",
+    "direccion": "direccion",
+    "street_address": "direccion",
+    "ci": "ci",
+    "carnet_de_identidad": "ci",
+    "nit": "nit",
+    "company_name": "razon_social",
+    "razon_social": "razon_social",
+    "mensaje": "mensaje",
+    "comentarios": "mensaje",
+}
+"""Lead Ads form fields (standard and this operator's custom questions) and the request field each one feeds."""
+ATRIBUCION_LEAD: Final = ("page_id", "form_id", "ad_id", "adgroup_id", "adset_id", "campaign_id", "created_time")
+ETIQUETA_ESTADO_MENSAJE: Final = {
+    "sent": "enviado",
+    "delivered": "entregado",
+    "read": "leído",
+    "failed": "fallido",
+    "deleted": "eliminado",
+    "warning": "con advertencia",
+}
+
+
+@dataclass(frozen=True)
+class Recepcion:
+    """Where a contact landed: a new request, an open one it joined, or nowhere new (a repeated delivery)."""
+
+    solicitud_id: str | None
+    nueva: bool
+    duplicada: bool = False
+
+
+@dataclass(frozen=True)
+class PuertosCanales:
+    solicitudes: Puertos
+    entrantes: EntranteRepository
+    graph: GraphApi
+    documentos: Almacen
+    salientes: Salientes
+
+
+# --- dedupe and merge -----------------------------------------------------------------------------------------
+
+
+def normalizar_contacto(datos: Mapping[str, Any], puertos: Puertos) -> dict[str, Any]:
+    """Phone in E.164 (a WhatsApp ``wa_id`` such as 59170000000 becomes +59170000000), email lowercased; a value
+    that cannot be normalised is dropped (and logged) rather than stored in a form no lookup will find."""
+    normalizados = {k: v for k, v in datos.items() if v not in (None, "")}
+    for campo in ("telefono", "email"):
+        if campo not in normalizados:
+            continue
+        crudo = str(normalizados[campo]).strip()
+        if campo == "telefono" and crudo.isdigit() and len(crudo) > 8:
+            crudo = "+" + crudo
+        try:
+            normalizados[campo] = puertos.normalizadores[campo](crudo)
+        except ValueError:
+            logger.info("dato de contacto descartado", extra={"campo": campo})
+            del normalizados[campo]
+    return normalizados
+
+
+def recibir_contacto(cmd: CapturarSolicitud, *, puertos: Puertos) -> Recepcion:
+    """A contact of a person with an OPEN request (same phone, email, CI or channel id; the newest open one wins)
+    is appended to it as a touchpoint and a ``mensaje`` history entry, without a new request or a version change;
+    otherwise it is captured as a new request. A contact already recorded (same channel and id) changes nothing."""
+    datos = normalizar_contacto(cmd.datos, puertos)
+    cmd = replace(cmd, datos=datos)
+    ci_huella = puertos.protector.huella(str(datos["ci"])) if datos.get("ci") else None
+    candidatas = puertos.repo.buscar_por_contacto(
+        telefono=datos.get("telefono"), email=datos.get("email"), ci_huella=ci_huella, id_canal=datos.get("id_canal")
+    )
+    abierta = next((s for s in candidatas if esta_abierta(s)), None)
+    if abierta is None:
+        try:
+            return Recepcion(solicitudes.capturar(cmd, puertos=puertos).id, nueva=True)
+        except EnvioDuplicado as exc:
+            return Recepcion(exc.existente_id, nueva=False, duplicada=True)
+    ahora = puertos.clock.ahora().isoformat()
+    referencia = cmd.clave_envio or puertos.ids.evento()
+    contacto = solicitudes.contacto_de(replace(cmd, clave_envio=referencia), ahora)
+    entrada = EntradaHistorial(
+        solicitud_id=abierta.id,
+        id=f"contacto#{cmd.canal}#{referencia}",
+        en=ahora,
+        tipo="mensaje",
+        resumen=_resumen_mensaje(cmd),
+        actor=f"prospecto:{cmd.canal}",
+        rol=Rol.SISTEMA.value,
+        canal=cmd.canal,
+        campos={
+            "texto": cmd.mensaje,
+            "adjuntos": list(cmd.adjuntos),
+            "contacto": {k: v for k, v in datos.items() if k not in ("ci", "mensaje")},
+            "origen": dict(cmd.origen),
+            "tipo_cliente_sugerido": cmd.tipo_cliente_sugerido,
+            "motivo_clasificacion": cmd.motivo_clasificacion,
+        },
+        nota=cmd.mensaje,
+    )
+    try:
+        puertos.repo.agregar_contacto(abierta.id, contacto, entrada, f"envio#{cmd.canal}#{referencia}")
+    except EnvioDuplicado as exc:
+        return Recepcion(exc.existente_id or abierta.id, nueva=False, duplicada=True)
+    logger.info("contacto agregado a solicitud abierta", extra={"solicitud_id": abierta.id, "canal": cmd.canal})
+    return Recepcion(abierta.id, nueva=False)
+
+
+def _resumen_mensaje(cmd: CapturarSolicitud) -> str:
+    canal = ETIQUETA_CANAL.get(cmd.canal, cmd.canal)
+    if cmd.tipo_contacto == "formulario":
+        base = f"Nuevo contacto por {canal}: el prospecto envió el formulario."
+    elif cmd.tipo_contacto == "lead":
+        base = f"Nuevo contacto por {canal}: el prospecto completó un formulario de anuncio."
+    else:
+        base = f"Mensaje recibido por {canal}."
+    if cmd.adjuntos:
+        base += f" Adjuntos: {len(cmd.adjuntos)}."
+    return base
+
+
+# --- processing of stored webhook items ------------------------------------------------------------------------
+
+
+def procesar_entrante(clave: str, *, puertos: PuertosCanales) -> str:
+    """Process one stored webhook item once: a lead or message reaches a request (new or merged), a status of a
+    message we sent goes to its request's history, anything else is ``ignorado``. Returns the item's new state.
+    On any failure the item is marked ``fallido`` with the error and the attempt counted, and the error is raised
+    (the stream retries the record; after the last retry the item stays ``fallido``)."""
+    entrante = puertos.entrantes.obtener(clave)
+    if entrante is None or entrante.estado in (EstadoEntrante.PROCESADO, EstadoEntrante.IGNORADO):
+        return entrante.estado if entrante else EstadoEntrante.IGNORADO.value
+    try:
+        estado, solicitud_id, motivo = _procesar(entrante, puertos)
+    except Exception as exc:
+        mensaje = exc.mensaje if isinstance(exc, DomainError) else f"{type(exc).__name__}: {exc}"
+        puertos.entrantes.marcar(clave, EstadoEntrante.FALLIDO.value, error=mensaje, sumar_intento=True)
+        logger.warning(
+            "entrante fallido",
+            extra={"clave": clave, "intentos": entrante.intentos + 1, "error": mensaje, "entrantes_fallidos": 1},
+        )
+        raise
+    puertos.entrantes.marcar(clave, estado.value, error=motivo, solicitud_id=solicitud_id, sumar_intento=True)
+    logger.info("entrante procesado", extra={"clave": clave, "estado": estado.value, "solicitud_id": solicitud_id})
+    return estado.value
+
+
+def _procesar(e: Entrante, puertos: PuertosCanales) -> tuple[EstadoEntrante, str | None, str | None]:
+    if e.tipo == TipoEntrante.ESTADO:
+        return _estado_mensaje(e, puertos)
+    if e.tipo == TipoEntrante.LEAD:
+        cmd = comando_lead(e, puertos.graph.lead(e.referencia))
+    elif e.canal == Canal.WHATSAPP and e.tipo == TipoEntrante.MENSAJE:
+        cmd = comando_whatsapp(e, _medios_whatsapp(e, puertos))
+    elif e.canal == Canal.MESSENGER and e.tipo == TipoEntrante.MENSAJE:
+        cmd = comando_messenger(e)
+    elif e.canal == Canal.BOTMAKER and e.tipo == TipoEntrante.MENSAJE:
+        cmd = comando_botmaker(e)
+    else:
+        return EstadoEntrante.IGNORADO, None, "Tipo de contenido no procesado."
+    recepcion = recibir_contacto(cmd, puertos=puertos.solicitudes)
+    return EstadoEntrante.PROCESADO, recepcion.solicitud_id, None
+
+
+def _clasificado(cmd: CapturarSolicitud) -> CapturarSolicitud:
+    tipo, motivo = sugerir_tipo(cmd.datos, cmd.mensaje)
+    return replace(cmd, tipo_cliente_sugerido=tipo, motivo_clasificacion=motivo)
+
+
+def comando_lead(e: Entrante, lead: Mapping[str, Any]) -> CapturarSolicitud:
+    """A Lead Ads lead: answers mapped to request fields (others kept as ``respuestas``), attribution in origen."""
+    datos: dict[str, Any] = {}
+    respuestas: dict[str, str] = {}
+    for campo in lead.get("field_data") or []:
+        if not isinstance(campo, dict) or not campo.get("values"):
+            continue
+        nombre, valor = str(campo.get("name", "")), ", ".join(str(v) for v in campo["values"])
+        destino = CAMPOS_LEAD.get(nombre.lower())
+        if destino:
+            datos.setdefault(destino, valor.strip())
+        else:
+            respuestas[nombre] = valor
+    if not datos.get("nombre"):
+        completo = " ".join(respuestas.pop(k, "") for k in ("first_name", "last_name")).strip()
+        if completo:
+            datos["nombre"] = completo
+    mensaje = str(datos.pop("mensaje", ""))
+    valor_cambio = e.payload
+    origen: dict[str, Any] = {k: valor_cambio[k] for k in ATRIBUCION_LEAD if valor_cambio.get(k) is not None}
+    origen.update({k: lead[k] for k in ("ad_name", "adset_id", "campaign_id", "is_organic", "platform") if k in lead})
+    origen["leadgen_id"] = e.referencia
+    if respuestas:
+        origen["respuestas"] = respuestas
+    return _clasificado(
+        CapturarSolicitud(
+            canal=Canal.FACEBOOK.value,
+            datos=datos,
+            origen=origen,
+            mensaje=mensaje,
+            clave_envio=e.referencia,
+            tipo_contacto="lead",
+        )
+    )
+
+
+def _texto_whatsapp(mensaje: Mapping[str, Any]) -> str:
+    tipo = str(mensaje.get("type"))
+    cuerpo: Mapping[str, Any] = mensaje[tipo] if isinstance(mensaje.get(tipo), dict) else {}
+    if tipo == "text":
+        return str(cuerpo.get("body", ""))
+    if tipo == "location":
+        lugar = " ".join(str(cuerpo.get(k, "")) for k in ("name", "address")).strip()
+        return f"Ubicación compartida: {cuerpo.get('latitude')}, {cuerpo.get('longitude')} {lugar}".strip()
+    if tipo == "button":
+        return str(cuerpo.get("text", ""))
+    if tipo == "interactive":
+        respuesta = cuerpo.get("button_reply") or cuerpo.get("list_reply") or {}
+        return str(respuesta.get("title", ""))
+    if tipo == "contacts":
+        return "Contacto compartido."
+    return str(cuerpo.get("caption", ""))
+
+
+def _medios_whatsapp(e: Entrante, puertos: PuertosCanales) -> list[dict[str, Any]]:
+    """Copy the message's media (two-step Graph lookup, URL valid 5 minutes) to the documents bucket."""
+    mensaje = e.payload.get("mensaje", {})
+    tipo = str(mensaje.get("type"))
+    medio = mensaje.get(tipo) if isinstance(mensaje.get(tipo), dict) else {}
+    if not medio.get("id") or tipo not in webhooks.MEDIOS_WHATSAPP:
+        return []
+    media_id = str(medio["id"])
+    descargado = puertos.graph.medio(media_id)
+    nombre = _nombre_archivo(str(medio.get("filename") or ""), media_id, descargado.tipo)
+    clave = puertos.documentos.guardar(f"canales/whatsapp/{media_id}/{nombre}", descargado.contenido, descargado.tipo)
+    return [
+        {
+            "nombre": nombre,
+            "tipo": descargado.tipo,
+            "s3_key": clave,
+            "sha256": descargado.sha256,
+            "bytes": len(descargado.contenido),
+            "media_id": media_id,
+            "leyenda": str(medio.get("caption", "")),
+        }
+    ]
+
+
+def _nombre_archivo(original: str, media_id: str, tipo: str) -> str:
+    limpio = "".join(c if c.isalnum() or c in "._-" else "_" for c in original)[:100].strip("._")
+    if limpio:
+        return limpio
+    extension = {"image/jpeg": ".jpg", "image/png": ".png", "application/pdf": ".pdf", "image/webp": ".webp"}
+    return media_id + extension.get(tipo, "")
+
+
+def comando_whatsapp(e: Entrante, adjuntos: list[dict[str, Any]]) -> CapturarSolicitud:
+    """A WhatsApp Cloud API message: the sender's wa_id is the phone, the profile name the name."""
+    mensaje, contacto = e.payload.get("mensaje", {}), e.payload.get("contacto", {})
+    metadata = e.payload.get("metadata", {})
+    datos = {"telefono": str(mensaje.get("from") or contacto.get("wa_id") or ""), "nombre": _perfil(contacto)}
+    origen = {
+        "wa_id": mensaje.get("from"),
+        "phone_number_id": metadata.get("phone_number_id"),
+        "display_phone_number": metadata.get("display_phone_number"),
+        "tipo_mensaje": mensaje.get("type"),
+    }
+    return _clasificado(
+        CapturarSolicitud(
+            canal=Canal.WHATSAPP.value,
+            datos=datos,
+            origen={k: v for k, v in origen.items() if v},
+            mensaje=_texto_whatsapp(mensaje),
+            clave_envio=e.referencia,
+            adjuntos=tuple(adjuntos),
+            tipo_contacto="mensaje",
+        )
+    )
+
+
+def _perfil(contacto: Mapping[str, Any]) -> str:
+    perfil = contacto.get("profile")
+    return str(perfil.get("name", "")) if isinstance(perfil, dict) else ""
+
+
+def comando_messenger(e: Entrante) -> CapturarSolicitud:
+    """A Messenger message: no phone; the page-scoped id (PSID) is the contact key. Attachments are linked by URL."""
+    evento = e.payload.get("evento", {})
+    mensaje = evento.get("message", {})
+    psid = str((evento.get("sender") or {}).get("id", ""))
+    adjuntos = [
+        {"tipo": str(a.get("type")), "url": str((a.get("payload") or {}).get("url", ""))}
+        for a in mensaje.get("attachments") or []
+        if isinstance(a, dict)
+    ]
+    return _clasificado(
+        CapturarSolicitud(
+            canal=Canal.MESSENGER.value,
+            datos={"id_canal": f"messenger:{psid}"} if psid else {},
+            origen={"page_id": e.payload.get("pagina"), "psid": psid, "mid": e.referencia},
+            mensaje=str(mensaje.get("text", "")),
+            clave_envio=e.referencia,
+            adjuntos=tuple(adjuntos),
+            tipo_contacto="mensaje",
+        )
+    )
+
+
+def comando_botmaker(e: Entrante) -> CapturarSolicitud:
+    """A Botmaker message: on WhatsApp the contactId is the phone; on other platforms it is a platform user id."""
+    contacto, mensaje = e.payload.get("contacto", {}), e.payload.get("mensaje", {})
+    plataforma = str(contacto.get("chatPlatform") or "webchat")
+    contact_id = str(contacto.get("contactId") or "")
+    nombre = " ".join(str(contacto.get(k) or "") for k in ("firstName", "lastName")).strip()
+    datos: dict[str, Any] = {"nombre": nombre or str(contacto.get("whatsappNickName") or "")}
+    if plataforma == "whatsapp":
+        datos["telefono"] = contact_id
+    elif contact_id:
+        datos["id_canal"] = f"botmaker:{plataforma}:{contact_id}"
+    origen = {
+        "chatPlatform": plataforma,
+        "contactId": contact_id,
+        "customerId": contacto.get("customerId"),
+        "chatChannelId": contacto.get("chatChannelId"),
+        "whatsappNumber": contacto.get("whatsappNumber"),
+    }
+    return _clasificado(
+        CapturarSolicitud(
+            canal=Canal.BOTMAKER.value,
+            datos=datos,
+            origen={k: v for k, v in origen.items() if v},
+            mensaje=str(mensaje.get("message", "")),
+            clave_envio=e.referencia,
+            tipo_contacto="mensaje",
+        )
+    )
+
+
+def _estado_mensaje(e: Entrante, puertos: PuertosCanales) -> tuple[EstadoEntrante, str | None, str | None]:
+    """A delivery status is recorded on the request of a message we sent; statuses of other messages are ignored."""
+    estado = e.payload.get("estado", {})
+    wamid, valor = str(estado.get("id", "")), str(estado.get("status", ""))
+    solicitud_id = puertos.salientes.solicitud_de_saliente(Canal.WHATSAPP.value, wamid)
+    if solicitud_id is None:
+        return EstadoEntrante.IGNORADO, None, "Estado de un mensaje que este sistema no envió."
+    ahora = puertos.solicitudes.clock.ahora()
+    try:
+        en = datetime.fromtimestamp(int(estado.get("timestamp")), tz=ahora.tzinfo).isoformat()
+    except (TypeError, ValueError, OverflowError):
+        en = ahora.isoformat()
+    puertos.solicitudes.repo.agregar_historial(
+        EntradaHistorial(
+            solicitud_id=solicitud_id,
+            id=f"estado#whatsapp#{wamid}#{valor}",
+            en=en,
+            tipo="estado_mensaje",
+            resumen=f"Mensaje de WhatsApp {ETIQUETA_ESTADO_MENSAJE.get(valor, valor)}.",
+            canal=Canal.WHATSAPP.value,
+            campos={"wamid": wamid, "estado": valor, "errores": estado.get("errors") or []},
+        )
+    )
+    return EstadoEntrante.PROCESADO, solicitud_id, None

@@ -1,0 +1,189 @@
+"""Webhook intake ("answer fast, enrich later"): verify, store raw, record each item once.
+
+Meta (Lead Ads, Messenger, WhatsApp Cloud API) signs the raw body: ``X-Hub-Signature-256: sha256=<hex>`` =
+HMAC-SHA256(app secret, body). Botmaker sends a shared token in a header (``auth-bm-token``). Both are compared in
+constant time, before the body is parsed. A verified delivery is stored raw in S3, then split into items
+(``Entrante``), each written once under ``f"{canal}#{external_id}"``; the items are processed later from the
+entrantes stream (``services.canales``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+from chalicelib.domain.commands import RecibirWebhook
+from chalicelib.domain.errors import FirmaInvalida
+from chalicelib.domain.model import Canal, Entrante, EstadoEntrante, TipoEntrante
+from chalicelib.domain.ports import Almacen, Clock, EntranteRepository
+
+logger = logging.getLogger(__name__)
+
+PREFIJO_FIRMA: Final = "sha256="
+MENSAJES_WHATSAPP: Final = frozenset(
+    {"text", "image", "document", "audio", "video", "sticker", "location", "contacts", "button", "interactive"}
+)
+"""WhatsApp message types that carry something the prospect said or sent; others (reaction, unsupported, system,
+...) are recorded as ``ignorado``."""
+MEDIOS_WHATSAPP: Final = frozenset({"image", "document", "audio", "video", "sticker"})
+REMITENTES_BOT: Final = frozenset({"bot", "operator", "operador", "agent", "agente"})
+
+
+def firma_meta_valida(cuerpo: bytes, cabecera: str | None, secretos: Sequence[str]) -> bool:
+    """True if ``cabecera`` is ``sha256=<64 hex>`` and equals HMAC-SHA256 of the raw body under one of the active
+    app secrets (two during a rotation). Empty bodies and empty secrets never validate."""
+    if not cuerpo or not cabecera or not cabecera.startswith(PREFIJO_FIRMA):
+        return False
+    recibida = cabecera[len(PREFIJO_FIRMA) :].strip().lower()
+    if len(recibida) != 64 or any(c not in "0123456789abcdef" for c in recibida):
+        return False
+    valida = False
+    for secreto in secretos:
+        if not secreto:
+            continue
+        esperada = hmac.new(secreto.encode(), cuerpo, hashlib.sha256).hexdigest()
+        valida |= hmac.compare_digest(esperada, recibida)
+    return valida
+
+
+def token_valido(recibido: str | None, esperado: str) -> bool:
+    """Constant-time comparison of a shared token; an empty expected token never validates."""
+    if not esperado or not recibido:
+        return False
+    return hmac.compare_digest(recibido.encode(), esperado.encode())
+
+
+def verificar_meta(cuerpo: bytes, cabecera: str | None, secretos: Sequence[str]) -> None:
+    """FirmaInvalida unless the Meta signature is valid."""
+    if not firma_meta_valida(cuerpo, cabecera, secretos):
+        raise FirmaInvalida("Firma X-Hub-Signature-256 ausente o inválida.")
+
+
+def verificar_botmaker(cuerpo: bytes, token: str | None, esperado: str) -> None:
+    """FirmaInvalida unless the body is not empty and the Botmaker token matches."""
+    if not cuerpo or not token_valido(token, esperado):
+        raise FirmaInvalida("Token de Botmaker ausente o inválido.")
+
+
+@dataclass(frozen=True)
+class PuertosWebhook:
+    entrantes: EntranteRepository
+    crudos: Almacen
+    clock: Clock
+
+
+@dataclass(frozen=True)
+class ResultadoWebhook:
+    s3_key: str
+    recibidos: int
+    nuevos: int
+
+
+def recibir(cmd: RecibirWebhook, *, puertos: PuertosWebhook) -> ResultadoWebhook:
+    """A verified delivery is stored raw (S3, SSE-KMS) and each of its items is recorded once; a redelivery stores
+    the same object again and records nothing new. Unknown objects and fields are stored raw and logged only."""
+    ahora = puertos.clock.ahora()
+    huella = hashlib.sha256(cmd.cuerpo).hexdigest()
+    clave_s3 = f"webhooks/{cmd.canal}/{ahora:%Y/%m/%d}/{huella}.json"
+    puertos.crudos.guardar(clave_s3, cmd.cuerpo, "application/json")
+    extraer = extraer_meta if cmd.canal == "meta" else extraer_botmaker
+    items = list(extraer(cmd.datos, recibido_en=ahora.isoformat(), s3_key=clave_s3))
+    nuevos = puertos.entrantes.registrar(items) if items else []
+    logger.info(
+        "webhook recibido",
+        extra={"canal": cmd.canal, "s3_key": clave_s3, "items": len(items), "nuevos": len(nuevos)},
+    )
+    return ResultadoWebhook(s3_key=clave_s3, recibidos=len(items), nuevos=len(nuevos))
+
+
+def _entrante(
+    canal: Canal, referencia: str, tipo: TipoEntrante, payload: dict[str, Any], *, recibido_en: str, s3_key: str
+) -> Entrante:
+    estado = EstadoEntrante.IGNORADO if tipo is TipoEntrante.OTRO else EstadoEntrante.PENDIENTE
+    return Entrante(
+        clave=f"{canal.value}#{referencia}",
+        canal=canal.value,
+        tipo=tipo.value,
+        payload=payload,
+        recibido_en=recibido_en,
+        s3_key=s3_key,
+        estado=estado.value,
+    )
+
+
+def _lista(valor: Any) -> list[dict[str, Any]]:
+    return [v for v in valor if isinstance(v, dict)] if isinstance(valor, list) else []
+
+
+def extraer_meta(datos: Mapping[str, Any], *, recibido_en: str, s3_key: str) -> Iterable[Entrante]:
+    """Items of a Meta delivery: ``page`` objects (Lead Ads ``leadgen`` changes, Messenger ``messaging`` events)
+    and ``whatsapp_business_account`` objects (``messages`` changes: messages and statuses). Every entry and change
+    of a batch is visited; anything else is logged and skipped."""
+    objeto = datos.get("object")
+    kw = {"recibido_en": recibido_en, "s3_key": s3_key}
+    if objeto not in ("page", "whatsapp_business_account"):
+        logger.warning("webhook de meta con objeto desconocido", extra={"object": str(objeto)[:50]})
+        return
+    for entrada in _lista(datos.get("entry")):
+        for cambio in _lista(entrada.get("changes")):
+            campo, valor = cambio.get("field"), cambio.get("value")
+            if not isinstance(valor, dict):
+                continue
+            if objeto == "page" and campo == "leadgen" and valor.get("leadgen_id"):
+                yield _entrante(Canal.FACEBOOK, str(valor["leadgen_id"]), TipoEntrante.LEAD, dict(valor), **kw)
+            elif objeto == "whatsapp_business_account" and campo == "messages":
+                yield from _whatsapp(valor, **kw)
+            else:
+                logger.warning("webhook de meta con campo desconocido", extra={"object": objeto, "field": campo})
+        if objeto == "page":
+            for evento in _lista(entrada.get("messaging")):
+                yield from _messenger(evento, str(entrada.get("id", "")), **kw)
+
+
+def _messenger(evento: dict[str, Any], pagina: str, *, recibido_en: str, s3_key: str) -> Iterable[Entrante]:
+    mensaje = evento.get("message")
+    if not isinstance(mensaje, dict) or not mensaje.get("mid"):
+        logger.info("evento de messenger sin mensaje", extra={"claves": sorted(evento)[:10]})
+        return
+    tipo = TipoEntrante.OTRO if mensaje.get("is_echo") else TipoEntrante.MENSAJE
+    payload = {"evento": evento, "pagina": pagina}
+    yield _entrante(Canal.MESSENGER, str(mensaje["mid"]), tipo, payload, recibido_en=recibido_en, s3_key=s3_key)
+
+
+def _whatsapp(valor: dict[str, Any], *, recibido_en: str, s3_key: str) -> Iterable[Entrante]:
+    contactos = {str(c.get("wa_id")): c for c in _lista(valor.get("contacts"))}
+    metadata = valor.get("metadata") if isinstance(valor.get("metadata"), dict) else {}
+    for mensaje in _lista(valor.get("messages")):
+        if not mensaje.get("id"):
+            continue
+        tipo = TipoEntrante.MENSAJE if mensaje.get("type") in MENSAJES_WHATSAPP else TipoEntrante.OTRO
+        payload = {"mensaje": mensaje, "contacto": contactos.get(str(mensaje.get("from")), {}), "metadata": metadata}
+        yield _entrante(Canal.WHATSAPP, str(mensaje["id"]), tipo, payload, recibido_en=recibido_en, s3_key=s3_key)
+    for estado in _lista(valor.get("statuses")):
+        if not estado.get("id") or not estado.get("status"):
+            continue
+        referencia = f"{estado['id']}#{estado['status']}"
+        payload = {"estado": estado, "metadata": metadata}
+        yield _entrante(
+            Canal.WHATSAPP, referencia, TipoEntrante.ESTADO, payload, recibido_en=recibido_en, s3_key=s3_key
+        )
+
+
+def extraer_botmaker(datos: Mapping[str, Any], *, recibido_en: str, s3_key: str) -> Iterable[Entrante]:
+    """Items of a Botmaker notification: one per ``messages[]`` entry with an ``_id``; messages written by the bot
+    or an operator are recorded as ``ignorado``. Other notification types are logged and skipped."""
+    if datos.get("type", "message") != "message":
+        logger.warning("webhook de botmaker de tipo desconocido", extra={"type": str(datos.get("type"))[:50]})
+        return
+    contacto = {k: v for k, v in datos.items() if k != "messages"}
+    for mensaje in _lista(datos.get("messages")):
+        if not mensaje.get("_id"):
+            continue
+        del_bot = str(mensaje.get("from", "")).lower() in REMITENTES_BOT or mensaje.get("fromName") == "Bot"
+        tipo = TipoEntrante.OTRO if del_bot else TipoEntrante.MENSAJE
+        payload = {"mensaje": mensaje, "contacto": contacto}
+        yield _entrante(Canal.BOTMAKER, str(mensaje["_id"]), tipo, payload, recibido_en=recibido_en, s3_key=s3_key)

@@ -1,0 +1,89 @@
+"""Fakes of the channel ports (entrantes, raw/document storage, Graph API, sent messages) for service tests."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from dataclasses import replace
+from typing import Any
+
+from chalicelib.domain.errors import ServicioExternoNoDisponible
+from chalicelib.domain.model import Entrante
+from chalicelib.domain.ports import MedioDescargado
+
+
+class AlmacenEnMemoria:
+    def __init__(self) -> None:
+        self.objetos: dict[str, tuple[bytes, str]] = {}
+
+    def guardar(self, clave: str, contenido: bytes, tipo: str) -> str:
+        self.objetos[clave] = (contenido, tipo)
+        return clave
+
+
+class EntrantesEnMemoria:
+    """Same rules as PynamoEntrantes: a known key is left unchanged; marcar counts attempts."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.items: dict[str, Entrante] = {}
+
+    def registrar(self, entrantes: list[Entrante]) -> list[str]:
+        with self._lock:
+            nuevas = []
+            for e in entrantes:
+                if e.clave not in self.items:
+                    self.items[e.clave] = e
+                    nuevas.append(e.clave)
+            return nuevas
+
+    def obtener(self, clave: str) -> Entrante | None:
+        return self.items.get(clave)
+
+    def marcar(self, clave, estado, *, error=None, solicitud_id=None, sumar_intento=False) -> None:
+        with self._lock:
+            actual = self.items[clave]
+            self.items[clave] = replace(
+                actual,
+                estado=estado,
+                error=error,
+                solicitud_id=solicitud_id or actual.solicitud_id,
+                intentos=actual.intentos + (1 if sumar_intento else 0),
+            )
+
+    def listar(self, estado: str, limite: int = 100) -> list[Entrante]:
+        return sorted((e for e in self.items.values() if e.estado == estado), key=lambda e: e.recibido_en)[:limite]
+
+
+class FakeGraph:
+    """Leads and media by id; ``caida`` makes every call fail as the adapter does after its retries."""
+
+    def __init__(self) -> None:
+        self.leads: dict[str, dict[str, Any]] = {}
+        self.medios: dict[str, tuple[bytes, str]] = {}
+        self.caida = False
+        self.llamadas: list[str] = []
+
+    def lead(self, leadgen_id: str) -> dict[str, Any]:
+        self.llamadas.append(leadgen_id)
+        if self.caida:
+            raise ServicioExternoNoDisponible("La Graph API de Meta no respondió tras 4 intentos (HTTP 500).")
+        return self.leads[leadgen_id]
+
+    def medio(self, media_id: str) -> MedioDescargado:
+        self.llamadas.append(media_id)
+        if self.caida:
+            raise ServicioExternoNoDisponible("La Graph API de Meta no respondió tras 4 intentos (HTTP 500).")
+        contenido, tipo = self.medios[media_id]
+        return MedioDescargado(contenido=contenido, tipo=tipo, sha256=hashlib.sha256(contenido).hexdigest())
+
+
+class SalientesEnMemoria:
+    def __init__(self) -> None:
+        self.mensajes: dict[tuple[str, str], str] = {}
+
+    def registrar_saliente(self, canal: str, mensaje_id: str, solicitud_id: str) -> None:
+        self.mensajes[(canal, mensaje_id)] = solicitud_id
+
+    def solicitud_de_saliente(self, canal: str, mensaje_id: str) -> str | None:
+        return self.mensajes.get((canal, mensaje_id))
