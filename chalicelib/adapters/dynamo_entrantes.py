@@ -129,8 +129,11 @@ class PynamoEntrantes:
         if not unicos:
             return []
         expira = datetime.fromtimestamp(self._reloj(), tz=UTC) + timedelta(days=DIAS_ENTRANTE)
-        with ThreadPoolExecutor(max_workers=min(PARALELO, len(unicos))) as hilos:
-            nuevos = list(hilos.map(lambda e: self._poner(e, expira), unicos))
+        # The first put creates the client in this thread (botocore's create_client is not thread-safe).
+        nuevos = [self._poner(unicos[0], expira)]
+        if len(unicos) > 1:
+            with ThreadPoolExecutor(max_workers=min(PARALELO, len(unicos) - 1)) as hilos:
+                nuevos += hilos.map(lambda e: self._poner(e, expira), unicos[1:])
         return [e.clave for e, nuevo in zip(unicos, nuevos, strict=True) if nuevo]
 
     @staticmethod
