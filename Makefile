@@ -4,30 +4,40 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+RUN_STAMP := $(VENV)/.run-installed
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test lint format unit integration app e2e pr openapi clean
+.PHONY: run demo test lint format unit integration app e2e browser navegador herramientas pr openapi clean package deploy audit
 
-$(STAMP): requirements.txt requirements-dev.txt
+# Two install levels: what the local stage needs (make run), then the test and lint tools (make test).
+$(RUN_STAMP): requirements.txt requirements-run.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade 'pip<26.3'
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-run.txt
+	@touch $(RUN_STAMP)
+
+$(STAMP): $(RUN_STAMP) requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@touch $(STAMP)
 
 venv: $(STAMP)
 
 ## The whole system on the local stage (moto as AWS, chalice local, stream pump, schedules).
-run: $(STAMP)
+run: $(RUN_STAMP)
 	$(BIN)/python -m localstage.run
 
+## A year of realistic demo history in the RUNNING local stage (start `make run` first; README "Follow-up and reports").
+demo: $(RUN_STAMP)
+	$(BIN)/python -m localstage.demo
+
 ## Lint, types and the whole test suite.
-test: $(STAMP) lint
+test: $(STAMP) lint navegador herramientas
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --timeout=300
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy app.py chalicelib localstage
+	$(BIN)/bandit -q -r chalicelib app.py -ll
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .
@@ -45,8 +55,45 @@ app: $(STAMP)
 e2e: $(STAMP)
 	$(BIN)/python -m pytest tests/e2e
 
+## Debian's Chromium for the browser tests (idempotent), and the browser tests alone.
+navegador:
+	bash scripts/instalar-navegador.sh
+
+## poppler-utils (pdftotext) to read back the generated PDFs in the tests (idempotent).
+herramientas:
+	bash scripts/instalar-herramientas.sh
+
+browser: $(STAMP) navegador
+	$(BIN)/python -m pytest tests/browser
+
 openapi: $(STAMP)
 	$(BIN)/python -m chalicelib.openapi > docs/openapi.json
+
+## AWS stages (README "Deploy"): make package STAGE=prod; make deploy STAGE=prod BUCKET_ARTEFACTOS=<bucket>.
+STAGE ?= dev
+REGION ?= us-east-1
+OUT ?= out
+BUCKET_ARTEFACTOS ?=
+PARAMETROS ?=
+
+package: $(STAMP)
+	rm -rf vendor/templates $(OUT)/$(STAGE)
+	mkdir -p vendor
+	cp -R templates vendor/templates
+	AWS_DEFAULT_REGION=$(REGION) $(BIN)/chalice package --stage $(STAGE) --merge-template infra/template.json $(OUT)/$(STAGE)
+	$(BIN)/python scripts/podar_paquete.py $(OUT)/$(STAGE)/deployment.zip
+
+deploy: package
+	@test -n "$(BUCKET_ARTEFACTOS)" || { echo "BUCKET_ARTEFACTOS=<S3 bucket for the code zip> is required"; exit 2; }
+	@! grep -o 'REPLACE_[A-Z_]*' $(OUT)/$(STAGE)/sam.json | grep -v REPLACE_AT_PACKAGE | sort -u | grep . \
+		|| { echo "Fill in the placeholders above in .chalice/config.json (stage $(STAGE))"; exit 2; }
+	aws cloudformation package --region $(REGION) --template-file $(OUT)/$(STAGE)/sam.json --s3-bucket $(BUCKET_ARTEFACTOS) --s3-prefix ventas-digitales-$(STAGE) --output-template-file $(OUT)/$(STAGE)/packaged.yaml
+	aws cloudformation deploy --region $(REGION) --template-file $(OUT)/$(STAGE)/packaged.yaml --stack-name ventas-digitales-$(STAGE) --capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND --s3-bucket $(BUCKET_ARTEFACTOS) --s3-prefix ventas-digitales-$(STAGE) --parameter-overrides Stage=$(STAGE) $(PARAMETROS)
+
+## Static security lint of the shipped code, and known vulnerabilities of requirements.txt (tolerates no network).
+audit: $(STAMP)
+	$(BIN)/bandit -q -r chalicelib app.py -ll
+	$(BIN)/python scripts/pip_audit_ci.py
 
 pr: lint test
 

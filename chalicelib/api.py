@@ -8,9 +8,8 @@ from typing import Any
 from chalice.app import Blueprint, Response
 
 from chalicelib.bootstrap import get_services
-from chalicelib.domain.actions import ACCIONES
 from chalicelib.domain.commands import AplicarAccion
-from chalicelib.domain.errors import DatosInvalidos, RolNoAutorizado
+from chalicelib.domain.errors import DatosInvalidos
 from chalicelib.domain.model import Rol, Solicitud
 from chalicelib.http import (
     EntradaInvalida,
@@ -25,7 +24,7 @@ from chalicelib.http import (
 )
 from chalicelib.observability import logger
 from chalicelib.services.formulario import es_trampa, validar_formulario
-from chalicelib.services.solicitudes import acciones_disponibles, parsear_accion
+from chalicelib.services.solicitudes import parsear_accion, rol_para
 from chalicelib.services.vistas import vista_historial, vista_solicitud
 
 api = Blueprint(__name__)
@@ -154,11 +153,7 @@ def _comando_accion(solicitud_id: str, cuerpo: dict[str, Any], usuario: Any) -> 
     if errores:
         raise DatosInvalidos(errores, "La petición no es válida.")
     accion = parsear_accion(str(nombre))
-    permitidos = ACCIONES[accion].roles & usuario.roles
-    if not permitidos:
-        roles = ", ".join(sorted(r.etiqueta for r in ACCIONES[accion].roles))
-        raise RolNoAutorizado(f"La acción «{ACCIONES[accion].etiqueta}» corresponde a: {roles}.")
-    rol = sorted(permitidos, key=lambda r: r.value)[0]
+    rol = rol_para(accion, usuario.roles)
     return AplicarAccion(
         solicitud_id=solicitud_id,
         accion=accion.value,
@@ -172,11 +167,7 @@ def _comando_accion(solicitud_id: str, cuerpo: dict[str, Any], usuario: Any) -> 
 
 
 def _disponibles(solicitud: Solicitud, roles: frozenset[Rol]) -> list[dict[str, Any]]:
-    vistas: dict[str, dict[str, Any]] = {}
-    for rol in sorted(roles, key=lambda r: r.value):
-        for accion in acciones_disponibles(solicitud, rol):
-            vistas.setdefault(accion["accion"], {**accion, "rol": rol.value})
-    return list(vistas.values())
+    return get_services().acciones_para_roles(solicitud, roles)
 
 
 def _detalle(solicitud: Solicitud, historial: list[Any], roles: frozenset[Rol]) -> dict[str, Any]:
@@ -184,6 +175,7 @@ def _detalle(solicitud: Solicitud, historial: list[Any], roles: frozenset[Rol]) 
         "solicitud": vista_solicitud(solicitud),
         "historial": [vista_historial(e) for e in historial],
         "acciones_disponibles": _disponibles(solicitud, roles),
+        "documentos": get_services().enlaces_documentos(solicitud, historial),
     }
 
 

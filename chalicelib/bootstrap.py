@@ -10,16 +10,33 @@ from functools import cached_property
 from typing import Any
 
 from chalicelib.config import Settings, get_settings
-from chalicelib.domain.commands import AplicarAccion, CapturarSolicitud, RecibirWebhook
+from chalicelib.domain.commands import (
+    AplicarAccion,
+    CapturarSolicitud,
+    EnviarInformeMensual,
+    RecibirCorreo,
+    RecibirWebhook,
+    RegistrarNotificacionCorreo,
+)
 from chalicelib.domain.events import AccionAplicada
-from chalicelib.domain.model import EntradaHistorial, Entrante, Solicitud
+from chalicelib.domain.model import EntradaHistorial, Entrante, Rol, Solicitud
+from chalicelib.domain.pagos import CorreoBanco, RecibirCallbackPago, ReglaBanco
 from chalicelib.domain.ports import (
+    Adjunto,
     Almacen,
+    Aprobaciones,
+    BuzonEntrante,
     Calendario,
+    CatalogoPlanes,
     Clock,
     Cobertura,
+    Documentos,
     EntranteRepository,
+    FirmaEnlaces,
+    GeneradorPdf,
+    Graficos,
     GraphApi,
+    HojasCalculo,
     Idempotencia,
     IdGenerator,
     Mailer,
@@ -28,8 +45,28 @@ from chalicelib.domain.ports import (
     Salientes,
     Smartflex,
     SolicitudRepository,
+    Supresiones,
+    TokensRespuesta,
 )
-from chalicelib.services import canales, reacciones, solicitudes, trabajos, webhooks
+from chalicelib.services import (
+    bancos,
+    canales,
+    consola,
+    correo_entrante,
+    correo_saliente,
+    enlaces,
+    pagos,
+    reacciones,
+    recordatorios,
+    reportes,
+    seguimiento_hd,
+    solicitudes,
+    trabajos,
+    webhooks,
+)
+from chalicelib.services import documentos as documentos_venta
+from chalicelib.services import smartflex as smartflex_servicio
+from chalicelib.services.pagos import ConfigPagos
 
 
 @dataclass
@@ -101,8 +138,19 @@ class Services:
         from chalicelib.adapters.kms_protector import KmsProtectorDatos
 
         return KmsProtectorDatos(
-            kms_key_id=self.settings.kms_key_id, pepper=self.settings.pepper_ci, region=self.settings.region
+            kms_key_id=self.settings.kms_key_id, pepper=self.secretos.valor("pepper_ci"), region=self.settings.region
         )
+
+    @cached_property
+    def secretos(self) -> Any:
+        """Secrets (``adapters/secretos.py``): SSM SecureString under ``VD_SSM_PREFIX`` in AWS, env vars locally."""
+        if self._o("secretos"):
+            return self._o("secretos")
+        from chalicelib.adapters.secretos import SecretosLocales, SecretosSsm
+
+        if self.settings.es_local:
+            return SecretosLocales(self.settings.secretos_locales)
+        return SecretosSsm(self.settings.ssm_prefijo)
 
     @cached_property
     def cobertura(self) -> Cobertura:
@@ -118,7 +166,33 @@ class Services:
             return self._o("smartflex")  # type: ignore[no-any-return]
         from chalicelib.adapters.smartflex_local import SmartflexLocal
 
-        return SmartflexLocal()
+        return SmartflexLocal(self.settings)
+
+    @cached_property
+    def catalogo(self) -> CatalogoPlanes:
+        if self._o("catalogo"):
+            return self._o("catalogo")  # type: ignore[no-any-return]
+        from chalicelib.adapters.catalogo_json import JsonCatalogoPlanes
+
+        return JsonCatalogoPlanes()
+
+    @cached_property
+    def presignador(self) -> Documentos:
+        """Presigned links (at most 300 s) to stored documents; never public URLs."""
+        if self._o("presignador"):
+            return self._o("presignador")  # type: ignore[no-any-return]
+        from chalicelib.adapters.s3_documentos import S3Documentos
+
+        s = self.settings
+        return S3Documentos(bucket_documentos=s.bucket_documentos, otros_buckets=(s.bucket_entrantes,), region=s.region)
+
+    @cached_property
+    def pdf(self) -> GeneradorPdf:
+        if self._o("pdf"):
+            return self._o("pdf")  # type: ignore[no-any-return]
+        from chalicelib.adapters.pdf import Fpdf2GeneradorPdf
+
+        return Fpdf2GeneradorPdf()
 
     @cached_property
     def calendario(self) -> Calendario:
@@ -180,7 +254,7 @@ class Services:
             return self._o("graph")  # type: ignore[no-any-return]
         from chalicelib.adapters.meta_graph import GraphMeta
 
-        return GraphMeta(base_url=self.settings.graph_url, token=self.settings.graph_token)
+        return GraphMeta(base_url=self.settings.graph_url, token=self.secretos.valor("graph_token"))
 
     @cached_property
     def normalizadores(self) -> Any:
@@ -200,6 +274,7 @@ class Services:
             cobertura=self.cobertura,
             smartflex=self.smartflex,
             normalizadores=self.normalizadores,
+            catalogo=self.catalogo,
         )
 
     def capturar(self, cmd: CapturarSolicitud) -> Solicitud:
@@ -254,7 +329,46 @@ class Services:
                 idempotencia=self.idempotencia,
                 buzones=self.settings.buzones,
                 url_publica=self.settings.url_publica,
+                pdf=self.pdf,
+                protector=self.protector,
+                enlaces=self._puertos_enlaces,
+                pagos=ConfigPagos(self.settings.cuenta_bancaria, self.settings.url_pasarela),
+                salida=self._salida_correo,
             ),
+        )
+
+    # --- offer, documents and Smartflex (chalicelib/venta.py) ---
+
+    def acciones_para_roles(self, solicitud: Solicitud, roles: frozenset[Rol]) -> list[dict[str, Any]]:
+        """``acciones_disponibles`` with the plan catalogue (the plans eligible for ``enviar_oferta``)."""
+        return solicitudes.acciones_para_roles(solicitud, roles, planes=self.catalogo.planes())
+
+    def enlaces_documentos(self, solicitud: Solicitud, historial: list[EntradaHistorial]) -> list[dict[str, Any]]:
+        return documentos_venta.enlaces_documentos(solicitud, historial, documentos=self.presignador, clock=self.clock)
+
+    def contrato_pdf(self, solicitud_id: str, roles: frozenset[Rol]) -> Adjunto:
+        return documentos_venta.contrato_pdf(
+            solicitud_id, roles, repo=self.repo, pdf=self.pdf, protector=self.protector, clock=self.clock
+        )
+
+    def anular_desde_smartflex(self, numero_contrato: str, motivo: str) -> Solicitud:
+        return smartflex_servicio.anular_desde_smartflex(numero_contrato, motivo, puertos=self._puertos)
+
+    def recordar_requisitos(self) -> list[str]:
+        return recordatorios.recordar_requisitos(
+            puertos=recordatorios.PuertosRecordatorio(
+                repo=self.repo,
+                clock=self.clock,
+                calendario=self.calendario,
+                mailer=self.mailer,
+                plantillas=self.plantillas,
+                idempotencia=self.idempotencia,
+                buzones=self.settings.buzones,
+                url_publica=self.settings.url_publica,
+                pdf=self.pdf,
+                dias_habiles=self.settings.dias_recordatorio_requisitos,
+                salida=self._salida_correo,
+            )
         )
 
     def evento_desde_registro(self, registro: dict[str, Any]) -> AccionAplicada | None:
@@ -274,6 +388,256 @@ class Services:
                 buzones=self.settings.buzones,
                 url_publica=self.settings.url_publica,
                 minutos_primera_respuesta=self.settings.minutos_primera_respuesta,
+            )
+        )
+
+    # --- payments and approval links (chalicelib/pagos.py) ---
+
+    @cached_property
+    def aprobaciones(self) -> Aprobaciones:
+        if self._o("aprobaciones"):
+            return self._o("aprobaciones")  # type: ignore[no-any-return]
+        from chalicelib.adapters.dynamo_aprobaciones import PynamoAprobaciones
+
+        return PynamoAprobaciones(self.settings)
+
+    @cached_property
+    def firma_enlaces(self) -> FirmaEnlaces:
+        """Signs approval links with the ``clave_enlaces`` secret (never a webhook secret)."""
+        if self._o("firma_enlaces"):
+            return self._o("firma_enlaces")  # type: ignore[no-any-return]
+        from chalicelib.adapters.firma_enlaces import ItsdangerousFirmaEnlaces
+
+        return ItsdangerousFirmaEnlaces(self.secretos.valor("clave_enlaces"))
+
+    @cached_property
+    def reglas_bancos(self) -> tuple[ReglaBanco, ...]:
+        if self._o("reglas_bancos") is not None:
+            return tuple(self._o("reglas_bancos"))
+        from chalicelib.adapters.reglas_bancos import cargar_reglas
+
+        return cargar_reglas()
+
+    @cached_property
+    def _puertos_enlaces(self) -> enlaces.PuertosEnlaces:
+        return enlaces.PuertosEnlaces(
+            aprobaciones=self.aprobaciones,
+            firma=self.firma_enlaces,
+            clock=self.clock,
+            ids=self.ids,
+            url_publica=self.settings.url_publica,
+            horas_vigencia=self.settings.horas_enlace,
+        )
+
+    def _puertos_pagos(self, secretos_pasarela: tuple[str, ...] = ()) -> pagos.PuertosPagos:
+        return pagos.PuertosPagos(
+            solicitudes=self._puertos,
+            idempotencia=self.idempotencia,
+            mailer=self.mailer,
+            plantillas=self.plantillas,
+            buzones=self.settings.buzones,
+            url_publica=self.settings.url_publica,
+            secretos_pasarela=secretos_pasarela,
+            reglas_bancos=self.reglas_bancos,
+        )
+
+    def recibir_pago_web(self, cmd: RecibirCallbackPago) -> dict[str, Any]:
+        """The gateway secrets are read per callback (the SSM adapter caches them 5 minutes: rotation)."""
+        secretos = tuple(self.secretos.valores("secreto_pagos"))
+        return pagos.recibir_pago_web(cmd, puertos=self._puertos_pagos(secretos))
+
+    def procesar_correo_banco(self, correo: CorreoBanco) -> dict[str, Any]:
+        return bancos.procesar_correo_banco(correo, puertos=self._puertos_pagos())
+
+    def es_correo_de_banco(self, correo: CorreoBanco) -> bool:
+        return bancos.es_de_banco(correo, self.reglas_bancos)
+
+    def ver_aprobacion(self, token: str, decision: str | None) -> dict[str, Any]:
+        return enlaces.ver(token, decision, puertos=self._puertos_enlaces, puertos_solicitudes=self._puertos)
+
+    def decidir_aprobacion(self, cmd: enlaces.DecidirEnlace) -> dict[str, Any]:
+        return enlaces.decidir(cmd, puertos=self._puertos_enlaces, puertos_solicitudes=self._puertos)
+
+    def aprobacion_con_errores(self, cmd: enlaces.DecidirEnlace, errores: dict[str, str]) -> dict[str, Any]:
+        return enlaces.formulario_con_errores(
+            cmd, errores, puertos=self._puertos_enlaces, puertos_solicitudes=self._puertos
+        )
+
+    def emitir_enlace(
+        self, solicitud_id: str, proposito: str, rol: Rol, responsable: str, decisiones: tuple[str, ...]
+    ) -> enlaces.Enlace:
+        return enlaces.emitir(solicitud_id, proposito, rol, responsable, decisiones, puertos=self._puertos_enlaces)
+
+    def control_recurrente(self, mes: str | None, roles: Any) -> dict[str, Any]:
+        mes = mes or self.clock.ahora().strftime("%Y-%m")
+        return {"mes": mes, "solicitudes": pagos.control_recurrente(mes, roles, repo=self.repo)}
+
+    # --- follow-up and reports (chalicelib/reportes.py) ---
+
+    @cached_property
+    def graficos(self) -> Graficos:
+        if self._o("graficos"):
+            return self._o("graficos")  # type: ignore[no-any-return]
+        from chalicelib.adapters.graficos_matplotlib import MatplotlibGraficos
+
+        return MatplotlibGraficos()
+
+    @cached_property
+    def hojas(self) -> HojasCalculo:
+        if self._o("hojas"):
+            return self._o("hojas")  # type: ignore[no-any-return]
+        from chalicelib.adapters.hojas_openpyxl import OpenpyxlHojas
+
+        return OpenpyxlHojas()
+
+    @cached_property
+    def _puertos_reportes(self) -> reportes.PuertosReportes:
+        return reportes.PuertosReportes(
+            repo=self.repo,
+            clock=self.clock,
+            calendario=self.calendario,
+            mailer=self.mailer,
+            plantillas=self.plantillas,
+            idempotencia=self.idempotencia,
+            graficos=self.graficos,
+            hojas=self.hojas,
+            buzones=self.settings.buzones,
+            url_publica=self.settings.url_publica,
+        )
+
+    def reporte_no_atendidas(self, roles: Any) -> dict[str, Any]:
+        return reportes.reporte_no_atendidas(roles=roles, puertos=self._puertos_reportes)
+
+    def reporte_seguimiento(self, mes: str | None, roles: Any) -> dict[str, Any]:
+        return reportes.reporte_seguimiento(mes, roles=roles, puertos=self._puertos_reportes)
+
+    def informe_mensual(self, mes: str | None, roles: Any) -> dict[str, Any]:
+        return reportes.informe_mensual(mes, roles=roles, puertos=self._puertos_reportes)
+
+    def enviar_informe_mensual(self, cmd: EnviarInformeMensual) -> dict[str, Any]:
+        return reportes.enviar_informe_mensual(cmd, puertos=self._puertos_reportes)
+
+    def reenviar_informe_mensual(self, cmd: EnviarInformeMensual, roles: Any) -> dict[str, Any]:
+        return reportes.reenviar_informe_mensual(cmd, roles=roles, puertos=self._puertos_reportes)
+
+    def enviar_resumen_no_atendidas(self) -> dict[str, Any]:
+        return reportes.enviar_resumen_no_atendidas(puertos=self._puertos_reportes)
+
+    # --- staff console (chalicelib/consola.py) ---
+
+    @cached_property
+    def clave_consola(self) -> str:
+        """Key of the console's signed cookies: derived from VD_CLAVE_LOCAL on the local stage, the SSM secret
+        ``clave_consola`` in AWS stages."""
+        if self._o("clave_consola"):
+            return str(self._o("clave_consola"))
+        if self.settings.es_local:
+            import hashlib
+            import hmac
+
+            return hmac.new(self.settings.clave_local.encode(), b"consola-sesion", hashlib.sha256).hexdigest()
+        return str(self.secretos.valor("clave_consola"))
+
+    @cached_property
+    def hosted_ui(self) -> Any:
+        """The Cognito hosted UI the console signs in with (AWS stages; None without ``VD_COGNITO_DOMINIO``)."""
+        if self._o("hosted_ui"):
+            return self._o("hosted_ui")
+        if not self.settings.cognito_dominio:
+            return None
+        from chalicelib.adapters.cognito_hosted_ui import CognitoHostedUi
+
+        base = self.settings.url_publica
+        return CognitoHostedUi(
+            dominio=self.settings.cognito_dominio,
+            client_id=self.settings.cognito_client_id,
+            url_retorno=f"{base}/consola/auth/callback",
+            url_salida=f"{base}/consola/ingresar",
+        )
+
+    def cola(self, roles: Any, **filtros: Any) -> consola.Cola:
+        puertos = consola.PuertosConsola(
+            repo=self.repo, normalizadores=self.normalizadores, huella_ci=self.protector.huella
+        )
+        return consola.cola(roles, puertos=puertos, **filtros)
+
+    # --- email: reply tokens, inbound replies, bounces, the Help Desk loop (chalicelib/correo.py) ---
+
+    @cached_property
+    def tokens_respuesta(self) -> TokensRespuesta:
+        if self._o("tokens_respuesta"):
+            return self._o("tokens_respuesta")  # type: ignore[no-any-return]
+        from chalicelib.adapters.dynamo_correo import PynamoTokensRespuesta
+
+        return PynamoTokensRespuesta(self.settings)
+
+    @cached_property
+    def supresiones(self) -> Supresiones:
+        if self._o("supresiones"):
+            return self._o("supresiones")  # type: ignore[no-any-return]
+        from chalicelib.adapters.dynamo_correo import PynamoSupresiones
+
+        return PynamoSupresiones(self.settings)
+
+    @cached_property
+    def buzon_entrante(self) -> BuzonEntrante:
+        """Raw inbound mail the SES receipt rule stored (bucket ``entrantes``, prefix ``correo/``)."""
+        if self._o("buzon_entrante"):
+            return self._o("buzon_entrante")  # type: ignore[no-any-return]
+        from chalicelib.adapters.s3_buzon import S3BuzonEntrante
+
+        s = self.settings
+        return S3BuzonEntrante(bucket=s.bucket_entrantes, prefijo=s.prefijo_correo_entrante, region=s.region)
+
+    @cached_property
+    def _salida_correo(self) -> correo_saliente.SalidaCorreo:
+        return correo_saliente.SalidaCorreo(
+            tokens=self.tokens_respuesta, supresiones=self.supresiones, remitente=self.settings.buzones.remitente
+        )
+
+    def recibir_correo(self, cmd: RecibirCorreo) -> correo_entrante.ResultadoCorreo:
+        puertos = correo_entrante.PuertosCorreo(
+            solicitudes=self._puertos,
+            idempotencia=self.idempotencia,
+            buzon=self.buzon_entrante,
+            tokens=self.tokens_respuesta,
+            documentos=self.documentos,
+            bucket_documentos=self.settings.bucket_documentos,
+            mailer=self.mailer,
+            plantillas=self.plantillas,
+            salida=self._salida_correo,
+            buzones=self.settings.buzones,
+            url_publica=self.settings.url_publica,
+            autorizados=self.settings.buzones_autorizados,
+            derivar=self._correo_de_banco,
+        )
+        return correo_entrante.recibir(cmd, puertos=puertos)
+
+    def _correo_de_banco(self, correo: CorreoBanco) -> dict[str, Any] | None:
+        """Bank deposit notifications that reach the inbound mailbox go to the payments flow."""
+        return self.procesar_correo_banco(correo) if self.es_correo_de_banco(correo) else None
+
+    def registrar_notificacion_correo(self, cmd: RegistrarNotificacionCorreo) -> list[str]:
+        puertos = correo_entrante.PuertosNotificacion(
+            repo=self.repo, tokens=self.tokens_respuesta, supresiones=self.supresiones, clock=self.clock
+        )
+        return correo_entrante.registrar_notificacion(cmd, puertos=puertos)
+
+    def recordar_help_desk(self) -> dict[str, list[str]]:
+        return seguimiento_hd.recordar_help_desk(
+            puertos=seguimiento_hd.PuertosSeguimiento(
+                repo=self.repo,
+                clock=self.clock,
+                calendario=self.calendario,
+                mailer=self.mailer,
+                plantillas=self.plantillas,
+                idempotencia=self.idempotencia,
+                salida=self._salida_correo,
+                pregunta=correo_entrante.PROPOSITOS[seguimiento_hd.PROPOSITO].pregunta(),
+                buzones=self.settings.buzones,
+                url_publica=self.settings.url_publica,
+                minutos_recordatorio=self.settings.minutos_recordatorio_hd,
+                minutos_escalamiento=self.settings.minutos_escalamiento_hd,
             )
         )
 

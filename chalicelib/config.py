@@ -7,9 +7,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from chalicelib.adapters.secretos import SECRETOS
 from chalicelib.domain.model import Buzones
 
 LOCAL_STAGE = "local"
+CUENTA_BANCARIA_LOCAL = "Banco Unión S.A. — Cta. Cte. 1-0000000 — COMTECO R.L."
+"""Sample account shown in payment instructions when ``VD_CUENTA_BANCARIA`` is not set."""
 
 
 class ConfiguracionIncompleta(RuntimeError):
@@ -32,10 +35,16 @@ class Settings:
     clave_local: str = ""
     cognito_issuer: str = ""
     cognito_client_id: str = ""
+    cognito_dominio: str = ""
     pepper_ci: str = ""
     kms_key_id: str = ""
     configuracion_ses: str = ""
+    minutos_recordatorio_hd: int = 120
+    minutos_escalamiento_hd: int = 240
+    prefijo_correo_entrante: str = "correo/"
+    buzones_autorizados: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     minutos_primera_respuesta: int = 60
+    dias_recordatorio_requisitos: int = 2
     dynamodb_host: str | None = None
     meta_app_secrets: tuple[str, ...] = ()
     meta_verify_token: str = ""
@@ -43,6 +52,11 @@ class Settings:
     graph_token: str = ""
     botmaker_token: str = ""
     botmaker_cabecera: str = "auth-bm-token"
+    ssm_prefijo: str = ""
+    secretos_locales: Mapping[str, str] = field(default_factory=dict)
+    cuenta_bancaria: str = CUENTA_BANCARIA_LOCAL
+    url_pasarela: str = ""
+    horas_enlace: int = 72
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -86,10 +100,16 @@ class Settings:
             clave_local=env.get("VD_CLAVE_LOCAL", ""),
             cognito_issuer=env.get("VD_COGNITO_ISSUER", ""),
             cognito_client_id=env.get("VD_COGNITO_CLIENT_ID", ""),
+            cognito_dominio=env.get("VD_COGNITO_DOMINIO", "").strip(),
             pepper_ci=env.get("VD_PEPPER_CI", ""),
             kms_key_id=env.get("VD_KMS_KEY_ID", ""),
             configuracion_ses=env.get("VD_SES_CONFIGURATION_SET", ""),
+            minutos_recordatorio_hd=int(env.get("VD_MINUTOS_RECORDATORIO_HD", "120")),
+            minutos_escalamiento_hd=int(env.get("VD_MINUTOS_ESCALAMIENTO_HD", "240")),
+            prefijo_correo_entrante=env.get("VD_PREFIJO_CORREO_ENTRANTE", "correo/"),
+            buzones_autorizados=buzones_autorizados(env, buzones),
             minutos_primera_respuesta=int(env.get("VD_MINUTOS_PRIMERA_RESPUESTA", "60")),
+            dias_recordatorio_requisitos=int(env.get("VD_DIAS_RECORDATORIO_REQUISITOS", "2")),
             dynamodb_host=env.get("AWS_ENDPOINT_URL") or None,
             meta_app_secrets=tuple(s.strip() for s in env.get("VD_META_APP_SECRETS", "").split(",") if s.strip()),
             meta_verify_token=env.get("VD_META_VERIFY_TOKEN", ""),
@@ -97,14 +117,31 @@ class Settings:
             graph_token=env.get("VD_GRAPH_TOKEN", ""),
             botmaker_token=env.get("VD_BOTMAKER_TOKEN", ""),
             botmaker_cabecera=env.get("VD_BOTMAKER_CABECERA", "auth-bm-token").strip().lower() or "auth-bm-token",
+            ssm_prefijo=env.get("VD_SSM_PREFIX", "").strip().rstrip("/"),
+            secretos_locales={n: env.get(v, "") for n, v in SECRETOS.items()} if stage == LOCAL_STAGE else {},
+            cuenta_bancaria=env.get("VD_CUENTA_BANCARIA", "").strip() or CUENTA_BANCARIA_LOCAL,
+            url_pasarela=_url_pasarela(env, stage),
+            horas_enlace=int(env.get("VD_HORAS_ENLACE", "72")),
         )
         if settings.es_local and not settings.clave_local:
             raise ConfiguracionIncompleta("Missing environment variable VD_CLAVE_LOCAL (local stage signing key)")
+        if not settings.es_local and settings.clave_local:
+            raise ConfiguracionIncompleta("VD_CLAVE_LOCAL is the local stage's key and must never be set in AWS")
         if not settings.es_local and not (settings.cognito_issuer and settings.cognito_client_id):
             raise ConfiguracionIncompleta("Missing VD_COGNITO_ISSUER / VD_COGNITO_CLIENT_ID outside the local stage")
-        if not settings.pepper_ci:
+        if not settings.es_local and not settings.ssm_prefijo:
+            raise ConfiguracionIncompleta("Missing VD_SSM_PREFIX (SSM path of the stage's secrets) outside local")
+        if settings.es_local and not settings.pepper_ci:
             raise ConfiguracionIncompleta("Missing environment variable VD_PEPPER_CI")
         return settings
+
+
+def _url_pasarela(env: Mapping[str, str], stage: str) -> str:
+    """The payment gateway's checkout URL (``{referencia}``, ``{monto}``); locally the simulated gateway."""
+    configurada = env.get("VD_URL_PASARELA", "").strip()
+    if configurada or stage != LOCAL_STAGE:
+        return configurada
+    return env.get("VD_URL_PUBLICA", "http://127.0.0.1:8000").rstrip("/") + "/dev/pasarela/{referencia}"
 
 
 @lru_cache(maxsize=1)
@@ -131,3 +168,29 @@ def stream_arn_solicitudes() -> str:
         "VD_SOLICITUDES_STREAM_ARN",
         "arn:aws:dynamodb:us-east-1:123456789012:table/vd-solicitudes/stream/local",
     )
+
+
+def topico_notificaciones_ses() -> str:
+    """The SNS topic SES publishes bounces and complaints to (event source of ``on_notificacion_ses``)."""
+    return os.environ.get("VD_TOPICO_NOTIFICACIONES_SES", "vd-notificaciones-ses")
+
+
+BUZON_DE_ROL = {
+    "EJ": "ejecutivos",
+    "HD": "help_desk",
+    "CO": "cobranzas",
+    "CA": "cajas",
+    "FA": "facturacion",
+    "RC": "responsable_canales",
+    "JD": "jefe_division",
+}
+
+
+def buzones_autorizados(env: Mapping[str, str], buzones: Buzones) -> dict[str, tuple[str, ...]]:
+    """Who may answer a role's questions by email: ``VD_BUZONES_<ROL>`` (comma-separated addresses), else the
+    role's mailbox. Lower case."""
+    autorizados = {}
+    for rol, atributo in BUZON_DE_ROL.items():
+        lista = env.get(f"VD_BUZONES_{rol}", "") or getattr(buzones, atributo)
+        autorizados[rol] = tuple(dict.fromkeys(d.strip().lower() for d in lista.split(",") if d.strip()))
+    return autorizados

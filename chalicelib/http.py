@@ -22,6 +22,7 @@ from chalicelib.domain.errors import (
     NoAutenticado,
     RolNoAutorizado,
     ServicioExternoNoDisponible,
+    SmartflexRechazo,
     SolicitudNoEncontrada,
 )
 from chalicelib.observability import logger
@@ -46,6 +47,7 @@ ESTADO_HTTP: dict[type[DomainError], int] = {
     ConflictoConcurrente: 409,
     DatosInvalidos: 422,
     AccionDesconocida: 422,
+    SmartflexRechazo: 422,
     ServicioExternoNoDisponible: 503,
 }
 

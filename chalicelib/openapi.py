@@ -13,6 +13,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.domain.states import Accion, Estado
+from chalicelib.openapi_pagos import MODELOS_PAGOS, RUTAS_PAGOS
+from chalicelib.openapi_reportes import MODELOS_REPORTES, RUTAS_REPORTES
+from chalicelib.openapi_venta import MODELOS_VENTA, RUTAS_VENTA, DocumentoEnlace
 
 
 class Modelo(BaseModel):
@@ -150,6 +153,9 @@ class DetalleSolicitud(Modelo):
     solicitud: SolicitudVista
     historial: list[EntradaHistorialVista]
     acciones_disponibles: list[AccionDisponible]
+    documentos: list[DocumentoEnlace] = Field(
+        default_factory=list, description="Documentos guardados, como enlaces prefirmados de a lo sumo 300 s."
+    )
 
 
 class ResumenSolicitud(Modelo):
@@ -218,6 +224,9 @@ MODELOS: tuple[type[BaseModel], ...] = (
     ListaSolicitudes,
     AplicarAccionPeticion,
     AccionAplicadaRespuesta,
+    *MODELOS_REPORTES,
+    *MODELOS_PAGOS,
+    *MODELOS_VENTA,
     WebhookRecibido,
     WebhookMeta,
     WebhookBotmaker,
@@ -267,6 +276,9 @@ def documento() -> dict[str, Any]:
         },
         "paths": {
             "/health": {"get": {"summary": "Estado del servicio", "responses": {"200": _json(Salud, "Vivo")}}},
+            **RUTAS_REPORTES,
+            **RUTAS_PAGOS,
+            **RUTAS_VENTA,
             "/solicitud": {
                 "get": {
                     "summary": "Formulario web (HTML, funciona sin JavaScript)",

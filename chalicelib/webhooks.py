@@ -29,7 +29,7 @@ def verify_meta_webhook() -> Response:
     """Meta's subscription handshake: echo ``hub.challenge`` when ``hub.verify_token`` is ours."""
     request = webhooks.current_request
     reto = parametro(request, "hub.challenge") or ""
-    token_ok = token_valido(parametro(request, "hub.verify_token"), get_services().settings.meta_verify_token)
+    token_ok = token_valido(parametro(request, "hub.verify_token"), get_services().secretos.valor("meta_verify_token"))
     if parametro(request, "hub.mode") == "subscribe" and token_ok and _RETO.match(reto):
         return Response(body=reto, status_code=200, headers={"Content-Type": "text/plain; charset=utf-8"})
     logger.warning("verificacion de webhook de meta rechazada")
@@ -43,7 +43,9 @@ def receive_meta_webhook() -> Response:
     request = webhooks.current_request
     cuerpo = cuerpo_crudo(request, MAX_WEBHOOK)
     servicios = get_services()
-    verificar_meta(cuerpo, leer_cabecera(request, "x-hub-signature-256"), servicios.settings.meta_app_secrets)
+    verificar_meta(
+        cuerpo, leer_cabecera(request, "x-hub-signature-256"), servicios.secretos.valores("meta_app_secrets")
+    )
     resultado = servicios.recibir_webhook(RecibirWebhook(canal="meta", cuerpo=cuerpo, datos=objeto_json(cuerpo)))
     return json_response({"recibido": True, "items": resultado.recibidos, "nuevos": resultado.nuevos})
 
@@ -54,7 +56,7 @@ def receive_botmaker_webhook() -> Response:
     request = webhooks.current_request
     cuerpo = cuerpo_crudo(request, MAX_WEBHOOK)
     servicios = get_services()
-    ajustes = servicios.settings
-    verificar_botmaker(cuerpo, leer_cabecera(request, ajustes.botmaker_cabecera), ajustes.botmaker_token)
+    cabecera = leer_cabecera(request, servicios.settings.botmaker_cabecera)
+    verificar_botmaker(cuerpo, cabecera, servicios.secretos.valor("botmaker_token"))
     resultado = servicios.recibir_webhook(RecibirWebhook(canal="botmaker", cuerpo=cuerpo, datos=objeto_json(cuerpo)))
     return json_response({"recibido": True, "items": resultado.recibidos, "nuevos": resultado.nuevos})

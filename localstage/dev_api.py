@@ -8,6 +8,7 @@ from typing import Any
 from chalice.app import Blueprint, Response
 
 from chalicelib.bootstrap import get_services
+from chalicelib.domain.commands import EnviarInformeMensual
 from chalicelib.domain.model import Rol
 from chalicelib.http import html_response, http_errors, json_response, leer_cabecera, parametro
 
@@ -31,7 +32,19 @@ def personas() -> dict[Rol, tuple[str, str]]:
 def trabajos() -> dict[str, Callable[[dict[str, Any]], Any]]:
     """Scheduled jobs that a developer can run now with POST /dev/jobs/{job}."""
     servicios = get_services()
-    return {"escalamiento": lambda _params: {"escaladas": servicios.escalar_sin_atencion()}}
+    return {
+        "escalamiento": lambda _params: {"escaladas": servicios.escalar_sin_atencion()},
+        "recordatorios_requisitos": lambda _params: {"recordadas": servicios.recordar_requisitos()},
+        "recordatorios_hd": lambda _params: servicios.recordar_help_desk(),
+        "resumen_no_atendidas": lambda _params: servicios.enviar_resumen_no_atendidas(),
+        "informe_mensual": lambda params: servicios.enviar_informe_mensual(
+            EnviarInformeMensual(
+                mes=params.get("mes") or None,
+                reenviar=str(params.get("reenviar", "")).lower() in ("1", "true", "si", "sí"),
+                solicitado_por="dev/jobs",
+            )
+        ),
+    }
 
 
 def emitir_tokens() -> dict[str, str]:
@@ -64,6 +77,7 @@ def dev_config() -> Response:
                 "meta_verify_token": settings.meta_verify_token,
                 "graph_token": settings.graph_token,
                 "botmaker_token": settings.botmaker_token,
+                "pasarela_pagos": list(get_services().secretos.valores("secreto_pagos")),
             },
             "webhooks": {
                 "meta": f"{settings.url_publica}/webhooks/meta",
@@ -71,8 +85,17 @@ def dev_config() -> Response:
                 "cabecera_firma_meta": "X-Hub-Signature-256",
                 "cabecera_token_botmaker": settings.botmaker_cabecera,
                 "graph_url": settings.graph_url,
+                "pagos": f"{settings.url_publica}/webhooks/pagos",
+                "cabeceras_pagos": ["webhook-id", "webhook-timestamp", "webhook-signature"],
+                "pasarela_simulada": f"{settings.url_publica}/dev/pasarela/{{solicitud_id}}",
             },
-            "smtp": {"host": "127.0.0.1", "puerto": 2525},
+            "smtp": {
+                "host": "127.0.0.1",
+                "puerto": 2525,
+                "dominio": settings.buzones.remitente.rpartition("@")[2],
+                "buzones_autorizados": {rol: list(b) for rol, b in settings.buzones_autorizados.items()},
+                "simular_falsificado": "X-Veredicto-Local: dmarc=FAIL",
+            },
         }
     )
 
@@ -107,10 +130,26 @@ def dev_run_job(job: str) -> Response:
     return json_response({"trabajo": job, "resultado": disponibles[job](parametros)})
 
 
+@dev.route("/dev/smartflex/anular/{numero_contrato}", methods=["POST"])
+@http_errors
+def dev_smartflex_cancel(numero_contrato: str) -> Response:
+    """Cancel a sale in the simulated Smartflex (``?motivo=`` or JSON ``{"motivo"}``) and apply ``anular`` with
+    ``origen_anulacion=smartflex`` as the system, as the real integration would on Smartflex's notice."""
+    from chalicelib.http import cuerpo_json
+    from chalicelib.services.vistas import vista_solicitud
+
+    request = dev.current_request
+    motivo = parametro(request, "motivo") or ""
+    if not motivo and request.raw_body:
+        motivo = str(cuerpo_json(request).get("motivo") or "")
+    solicitud = get_services().anular_desde_smartflex(numero_contrato, motivo)
+    return json_response({"numero_contrato": numero_contrato, "solicitud": vista_solicitud(solicitud)})
+
+
 @dev.route("/dev/entrantes", methods=["GET"])
 @http_errors
 def dev_entrantes() -> Response:
-    """Webhook items waiting or failed (``?estado=pendiente|fallido|procesado|ignorado``; default the first two)."""
+    """Webhook items waiting or failed (``?estado=pendiente|fallido|procesado|ignorado``; default both first two)."""
     from dataclasses import asdict
 
     from chalicelib.domain.model import EstadoEntrante

@@ -70,7 +70,7 @@ def _eventos_programados(app: Any) -> list[tuple[str, str]]:
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    for puerto, que in ((PUERTO_AWS, "AWS local (moto)"), (PUERTO_API, "API (chalice local)")):
+    for puerto, que in ((PUERTO_AWS, "AWS local (moto)"), (PUERTO_API, "API (chalice local)"), (PUERTO_SMTP, "SMTP")):
         if not _puerto_libre(puerto):
             print(f"El puerto {puerto} ({que}) está ocupado. Cierre el proceso que lo usa y vuelva a intentar.")
             return 1
@@ -96,7 +96,8 @@ def main() -> int:
         provisionar(settings)
         from localstage.graph_local import GraphLocal
 
-        GraphLocal(token=settings.graph_token).iniciar(PUERTO_GRAPH, HOST)
+        graph = GraphLocal(token=settings.graph_token)
+        graph.iniciar(PUERTO_GRAPH, HOST)
 
         chalice = subprocess.Popen(
             [
@@ -151,6 +152,9 @@ def main() -> int:
             ]
             for hilo in hilos:
                 hilo.start()
+            from localstage.smtp import desde_settings
+
+            smtp = desde_settings(settings, invocar, puerto=PUERTO_SMTP, host=HOST).iniciar()
             _anunciar(endpoint, programados)
             signal.signal(signal.SIGTERM, lambda *_: detener.set())
             try:
@@ -161,6 +165,8 @@ def main() -> int:
                     time.sleep(0.5)
             except KeyboardInterrupt:
                 pass
+            finally:
+                smtp.detener()
         return 0
     finally:
         detener.set()
@@ -180,6 +186,7 @@ def _anunciar(endpoint: str, programados: list[tuple[str, str]]) -> None:
         "",
         "Ventas Digitales — etapa local lista",
         f"  Formulario web (prospectos):   {api}/solicitud",
+        f"  Consola del personal:          {api}/consola   (ingrese eligiendo una persona por rol)",
         f"  API del personal:              {api}/solicitudes   (token: {api}/dev/tokens)",
         f"  Bandeja de salida (JSON):      {api}/dev/outbox",
         f"  Bandeja de salida (HTML):      {api}/dev/outbox?formato=html",
@@ -188,9 +195,13 @@ def _anunciar(endpoint: str, programados: list[tuple[str, str]]) -> None:
         f"  Entrantes pendientes/fallidos: {api}/dev/entrantes",
         f"  Graph API local (Meta):        http://{HOST}:{PUERTO_GRAPH}/v21.0",
         f"  Ejecutar un trabajo:           curl -X POST {api}/dev/jobs/escalamiento",
+        f"  Informe mensual / resumen:     curl -X POST '{api}/dev/jobs/informe_mensual?mes=AAAA-MM'  ·  …/resumen_no_atendidas",
+        f"  Reportes (token RC o JD):      {api}/reportes/no-atendidas · /reportes/seguimiento · /reportes/mensual",
+        "  Datos de demostración:         make demo   (un año de historia, en otra terminal)",
         f"  Salud:                         {api}/health",
         f"  AWS local (moto):              {endpoint}   (panel: {endpoint}/moto-api/)",
-        f"  SMTP entrante:                 {HOST}:{PUERTO_SMTP} (reservado; llega con el correo entrante)",
+        f"  SMTP entrante (como SES):      {HOST}:{PUERTO_SMTP}   (responda a los correos de /dev/outbox;"
+        " «X-Veredicto-Local: dmarc=FAIL» simula un correo falsificado)",
         "  Flujo de eventos DynamoDB → manejador on_solicitud_change: activo",
         "  Flujo de eventos DynamoDB (entrantes) → manejador on_entrante: activo",
         "  Programaciones: " + ", ".join(f"{n} [{e}]" for n, e in programados),

@@ -11,11 +11,13 @@ from zoneinfo import ZoneInfo
 
 from chalicelib.domain.errors import CorreoNoEnviado
 from chalicelib.domain.model import Solicitud
+from chalicelib.domain.planes import Plan
 from chalicelib.domain.ports import CorreoRenderizado, CorreoSaliente
 from tests.fakes_persistencia import InMemoryIdempotencia, InMemorySolicitudRepository
 
 __all__ = [
     "FakeCalendario",
+    "FakeCatalogo",
     "FakeCobertura",
     "FakeMailer",
     "FakePlantillas",
@@ -110,10 +112,58 @@ class FakeCobertura:
 class FakeSmartflex:
     def __init__(self) -> None:
         self.registros: list[tuple[str, str]] = []
+        self.clientes: dict[str, dict[str, Any]] = {}  # {ci or phone: customer} known to Smartflex
+        self.anulados: list[tuple[str, str]] = []
+        self.pago_verificado = True  # verificar_pago's answer (step 13)
+        self.verificaciones: list[tuple[str, float]] = []
 
     def registrar_venta(self, solicitud: Solicitud, ci: str) -> dict[str, Any]:
         self.registros.append((solicitud.id, ci))
         return {"numero_contrato": f"SCS-{solicitud.id}", "codigo_cliente": "CL-0000001"}
+
+    def buscar_cliente(self, *, ci: str | None = None, telefono: str | None = None) -> dict[str, Any] | None:
+        return self.clientes.get(ci or "") or self.clientes.get(telefono or "")
+
+    def consultar_contrato(self, numero_contrato: str) -> dict[str, Any] | None:
+        for solicitud_id, _ in self.registros:
+            if numero_contrato == f"SCS-{solicitud_id}":
+                anulado = any(n == numero_contrato for n, _ in self.anulados)
+                estado = "ANULADA" if anulado else "REGISTRADA"
+                return {"numero_contrato": numero_contrato, "solicitud_id": solicitud_id, "estado": estado}
+        return None
+
+    def anular(self, numero_contrato: str, motivo: str) -> dict[str, Any]:
+        self.anulados.append((numero_contrato, motivo))
+        return {**(self.consultar_contrato(numero_contrato) or {}), "estado": "ANULADA"}
+
+    def verificar_pago(self, numero_contrato: str, monto_bs: float) -> dict[str, Any]:
+        self.verificaciones.append((numero_contrato, monto_bs))
+        if not self.pago_verificado:
+            return {"verificado": False, "motivo": "El pago no figura en Smartflex.", "estado": "REGISTRADA"}
+        return {"verificado": True, "motivo": "Pago registrado en Smartflex.", "estado": "ACTIVA"}
+
+
+def _plan(id: str, tecnologia: str, mbps: float, tarifa: float, instalacion: float, **extra: Any) -> Plan:
+    nombre = {"FTTH": "Fibra", "HFC": "Cable"}[tecnologia]
+    return Plan(id, f"Hogar {nombre} {mbps:g}", tecnologia, mbps, tarifa, instalacion, **extra)
+
+
+@dataclass
+class FakeCatalogo:
+    """A small plan catalogue (the real one is chalicelib/data/planes.json)."""
+
+    lista: list[Plan] = field(
+        default_factory=lambda: [
+            _plan("hogar-fibra-50", "FTTH", 50, 199, 150),
+            _plan("hogar-fibra-100", "FTTH", 100, 269, 150),
+            _plan("hogar-fibra-300", "FTTH", 300, 449, 0, modalidades=("pospago",)),
+            _plan("hogar-cable-50", "HFC", 50, 219, 100),
+            _plan("hogar-fibra-40", "FTTH", 40, 179, 0, vigente=False),
+        ]
+    )
+
+    def planes(self) -> list[Plan]:
+        return list(self.lista)
 
 
 class FakeCalendario:

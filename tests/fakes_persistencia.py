@@ -19,7 +19,8 @@ from dataclasses import dataclass, replace
 from chalicelib.domain.contacto import claves_de_contacto
 from chalicelib.domain.errors import ConflictoConcurrente, DatosInvalidos, EnvioDuplicado, SolicitudNoEncontrada
 from chalicelib.domain.model import EntradaHistorial, Solicitud
-from chalicelib.domain.ports import Pagina
+from chalicelib.domain.ports import Lectura, Pagina
+from chalicelib.domain.seguimiento import vence_en_indice
 
 MENSAJE_CONFLICTO = "La solicitud fue modificada por otra persona; vuelva a cargarla y reintente."
 DIAS_RETENCION = 8
@@ -132,6 +133,28 @@ class InMemorySolicitudRepository:
         encontradas.sort(key=lambda s: _posicion(s, "por_estado"))
         return [copy.deepcopy(s) for s in encontradas]
 
+    def pendientes_de_atencion(self, hasta: str) -> Lectura:
+        with self._lock:
+            claves = [(vence_en_indice(s), s.id, s) for s in self.solicitudes.values()]
+        encontradas = sorted((v, i, s) for v, i, s in claves if v is not None and v <= hasta)
+        return Lectura([copy.deepcopy(s) for _, _, s in encontradas], len(encontradas))
+
+    def del_mes(self, mes: str) -> Lectura:
+        with self._lock:
+            encontradas = sorted(
+                (s for s in self.solicitudes.values() if s.mes == mes), key=lambda s: (s.creada_en, s.id)
+            )
+        return Lectura([copy.deepcopy(s) for s in encontradas], len(encontradas))
+
+    def facturadas_en(self, mes: str) -> Lectura:
+        def emitida(s: Solicitud) -> str | None:
+            factura = s.factura or {}
+            return str(factura["emitida_en"]) if factura.get("mes") == mes and factura.get("emitida_en") else None
+
+        with self._lock:
+            encontradas = sorted((emitida(s), s.id, s) for s in self.solicitudes.values() if emitida(s))
+        return Lectura([copy.deepcopy(s) for _, _, s in encontradas], len(encontradas))
+
     def marcar_escalada(self, solicitud_id: str, en: str) -> bool:
         with self._lock:
             guardada = self.obtener(solicitud_id)
@@ -238,9 +261,10 @@ class InMemoryIdempotencia:
             )
             return True
 
-    def completar(self, clave: str, resultado: str = "") -> None:
+    def completar(self, clave: str, resultado: str = "", permanente: bool = False) -> None:
         with self._lock:
-            self.claves[clave] = _Clave("completo", resultado=resultado, expira=self._reloj() + DIAS_RETENCION * 86400)
+            expira = None if permanente else self._reloj() + DIAS_RETENCION * 86400
+            self.claves[clave] = _Clave("completo", resultado=resultado, expira=expira)
 
     def liberar(self, clave: str) -> None:
         with self._lock:

@@ -7,6 +7,7 @@ production the file is exported from the GIS, or this adapter is replaced by one
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 from functools import cached_property
 from pathlib import Path
@@ -17,11 +18,23 @@ ARCHIVO_POR_DEFECTO = Path(__file__).resolve().parent.parent / "data" / "cobertu
 
 def _normalizar(texto: str) -> str:
     sin_tildes = unicodedata.normalize("NFKD", texto).encode("ascii", "ignore").decode()
-    return " ".join(sin_tildes.lower().split())
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", sin_tildes.lower()).split())
+
+
+def _contiene(texto: list[str], parte: list[str]) -> bool:
+    return bool(parte) and any(texto[i : i + len(parte)] == parte for i in range(len(texto) - len(parte) + 1))
+
+
+def _coincide(buscada: str, nombre: str) -> bool:
+    """A zone name or alias matches when its words appear in the typed zone ("Barrio Queru Queru, calle 3"), or
+    when the typed zone (4+ letters) is a run of its words ("Queru" for "Queru Queru")."""
+    palabras, del_nombre = buscada.split(), nombre.split()
+    return _contiene(palabras, del_nombre) or (len(buscada) >= 4 and _contiene(del_nombre, palabras))
 
 
 class GeoJsonCobertura:
-    """Answers by coordinates (point in polygon, shapely) and, without coordinates, by zone name or alias."""
+    """Answers by coordinates (point in polygon, shapely); when there are no coordinates or they fall outside
+    every zone, by zone name or alias (``fuente`` says which); otherwise no coverage (``fuente = sin_zona``)."""
 
     def __init__(self, archivo: Path = ARCHIVO_POR_DEFECTO) -> None:
         self._archivo = archivo
@@ -46,7 +59,7 @@ class GeoJsonCobertura:
             buscada = _normalizar(zona)
             for _, props in self._zonas:
                 nombres = [props["nombre"], *props.get("alias", [])]
-                if any(_normalizar(n) in buscada or buscada in _normalizar(n) for n in nombres):
+                if any(_coincide(buscada, _normalizar(n)) for n in nombres):
                     return self._respuesta(props, "zona")
         return {
             "disponible": False,

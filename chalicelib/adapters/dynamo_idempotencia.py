@@ -1,7 +1,8 @@
 """``Idempotencia`` on the claves table: one item per side-effect key.
 
 - reclamar: put ``estado=en_curso`` where the key is absent OR (estado == en_curso AND en_curso_hasta < now).
-- completar: set ``estado=completo``, ``resultado`` and ``expira`` = now + 8 days (upsert).
+- completar: set ``estado=completo``, ``resultado`` and ``expira`` = now + 8 days (upsert); ``permanente`` removes
+  ``expira`` instead (kept for good).
 - liberar: delete where estado == en_curso (a completed key is never given back).
 """
 
@@ -42,13 +43,15 @@ class PynamoIdempotencia:
             raise
         return True
 
-    def completar(self, clave: str, resultado: str = "") -> None:
-        """Mark the key done with its result; kept 8 days so late duplicates still find it."""
+    def completar(self, clave: str, resultado: str = "", permanente: bool = False) -> None:
+        """Mark the key done with its result; kept 8 days so late duplicates still find it (for good, without
+        TTL, when ``permanente``: the monthly report's key)."""
+        expira = ClaveItem.expira.remove() if permanente else ClaveItem.expira.set(self._expira(self._reloj()))
         ClaveItem(clave).update(
             actions=[
                 ClaveItem.estado.set(COMPLETO),
                 ClaveItem.resultado.set(resultado),
-                ClaveItem.expira.set(self._expira(self._reloj())),
+                expira,
                 ClaveItem.en_curso_hasta.remove(),
             ]
         )

@@ -7,6 +7,9 @@ Keys and conditions:
   ones, put the history entry and each new linked request with its entry (all absent). Any failure ->
   ConflictoConcurrente. ``escalada_en`` is never removed by a change (it is written outside the version).
 - marcar_escalada: sets ``escalada_en`` where it is absent, without touching ``version``.
+- follow-up keys: ``atencion`` = ``pendiente`` and ``vence_en`` (``seguimiento.vence_en_indice``) are derived at
+  every write and removed when the request leaves follow-up (sparse GSI ``por_atencion``); report reads return
+  their ScannedCount (``Lectura.leidos``).
 - contact keys: ``contacto_telefono|email|ci|id_canal`` are derived from ``datos`` at every write (sparse GSIs
   ``por_telefono`` ... keys only); ``buscar_por_contacto`` queries them and reads each request back consistently.
 - agregar_contacto: one TransactWrite: list_append the touchpoint to ``contactos`` (request exists), put the history
@@ -36,7 +39,8 @@ from chalicelib.config import Settings
 from chalicelib.domain.contacto import claves_de_contacto
 from chalicelib.domain.errors import ConflictoConcurrente, DatosInvalidos, EnvioDuplicado, SolicitudNoEncontrada
 from chalicelib.domain.model import Cambio, EntradaHistorial, Solicitud
-from chalicelib.domain.ports import Pagina
+from chalicelib.domain.ports import Lectura, Pagina
+from chalicelib.domain.seguimiento import ATENCION_PENDIENTE, vence_en_indice
 
 DIAS_CLAVE_UNICA = 8
 MENSAJE_CONFLICTO = "La solicitud fue modificada por otra persona; vuelva a cargarla y reintente."
@@ -183,6 +187,18 @@ class PynamoSolicitudRepository:
         consulta = SolicitudItem.por_estado.query(estado, SolicitudItem.estado_desde < limite_iso)
         return [solicitud_de_item(i) for i in consulta]
 
+    def pendientes_de_atencion(self, hasta: str) -> Lectura:
+        """por_atencion query: partition ``pendiente``, vence_en <= hasta, earliest deadline first, all pages."""
+        return _leer(SolicitudItem.por_atencion.query(ATENCION_PENDIENTE, SolicitudItem.vence_en <= hasta))
+
+    def del_mes(self, mes: str) -> Lectura:
+        """por_mes query on the month, oldest first, all pages."""
+        return _leer(SolicitudItem.por_mes.query(mes))
+
+    def facturadas_en(self, mes: str) -> Lectura:
+        """por_mes_factura query on the invoice month, by issue time, all pages."""
+        return _leer(SolicitudItem.por_mes_factura.query(mes))
+
     def marcar_escalada(self, solicitud_id: str, en: str) -> bool:
         """Set escalada_en where the request exists and escalada_en is absent; version untouched."""
         condicion = SolicitudItem.id.exists() & SolicitudItem.escalada_en.does_not_exist()
@@ -284,7 +300,16 @@ def item_de_solicitud(s: Solicitud) -> SolicitudItem:
     if factura.get("mes") and factura.get("emitida_en"):
         valores["mes_factura"] = str(factura["mes"])
         valores["factura_emitida_en"] = str(factura["emitida_en"])
+    vence_en = vence_en_indice(s)
+    if vence_en is not None:
+        valores["atencion"], valores["vence_en"] = ATENCION_PENDIENTE, vence_en
     return SolicitudItem(s.id, **valores)
+
+
+def _leer(consulta: Any) -> Lectura:
+    """Every item of a query (all pages) and the items DynamoDB read for it (sum of ScannedCount)."""
+    solicitudes = [solicitud_de_item(i) for i in consulta]
+    return Lectura(solicitudes, int(consulta.page_iter.total_scanned_count))
 
 
 def solicitud_de_item(item: SolicitudItem) -> Solicitud:

@@ -1,7 +1,8 @@
 """pynamodb models of the three tables; names, region and endpoint come from Settings via ``bind``.
 
 - solicitudes: hash ``id``; stream NEW_AND_OLD_IMAGES; GSIs ``por_estado`` (estado, estado_desde),
-  ``por_mes`` (mes, creada_en), the sparse ``por_mes_factura`` (mes_factura, factura_emitida_en) and the sparse
+  ``por_mes`` (mes, creada_en), the sparse ``por_mes_factura`` (mes_factura, factura_emitida_en), the sparse
+  follow-up index ``por_atencion`` (atencion, vence_en) and the sparse
   contact indexes ``por_telefono``, ``por_email``, ``por_ci``, ``por_id_canal`` (contacto_*, creada_en; keys only).
 - historial: hash ``solicitud_id``, range ``orden`` = ``f"{en}#{id}"`` (a query reads oldest first).
 - claves: hash ``clave``; dedupe keys of submissions and idempotency keys of side effects; TTL on ``expira``.
@@ -68,6 +69,18 @@ class PorMesFactura(GlobalSecondaryIndex["SolicitudItem"]):  # type: ignore[no-u
 
     mes_factura = UnicodeAttribute(hash_key=True)
     factura_emitida_en = UnicodeAttribute(range_key=True)
+
+
+class PorAtencion(GlobalSecondaryIndex["SolicitudItem"]):  # type: ignore[no-untyped-call]
+    """Sparse: only followed-up requests (no_atendida, or active with a deadline), earliest deadline first.
+    ``atencion`` is the constant partition ``pendiente``; ``vence_en`` is ``seguimiento.vence_en_indice`` (UTC)."""
+
+    class Meta:
+        index_name = "por_atencion"
+        projection = AllProjection()
+
+    atencion = UnicodeAttribute(hash_key=True)
+    vence_en = UnicodeAttribute(range_key=True)
 
 
 class PorTelefono(GlobalSecondaryIndex["SolicitudItem"]):  # type: ignore[no-untyped-call]
@@ -158,6 +171,8 @@ class SolicitudItem(Model):
     ultimo_cambio = JsonAttribute(null=True)
     mes_factura = UnicodeAttribute(null=True)
     factura_emitida_en = UnicodeAttribute(null=True)
+    atencion = UnicodeAttribute(null=True)
+    vence_en = UnicodeAttribute(null=True)
     contactos = ListAttribute(of=UnicodeAttribute, null=True)  # one JSON touchpoint per element (list_append)
     contacto_telefono = UnicodeAttribute(null=True)
     contacto_email = UnicodeAttribute(null=True)
@@ -167,6 +182,7 @@ class SolicitudItem(Model):
     por_estado = PorEstado()
     por_mes = PorMes()
     por_mes_factura = PorMesFactura()
+    por_atencion = PorAtencion()
     por_telefono = PorTelefono()
     por_email = PorEmail()
     por_ci = PorCi()

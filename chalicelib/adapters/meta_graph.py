@@ -77,7 +77,7 @@ class GraphMeta:
                 self._dormir(self._espera * 2 ** (intento - 1))
             peticion = urllib.request.Request(url, headers={"Authorization": f"Bearer {self._token}"})  # noqa: S310
             try:
-                with urllib.request.urlopen(peticion, timeout=self._timeout) as respuesta:  # noqa: S310
+                with urllib.request.urlopen(peticion, timeout=self._timeout) as respuesta:  # noqa: S310  # nosec B310
                     contenido = respuesta.read(MAX_MEDIO + 1)
                     if len(contenido) > MAX_MEDIO:
                         raise RecursoExternoRechazado("El archivo supera el tamaño máximo admitido.")

@@ -129,10 +129,30 @@ def mbps(valor: Any) -> str:
     return format_decimal(numero, format="#,##0.##", locale=LOCALE) + " Mbps"
 
 
+def porcentaje(valor: Any) -> str:
+    """A number -> "98,50 %" (two decimals, as given: no further rounding of an exact Decimal)."""
+    if _vacio(valor):
+        return VACIO
+    numero = _decimal(valor)
+    if numero is None:
+        return str(valor)
+    return format_decimal(numero, format="#,##0.00", locale=LOCALE, decimal_quantization=False) + " %"
+
+
+def entero(valor: Any) -> str:
+    """A whole number with Bolivian grouping: 12345 -> "12.345"."""
+    if _vacio(valor):
+        return VACIO
+    numero = _decimal(valor)
+    if numero is None:
+        return str(valor)
+    return format_decimal(numero, format="#,##0", locale=LOCALE)
+
+
 def saltos(valor: Any) -> Markup:
     """HTML only: escape a free text and keep its line breaks as <br>."""
     if _vacio(valor):
-        return Markup(VACIO)
+        return Markup(VACIO)  # nosec B704
     lineas = str(valor).strip().splitlines()
     return Markup("<br>\n").join(escape(linea) for linea in lineas)
 
@@ -165,6 +185,7 @@ class JinjaPlantillas:
             keep_trailing_newline=False,
         )
         entorno.filters.update({"fecha": fecha, "fecha_corta": fecha_corta, "bs": bs, "mbps": mbps, "saltos": saltos})
+        entorno.filters.update({"porcentaje": porcentaje, "entero": entero})
         entorno.globals.update(
             {
                 "etiqueta_canal": dict(ETIQUETA_CANAL),

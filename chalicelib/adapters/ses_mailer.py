@@ -12,7 +12,8 @@ from chalicelib.domain.ports import CorreoSaliente
 
 
 def construir_mime(correo: CorreoSaliente, remitente: str) -> EmailMessage:
-    """The MIME message: multipart/alternative (text, html) plus attachments, UTF-8 headers."""
+    """The MIME message: multipart/alternative (text, html, the html inside multipart/related with its inline
+    images when there are any) plus attachments, UTF-8 headers."""
     mensaje = EmailMessage()
     mensaje["From"] = remitente
     mensaje["To"] = ", ".join(correo.para)
@@ -22,12 +23,28 @@ def construir_mime(correo: CorreoSaliente, remitente: str) -> EmailMessage:
         mensaje["Reply-To"] = correo.responder_a
     mensaje["Subject"] = correo.asunto
     mensaje["Date"] = formatdate(localtime=False)
-    mensaje["Message-ID"] = make_msgid(domain=remitente.split("@", 1)[1])
+    mensaje["Message-ID"] = correo.message_id or make_msgid(domain=remitente.split("@", 1)[1])
     for nombre, valor in correo.cabeceras.items():
         mensaje[nombre] = valor
     mensaje.set_content(correo.texto)
     mensaje.add_alternative(correo.html, subtype="html")
+    en_linea = [a for a in correo.adjuntos if a.content_id]
+    if en_linea:  # the HTML part becomes multipart/related: the images it shows as cid:<content_id>
+        parte_html = mensaje.get_body(preferencelist=("html",))
+        assert isinstance(parte_html, EmailMessage)
+        for adjunto in en_linea:
+            principal, _, secundario = adjunto.tipo.partition("/")
+            parte_html.add_related(
+                adjunto.contenido,
+                maintype=principal,
+                subtype=secundario or "octet-stream",
+                cid=f"<{adjunto.content_id}>",
+                filename=adjunto.nombre,
+                disposition="inline",
+            )
     for adjunto in correo.adjuntos:
+        if adjunto.content_id:
+            continue
         principal, _, secundario = adjunto.tipo.partition("/")
         mensaje.add_attachment(
             adjunto.contenido, maintype=principal, subtype=secundario or "octet-stream", filename=adjunto.nombre

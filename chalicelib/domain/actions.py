@@ -192,19 +192,29 @@ ACCIONES: Final[Mapping[Accion, DefinicionAccion]] = {
         "Enviar oferta (Carta Comercial)",
         EJ,
         (
-            Campo("plan", "Plan", requerido=True, max_largo=80),
-            Campo("tecnologia", "Tecnología", "opcion", requerido=True, opciones=TECNOLOGIAS),
-            Campo("velocidad_mbps", "Velocidad (Mbps)", "numero", requerido=True, minimo=1, maximo=10000),
-            Campo("tarifa_mensual_bs", "Tarifa mensual (Bs)", "numero", requerido=True, minimo=0, maximo=100000),
-            Campo("costo_instalacion_bs", "Costo de instalación (Bs)", "numero", minimo=0, maximo=100000),
+            # The options are the plans eligible for the request (services.solicitudes.acciones_disponibles);
+            # technology, speed, tariff and installation come from the catalogue (services.solicitudes.aplicar).
+            Campo(
+                "plan",
+                "Plan",
+                requerido=True,
+                max_largo=40,
+                ayuda="Código del plan del catálogo; solo se admiten los planes elegibles para esta ubicación.",
+            ),
+            Campo("observaciones", "Observaciones para el cliente", "texto_largo"),
         ),
         "8",
     ),
-    Accion.ACEPTAR_OFERTA: DefinicionAccion("Registrar aceptación de la oferta", EJ, (OBSERVACIONES,), "8"),
-    Accion.RECHAZAR_OFERTA: DefinicionAccion("Registrar rechazo de la oferta", EJ, (MOTIVO,), "8"),
+    # SISTEMA: the customer's own answer (email reply or signed link) is applied by the system.
+    Accion.ACEPTAR_OFERTA: DefinicionAccion(
+        "Registrar aceptación de la oferta", frozenset({Rol.EJ, Rol.SISTEMA}), (OBSERVACIONES,), "8"
+    ),
+    Accion.RECHAZAR_OFERTA: DefinicionAccion(
+        "Registrar rechazo de la oferta", frozenset({Rol.EJ, Rol.SISTEMA}), (MOTIVO,), "8"
+    ),
     Accion.REGISTRAR_REQUISITO: DefinicionAccion(
         "Registrar requisito recibido",
-        EJ,
+        frozenset({Rol.EJ, Rol.SISTEMA}),  # SISTEMA: documents received by email (services/correo_entrante.py)
         (
             Campo(
                 "requisito",
@@ -218,7 +228,14 @@ ACCIONES: Final[Mapping[Accion, DefinicionAccion]] = {
                 ),
             ),
             Campo("detalle", "Detalle", "texto_largo"),
-            Campo("documento", "Documento (referencia)", max_largo=300),
+            Campo(
+                "documento",
+                "Documento (referencia)",
+                max_largo=300,
+                ayuda="s3://<bucket>/<clave> del archivo guardado; se muestra solo como enlace temporal.",
+            ),
+            Campo("latitud", "Latitud de instalación", "numero", minimo=-90, maximo=90),
+            Campo("longitud", "Longitud de instalación", "numero", minimo=-180, maximo=180),
         ),
         "9",
     ),
@@ -251,8 +268,26 @@ ACCIONES: Final[Mapping[Accion, DefinicionAccion]] = {
         (
             Campo("id_transaccion", "Transacción", requerido=True, max_largo=80),
             Campo("monto_bs", "Monto (Bs)", "numero", requerido=True, minimo=0.01, maximo=1000000),
+            Campo("fecha_pago", "Fecha y hora del pago", max_largo=40),
+            Campo("medio_pago", "Medio de pago", max_largo=40),
         ),
         "11",
+    ),
+    Accion.REGISTRAR_NOTIFICACION_BANCO: DefinicionAccion(
+        "Adjuntar la notificación del banco",
+        frozenset({Rol.SISTEMA}),
+        (
+            Campo("banco", "Banco", requerido=True, max_largo=80),
+            Campo("mensaje_id", "Correo del banco", requerido=True, max_largo=300),
+            Campo("monto_bs", "Monto (Bs)", "numero", requerido=True, minimo=0.01, maximo=1000000),
+            Campo("fecha_deposito", "Fecha del depósito", "fecha"),
+            Campo("numero_deposito", "Número de depósito", max_largo=60),
+            Campo("tipo_operacion", "Tipo de operación", max_largo=80),
+            Campo("depositante", "Depositante", max_largo=120),
+            Campo("glosa", "Glosa", max_largo=300),
+            Campo("referencia", "Código de solicitud en la glosa", max_largo=20),
+        ),
+        "12",
     ),
     Accion.APROBAR_DEPOSITO: DefinicionAccion("Aprobar el depósito", frozenset({Rol.CO}), (OBSERVACIONES,), "12"),
     Accion.RECHAZAR_DEPOSITO: DefinicionAccion("Rechazar el depósito", frozenset({Rol.CO}), (MOTIVO,), "12"),
@@ -302,7 +337,7 @@ ACCIONES: Final[Mapping[Accion, DefinicionAccion]] = {
     ),
     Accion.ANULAR: DefinicionAccion(
         "Anular la venta",
-        EJ_RC,
+        frozenset({Rol.EJ, Rol.RC, Rol.SISTEMA}),  # SISTEMA: a cancellation made in Smartflex
         (
             MOTIVO,
             Campo(

@@ -49,3 +49,40 @@ class AplicarAccion:
 @dataclass(frozen=True)
 class EscalarSinAtencion:
     """Escalate to the team lead every new request that nobody touched within its first business hour."""
+
+
+@dataclass(frozen=True)
+class EnviarInformeMensual:
+    """Email the month's "Informe General de Ventas Digitales" to the division head (step 26): once per month
+    (``mes`` None = the month that just ended), or again when ``reenviar`` is set (asked by RC/JD)."""
+
+    mes: str | None = None
+    reenviar: bool = False
+    solicitado_por: str = "programado"
+
+
+@dataclass(frozen=True)
+class RecibirCorreo:
+    """Process one inbound email the SES receipt rule stored (raw MIME in S3 under its message id)."""
+
+    message_id: str
+    veredictos: dict[str, str] = field(default_factory=dict)
+    """spf, dkim, dmarc, spam, virus -> PASS | FAIL | GRAY | PROCESSING_FAILED."""
+    destinatarios: tuple[str, ...] = ()
+    """The receipt's recipients (the addresses of our domain the message was delivered to)."""
+    remitente_sobre: str = ""
+
+
+@dataclass(frozen=True)
+class RegistrarNotificacionCorreo:
+    """Record a bounce (``rebote``) or complaint (``queja``) SES reported for an email the system sent."""
+
+    tipo: str
+    direcciones: tuple[str, ...]
+    en: str
+    referencia: str
+    """The notice's feedback id (idempotency of its history entries)."""
+    permanente: bool = False
+    message_id: str = ""
+    solicitud_id: str | None = None
+    detalle: str = ""

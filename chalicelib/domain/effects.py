@@ -100,9 +100,16 @@ def _modalidad(modalidad: str) -> Efecto:
 
 def _pago(medio: str) -> Efecto:
     def efecto(s: Solicitud, campos: Mapping[str, Any], ahora: datetime) -> Solicitud:
-        return replace(s, pago={**campos, "medio": medio, "registrado_en": ahora.isoformat(), "estado": "por_validar"})
+        pago = {**campos, "medio": medio, "registrado_en": ahora.isoformat(), "estado": "por_validar"}
+        evidencia = (s.pago or {}).get("notificacion_banco")
+        return replace(s, pago={**pago, "notificacion_banco": evidencia} if evidencia else pago)
 
     return efecto
+
+
+def _notificacion_banco(s: Solicitud, campos: Mapping[str, Any], ahora: datetime) -> Solicitud:
+    """Evidence only: the bank's notification is kept on the payment; its status is untouched."""
+    return replace(s, pago={**(s.pago or {}), "notificacion_banco": {**campos, "recibida_en": ahora.isoformat()}})
 
 
 def _pago_decidido(estado: str) -> Efecto:
@@ -169,6 +176,7 @@ EFECTOS: Final[Mapping[Accion, Efecto]] = {
     Accion.ELEGIR_POSPAGO: _modalidad("pospago"),
     Accion.REGISTRAR_COMPROBANTE: _pago("transferencia"),
     Accion.REGISTRAR_PAGO_WEB: _pago("web"),
+    Accion.REGISTRAR_NOTIFICACION_BANCO: _notificacion_banco,
     Accion.APROBAR_DEPOSITO: _pago_decidido("aprobado"),
     Accion.RECHAZAR_DEPOSITO: _pago_decidido("rechazado"),
     Accion.CONFIRMAR_PAGO_WEB: _pago_decidido("aprobado"),

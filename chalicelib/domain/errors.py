@@ -99,3 +99,9 @@ class RecursoExternoRechazado(DomainError):
     """An external system refused the request (4xx: unknown id, expired link, missing permission)."""
 
     codigo = "recurso_externo_rechazado"
+
+
+class SmartflexRechazo(DomainError):
+    """Smartflex refused an operation for a business reason (the message says why); nothing was registered."""
+
+    codigo = "smartflex_rechazo"

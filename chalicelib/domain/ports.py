@@ -7,7 +7,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from chalicelib.domain.correo import CorreoEntrante, MensajeEnviado, TokenRespuesta
+from chalicelib.domain.enlaces import Aprobacion
 from chalicelib.domain.model import EntradaHistorial, Entrante, Solicitud
+from chalicelib.domain.planes import Plan
 
 
 @dataclass(frozen=True)
@@ -19,10 +22,21 @@ class Pagina:
 
 
 @dataclass(frozen=True)
+class Lectura:
+    """Every item of an index query (all pages) and how many items the store read for it (ScannedCount)."""
+
+    solicitudes: list[Solicitud]
+    leidos: int
+
+
+@dataclass(frozen=True)
 class Adjunto:
+    """An attachment; with ``content_id`` it is an inline part the HTML shows as ``cid:<content_id>``."""
+
     nombre: str
     tipo: str
     contenido: bytes
+    content_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -44,6 +58,8 @@ class CorreoSaliente:
     responder_a: str | None = None
     adjuntos: tuple[Adjunto, ...] = ()
     cabeceras: Mapping[str, str] = field(default_factory=dict)
+    message_id: str | None = None
+    """The Message-ID header to use (``<id@domain>``); None lets the mailer generate one."""
 
 
 class SolicitudRepository(Protocol):
@@ -93,6 +109,19 @@ class SolicitudRepository(Protocol):
 
     def marcar_escalada(self, solicitud_id: str, en: str) -> bool:
         """Set ``escalada_en`` once; False if it was already set."""
+        ...
+
+    def pendientes_de_atencion(self, hasta: str) -> Lectura:
+        """Requests in the follow-up index (``no_atendida``, or active with a deadline) whose deadline
+        ``vence_en`` (UTC, ``seguimiento.texto_utc``) is at or before ``hasta``, earliest first; never scans."""
+        ...
+
+    def del_mes(self, mes: str) -> Lectura:
+        """Every request created in ``mes`` (YYYY-MM), oldest first (month index)."""
+        ...
+
+    def facturadas_en(self, mes: str) -> Lectura:
+        """Every request invoiced in ``mes``, by issue time (sparse invoice-month index)."""
         ...
 
     def buscar_por_contacto(
@@ -182,7 +211,9 @@ class Idempotencia(Protocol):
         """Claim a side effect's key; False if it is done or another worker holds it."""
         ...
 
-    def completar(self, clave: str, resultado: str = "") -> None: ...
+    def completar(self, clave: str, resultado: str = "", permanente: bool = False) -> None:
+        """Mark the key done with its result; kept 8 days, or for good when ``permanente`` (monthly report)."""
+        ...
 
     def liberar(self, clave: str) -> None:
         """Give the key back after a failure so that a retry runs the effect again."""
@@ -196,6 +227,52 @@ class Idempotencia(Protocol):
 class Mailer(Protocol):
     def enviar(self, correo: CorreoSaliente) -> str:
         """Send one email; returns the provider's message id. CorreoNoEnviado on failure."""
+        ...
+
+
+class TokensRespuesta(Protocol):
+    """Reply tokens and the registry of sent Message-IDs (``respuesta#``, ``pregunta#``, ``mensaje#`` keys of the
+    claves table): server-side, so a token can be revoked and is used for one decision only."""
+
+    def emitir(self, datos: TokenRespuesta) -> TokenRespuesta:
+        """Store ``datos`` under a new random 128-bit token (its ``token`` field is ignored) and make it the current
+        token of its question (request + purpose); returns it with the token."""
+        ...
+
+    def obtener(self, token: str) -> TokenRespuesta | None: ...
+
+    def vigente(self, solicitud_id: str, proposito: str) -> TokenRespuesta | None:
+        """The last token issued for this request's question (None if none, or if it was revoked)."""
+        ...
+
+    def marcar_usado(self, token: str, *, en: str, por: str, decision: str) -> bool:
+        """Record the decision taken with the token, once: False (nothing written) if it was already used."""
+        ...
+
+    def revocar(self, token: str) -> None: ...
+
+    def registrar_mensaje(self, mensaje: MensajeEnviado) -> None:
+        """Remember a sent Message-ID (or provider id) with its request and token, for In-Reply-To and bounces."""
+        ...
+
+    def mensaje(self, message_id: str) -> MensajeEnviado | None:
+        """The sent message an id refers to (``<local@host>`` or bare; matched by its local part)."""
+        ...
+
+
+class Supresiones(Protocol):
+    """Addresses that must not receive email any more (hard bounces and complaints)."""
+
+    def suprimir(self, direccion: str, *, motivo: str, en: str, solicitud_id: str | None = None) -> None: ...
+
+    def suprimidas(self, direcciones: Sequence[str]) -> set[str]:
+        """The suppressed ones among ``direcciones``, lower case."""
+        ...
+
+
+class BuzonEntrante(Protocol):
+    def cargar(self, message_id: str) -> CorreoEntrante:
+        """The inbound email SES stored under its message id, parsed; CorreoNoDisponible if it is not there."""
         ...
 
 
@@ -243,7 +320,109 @@ class Calendario(Protocol):
         ...
 
 
+class Graficos(Protocol):
+    def informe_mensual(self, informe: Mapping[str, Any]) -> bytes:
+        """PNG chart of the monthly report's plain view: billing of the month against the previous month
+        (with the KPI threshold) and the funnel."""
+        ...
+
+
+@dataclass(frozen=True)
+class Tabla:
+    """A report table: a sheet of the spreadsheet, a CSV file, a table of an email. Cells are text, whole
+    numbers, exact amounts (Decimal) or None."""
+
+    nombre: str
+    titulo: str
+    columnas: tuple[str, ...]
+    filas: list[tuple[Any, ...]]
+
+
+class HojasCalculo(Protocol):
+    def libro(self, tablas: Sequence[Tabla]) -> bytes:
+        """An .xlsx workbook with one sheet per table, in order."""
+        ...
+
+
 class Smartflex(Protocol):
+    """COMTECO's billing/CRM system. Business refusals raise SmartflexRechazo (Spanish reason, nothing written
+    here); timeouts and 5xx raise ServicioExternoNoDisponible. See adapters/smartflex_local.py."""
+
+    def buscar_cliente(self, *, ci: str | None = None, telefono: str | None = None) -> dict[str, Any] | None:
+        """Step 3: the existing customer with this CI or phone (E.164), {'codigo_cliente', 'nombre'}; None if new."""
+        ...
+
     def registrar_venta(self, solicitud: Solicitud, ci: str) -> dict[str, Any]:
-        """Register customer and sale (idempotent per request); {'numero_contrato', 'codigo_cliente'}."""
+        """Steps 21-23: register customer and sale per plan, idempotent per request;
+        {'numero_contrato', 'codigo_cliente', 'estado_smartflex', 'sistema'}."""
+        ...
+
+    def consultar_contrato(self, numero_contrato: str) -> dict[str, Any] | None:
+        """{'numero_contrato', 'solicitud_id', 'codigo_cliente', 'estado' (REGISTRADA | ACTIVA | ANULADA), ...}."""
+        ...
+
+    def anular(self, numero_contrato: str, motivo: str) -> dict[str, Any]:
+        """Cancel the sale (idempotent); the contract as consultar_contrato returns it."""
+        ...
+
+    def verificar_pago(self, numero_contrato: str, monto_bs: float) -> dict[str, Any]:
+        """Step 13: whether Smartflex shows this contract paid with this amount;
+        {'verificado': bool, 'motivo': str, 'monto_esperado_bs': float, 'estado': str}."""
+        ...
+
+
+class CatalogoPlanes(Protocol):
+    def planes(self) -> list[Plan]:
+        """Every plan of the residential catalogue (step 8), retired ones included (``vigente`` False)."""
+        ...
+
+
+class Documentos(Protocol):
+    def enlace(self, referencia: str, segundos: int = 300) -> str | None:
+        """A presigned GET link (at most 300 s) to a stored document (``s3://<bucket>/<key>`` or a key of the
+        documents bucket); None if the reference is not one of ours. Never a public URL."""
+        ...
+
+
+class GeneradorPdf(Protocol):
+    """The printable documents, built from plain views (``vistas.vista_solicitud`` plus extras)."""
+
+    def carta_comercial(self, vista: Mapping[str, Any]) -> bytes: ...
+
+    def carta_solicitud(self, vista: Mapping[str, Any]) -> bytes: ...
+
+    def contrato(self, vista: Mapping[str, Any], ci: str) -> bytes:
+        """The "Solicitud Contrato de Servicios" with the full CI (decrypted by the caller, never logged)."""
+        ...
+
+    def factura(self, vista: Mapping[str, Any]) -> bytes: ...
+
+
+class Aprobaciones(Protocol):
+    """Server-side records of signed links (``aprobacion#<id>`` in the claves table)."""
+
+    def crear(self, aprobacion: Aprobacion) -> None:
+        """Store a new pending approval (its id is new; an existing id is never overwritten)."""
+        ...
+
+    def obtener(self, aprobacion_id: str) -> Aprobacion | None: ...
+
+    def decidir(self, aprobacion_id: str, *, decision: str, por: str, en: str) -> bool:
+        """pendiente -> decidida only while it is pending and not expired at ``en``; False (nothing written)
+        when it was already decided or expired."""
+        ...
+
+    def reabrir(self, aprobacion_id: str, *, en: str) -> None:
+        """decidida (at ``en``) -> pendiente, when the decided action could not be applied."""
+        ...
+
+
+class FirmaEnlaces(Protocol):
+    """Signs the id of an approval into a URL-safe token and reads it back."""
+
+    def firmar(self, valor: str) -> str: ...
+
+    def leer(self, token: str, max_segundos: int) -> str:
+        """The signed value; EnlaceInvalido if malformed, tampered or signed for something else,
+        EnlaceVencido if older than ``max_segundos``."""
         ...

@@ -13,6 +13,8 @@ from typing import Any, Final
 
 from chalicelib.domain.errors import AccionRechazada, EstadoInvalido
 from chalicelib.domain.model import Cambio, Etapa, Rol, Solicitud
+from chalicelib.domain.planes import modalidad_del_plan, plan_ofertado_elegible
+from chalicelib.domain.requisitos import datos_de_instalacion
 
 
 class Estado(StrEnum):
@@ -62,6 +64,7 @@ class Accion(StrEnum):
     ELEGIR_POSPAGO = "elegir_pospago"
     REGISTRAR_COMPROBANTE = "registrar_comprobante"
     REGISTRAR_PAGO_WEB = "registrar_pago_web"
+    REGISTRAR_NOTIFICACION_BANCO = "registrar_notificacion_banco"
     APROBAR_DEPOSITO = "aprobar_deposito"
     RECHAZAR_DEPOSITO = "rechazar_deposito"
     CONFIRMAR_PAGO_WEB = "confirmar_pago_web"
@@ -129,6 +132,9 @@ TRANSITIONS: Final[Mapping[tuple[Estado, Accion], Estado]] = {
     # Step 11: transfer receipt or web payment.
     (E.PAGO_PENDIENTE, A.REGISTRAR_COMPROBANTE): E.VALIDACION_DEPOSITO,
     (E.PAGO_PENDIENTE, A.REGISTRAR_PAGO_WEB): E.VALIDACION_PAGO_WEB,
+    # Step 12 evidence: a bank's notification is attached to the payment; it never changes the state.
+    (E.PAGO_PENDIENTE, A.REGISTRAR_NOTIFICACION_BANCO): E.PAGO_PENDIENTE,
+    (E.VALIDACION_DEPOSITO, A.REGISTRAR_NOTIFICACION_BANCO): E.VALIDACION_DEPOSITO,
     # Step 12: Collections validates the deposit; step 15: instruction to Cajas.
     (E.VALIDACION_DEPOSITO, A.APROBAR_DEPOSITO): E.FACTURACION_CAJA,
     (E.VALIDACION_DEPOSITO, A.RECHAZAR_DEPOSITO): E.PAGO_PENDIENTE,
@@ -267,10 +273,12 @@ def _no_redigitada(s: Solicitud, _: Mapping[str, Any]) -> str | None:
 GUARDS: Final[Mapping[Accion, tuple[Guard, ...]]] = {
     A.SOLICITAR_CONFIRMACION_HD: (_datos_basicos_completos,),
     A.CERRAR_SIN_COBERTURA: (_cobertura_consultada_sin_servicio,),
-    A.ENVIAR_OFERTA: (_velocidad_dentro_de_capacidad,),
+    A.ENVIAR_OFERTA: (_velocidad_dentro_de_capacidad, plan_ofertado_elegible),
     A.ACEPTAR_OFERTA: (_hay_oferta,),
     A.RECHAZAR_OFERTA: (_hay_oferta,),
-    A.COMPLETAR_REQUISITOS: (_requisitos_completos,),
+    A.COMPLETAR_REQUISITOS: (_requisitos_completos, datos_de_instalacion),
+    A.ELEGIR_PREPAGO: (modalidad_del_plan("prepago"),),
+    A.ELEGIR_POSPAGO: (modalidad_del_plan("pospago"),),
     A.REGISTRAR_ETAPA: (_etapa_avanza,),
     A.REDIGITAR: (_no_redigitada,),
 }
@@ -335,6 +343,7 @@ def transition(
     primera = actualizada.primera_respuesta_en
     if primera is None and rol is not Rol.SISTEMA:
         primera = ahora.isoformat()
+    ejecutivo = actor if rol is Rol.EJ else actualizada.ejecutivo  # reports: the last executive who acted
 
     cambio = Cambio(
         id=cambio_id,
@@ -357,6 +366,7 @@ def transition(
         version=solicitud.version + 1,
         actualizada_en=ahora.isoformat(),
         primera_respuesta_en=primera,
+        ejecutivo=ejecutivo,
         ultimo_cambio=cambio,
     )
     return resultado, cambio

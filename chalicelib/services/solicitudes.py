@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from typing import Any
 
 from chalicelib.domain.actions import ACCIONES, Normalizador, validar_campos
@@ -15,10 +16,13 @@ from chalicelib.domain.errors import (
     ConflictoConcurrente,
     DatosInvalidos,
     RolNoAutorizado,
+    ServicioExternoNoDisponible,
 )
 from chalicelib.domain.events import ACCION_CAPTURA, ACCION_REDIGITACION
 from chalicelib.domain.model import Cambio, EntradaHistorial, Rol, Solicitud
+from chalicelib.domain.planes import VALIDEZ_OFERTA_DIAS, Plan, planes_elegibles
 from chalicelib.domain.ports import (
+    CatalogoPlanes,
     Clock,
     Cobertura,
     IdGenerator,
@@ -52,6 +56,7 @@ class Puertos:
     cobertura: Cobertura
     smartflex: Smartflex
     normalizadores: Mapping[str, Normalizador]
+    catalogo: CatalogoPlanes | None = None
 
 
 def capturar(cmd: CapturarSolicitud, *, puertos: Puertos) -> Solicitud:
@@ -171,10 +176,21 @@ def aplicar(cmd: AplicarAccion, *, puertos: Puertos) -> Solicitud:
 
 
 def _enriquecer(accion: Accion, solicitud: Solicitud, campos: dict[str, Any], puertos: Puertos) -> dict[str, Any]:
-    """Fields the system adds from other systems: protected CI, coverage answer, Smartflex registration."""
+    """Fields the system adds from other systems: existing customer and protected CI, coverage answer, the
+    offered plan from the catalogue, Smartflex registration and cancellation."""
+    if accion is Accion.REGISTRAR_DATOS:
+        campos = {**campos, **_cliente_existente(solicitud, campos, puertos)}
     if accion is Accion.REGISTRAR_DATOS and "ci" in campos:
         campos = dict(campos)
         campos["ci_protegido"] = puertos.protector.proteger_ci(str(campos.pop("ci")))
+    if accion is Accion.ENVIAR_OFERTA:
+        campos = {**campos, **_plan_del_catalogo(str(campos["plan"]), puertos)}
+        valida_hasta = puertos.clock.ahora().date() + timedelta(days=VALIDEZ_OFERTA_DIAS)
+        campos["valida_hasta"] = valida_hasta.isoformat()
+    if accion is Accion.ANULAR and campos.get("origen_anulacion") != "smartflex":
+        contrato = (solicitud.digitacion or {}).get("numero_contrato")
+        if contrato:
+            puertos.smartflex.anular(str(contrato), str(campos.get("motivo", "")))
     if accion is Accion.CONSULTAR_COBERTURA:
         datos = solicitud.datos
         if datos.get("latitud") is None and not datos.get("zona"):
@@ -194,7 +210,55 @@ def _enriquecer(accion: Accion, solicitud: Solicitud, campos: dict[str, Any], pu
         )
         registro = puertos.smartflex.registrar_venta(solicitud, ci)
         campos = {**campos, **registro}
+    if accion is Accion.CONFIRMAR_PAGO_WEB:
+        campos = {**campos, **_pago_en_smartflex(solicitud, puertos)}
     return campos
+
+
+def _pago_en_smartflex(solicitud: Solicitud, puertos: Puertos) -> dict[str, Any]:
+    """Step 13: a web payment is confirmed only when Smartflex shows the contract paid with that amount."""
+    from chalicelib.domain.errors import SmartflexRechazo
+
+    contrato = (solicitud.digitacion or {}).get("numero_contrato")
+    monto = (solicitud.pago or {}).get("monto_bs")
+    if not contrato or monto is None:
+        raise SmartflexRechazo("Falta el número de contrato o el monto del pago para verificarlo en Smartflex.")
+    respuesta = puertos.smartflex.verificar_pago(str(contrato), float(monto))
+    if not respuesta.get("verificado"):
+        raise SmartflexRechazo(f"Smartflex no confirma el pago: {respuesta.get('motivo') or 'sin detalle'}")
+    return {"verificacion_smartflex": {"estado": respuesta.get("estado"), "motivo": respuesta.get("motivo")}}
+
+
+def _cliente_existente(solicitud: Solicitud, campos: Mapping[str, Any], puertos: Puertos) -> dict[str, Any]:
+    """Step 3: when a CI or phone is recorded, ask Smartflex whether the person is already a customer; what the
+    executive typed wins, and Smartflex being down never blocks recording the data."""
+    if "ci" not in campos and "telefono" not in campos:
+        return {}
+    try:
+        cliente = puertos.smartflex.buscar_cliente(
+            ci=str(campos["ci"]) if "ci" in campos else None,
+            telefono=str(campos["telefono"]) if "telefono" in campos else None,
+        )
+    except ServicioExternoNoDisponible:
+        logger.warning("smartflex no disponible al buscar cliente", extra={"solicitud_id": solicitud.id})
+        return {}
+    if cliente:
+        encontrado = {"cliente_existente": True, "codigo_cliente": str(cliente["codigo_cliente"])}
+        return {k: v for k, v in encontrado.items() if k not in campos}
+    if "cliente_existente" in campos or solicitud.datos.get("cliente_existente"):
+        return {}
+    return {"cliente_existente": False}
+
+
+def _plan_del_catalogo(plan_id: str, puertos: Puertos) -> dict[str, Any]:
+    """The offer fields of a current catalogue plan; DatosInvalidos (422) for an unknown or retired plan."""
+    planes = {p.id: p for p in (puertos.catalogo.planes() if puertos.catalogo else [])}
+    plan = planes.get(plan_id)
+    if plan is None or not plan.vigente:
+        raise DatosInvalidos(
+            {"plan": "No es un plan vigente del catálogo."}, "El plan indicado no existe en el catálogo."
+        )
+    return plan.campos_oferta()
 
 
 def _redigitacion(original: Solicitud, cmd: AplicarAccion, puertos: Puertos) -> tuple[Solicitud, EntradaHistorial]:
@@ -247,9 +311,10 @@ def _resumen(accion: Accion, cambio: Cambio) -> str:
     return f"{etiqueta}: {ETIQUETA_ESTADO[Estado(cambio.de)]} → {ETIQUETA_ESTADO[Estado(cambio.a)]}."
 
 
-def acciones_disponibles(solicitud: Solicitud, rol: Rol) -> list[dict[str, Any]]:
+def acciones_disponibles(solicitud: Solicitud, rol: Rol, *, planes: Sequence[Plan] = ()) -> list[dict[str, Any]]:
     """The actions the caller's role may apply now, each with the fields it needs and, if a guard would
-    refuse it as things stand, the reason (so a person sees why before trying)."""
+    refuse it as things stand, the reason (so a person sees why before trying). The ``plan`` of
+    ``enviar_oferta`` lists only the plans of ``planes`` eligible for the request."""
     disponibles = []
     for accion in acciones_desde(Estado(solicitud.estado)):
         definicion = ACCIONES[accion]
@@ -261,8 +326,43 @@ def acciones_disponibles(solicitud: Solicitud, rol: Rol) -> list[dict[str, Any]]
             motivo = motivo_rechazo(solicitud, accion, {})
             if motivo:
                 descripcion["bloqueada_por"] = motivo
+        if accion is Accion.ENVIAR_OFERTA:
+            _opciones_de_plan(descripcion, solicitud, planes)
         disponibles.append(descripcion)
     return disponibles
+
+
+def _opciones_de_plan(descripcion: dict[str, Any], solicitud: Solicitud, planes: Sequence[Plan]) -> None:
+    elegibles = planes_elegibles(planes, solicitud)
+    for campo in descripcion["campos"]:
+        if campo["nombre"] == "plan":
+            campo["tipo"] = "opcion"
+            campo["opciones"] = [{"valor": p.id, "etiqueta": p.etiqueta} for p in elegibles]
+    if not elegibles:
+        descripcion["bloqueada_por"] = (
+            "Ningún plan vigente del catálogo cabe en la cobertura de la ubicación y la capacidad confirmada."
+        )
+
+
+def acciones_para_roles(
+    solicitud: Solicitud, roles: frozenset[Rol], *, planes: Sequence[Plan] = ()
+) -> list[dict[str, Any]]:
+    """The actions a person holding ``roles`` may apply now, each once, with the role it would be applied as."""
+    vistas: dict[str, dict[str, Any]] = {}
+    for rol in sorted(roles, key=lambda r: r.value):
+        for accion in acciones_disponibles(solicitud, rol, planes=planes):
+            vistas.setdefault(accion["accion"], {**accion, "rol": rol.value})
+    return list(vistas.values())
+
+
+def rol_para(accion: Accion, roles: frozenset[Rol]) -> Rol:
+    """The role a person holding ``roles`` applies ``accion`` as (the first by code that may);
+    RolNoAutorizado when none of their roles may. Every door that acts for a person chooses it here."""
+    permitidos = ACCIONES[accion].roles & roles
+    if not permitidos:
+        nombres = ", ".join(sorted(r.etiqueta for r in ACCIONES[accion].roles))
+        raise RolNoAutorizado(f"La acción «{ACCIONES[accion].etiqueta}» corresponde a: {nombres}.")
+    return sorted(permitidos, key=lambda r: r.value)[0]
 
 
 def obtener(solicitud_id: str, *, repo: SolicitudRepository) -> tuple[Solicitud, list[EntradaHistorial]]:

@@ -17,7 +17,7 @@ from chalicelib.domain.ports import (
     SolicitudRepository,
 )
 from chalicelib.domain.states import Estado
-from chalicelib.services.vistas import vista_solicitud
+from chalicelib.services.vistas import url_consola, vista_solicitud
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ def escalar_sin_atencion(*, puertos: PuertosTrabajo) -> list[str]:
         contexto = {
             "solicitud": vista_solicitud(s),
             "vencio_en": vence.isoformat(),
-            "url_solicitud": f"{puertos.url_publica}/solicitudes/{s.id}",
+            "url_solicitud": url_consola(puertos.url_publica, s.id),
             "buzones": puertos.buzones.como_dict(),
         }
         try:

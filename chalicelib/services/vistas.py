@@ -39,6 +39,11 @@ def vista_historial(entrada: EntradaHistorial) -> dict[str, Any]:
     return vista
 
 
+def url_consola(url_publica: str, solicitud_id: str) -> str:
+    """Where a staff member opens a request from an email: its page in the staff console (sign-in first)."""
+    return f"{url_publica}/consola/solicitudes/{solicitud_id}"
+
+
 def minutos_entre(desde_iso: str, hasta_iso: str | None) -> float | None:
     """Whole-minute difference between two ISO timestamps (None if the second is missing)."""
     if not hasta_iso:

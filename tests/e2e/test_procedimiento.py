@@ -15,7 +15,7 @@ from chalicelib.openapi import AccionAplicadaRespuesta, DetalleSolicitud
 pytestmark = pytest.mark.e2e
 
 COORDENADAS_CENTRO = {"latitud": -17.3935, "longitud": -66.157}
-OFERTA = {"plan": "Hogar Fibra 50", "tecnologia": "FTTH", "velocidad_mbps": 50, "tarifa_mensual_bs": 199}
+OFERTA = {"plan": "hogar-fibra-50"}  # Hogar Fibra 50: FTTH, 50 Mbps, Bs 199 a month, installation Bs 150
 
 
 def _nueva(etapa, **extra) -> str:
@@ -50,7 +50,7 @@ def _hasta_negociacion(etapa, solicitud_id: str) -> None:
 
 def _hasta_forma_pago(etapa, solicitud_id: str) -> None:
     _hasta_negociacion(etapa, solicitud_id)
-    etapa.aplicar(solicitud_id, "enviar_oferta", **OFERTA, costo_instalacion_bs=150)
+    etapa.aplicar(solicitud_id, "enviar_oferta", **OFERTA)
     etapa.aplicar(solicitud_id, "aceptar_oferta")
     for requisito in ("ci", "ubicacion", "carta_solicitud"):
         etapa.aplicar(solicitud_id, "registrar_requisito", requisito=requisito, detalle="recibido por correo")

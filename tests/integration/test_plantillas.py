@@ -45,12 +45,31 @@ ACCION_DE_PLANTILLA = {
     "factura_cliente": "enviar_factura",
     "venta_cerrada": "marcar_entregada",
     "venta_anulada": "anular",
+    "notificacion_banco": "registrar_notificacion_banco",
+    "entrega_factura": "marcar_impresa",
+    "pago_sin_coincidencia": "registrar_pago_web",  # sent by services.pagos (no action): rendered with a request
+    "deposito_sin_coincidencia": "registrar_notificacion_banco",  # sent by services.bancos (no action)
+    # sent by the email services (no action): rendered with a request; their own data is optional
+    "respuesta_no_entendida": "solicitar_confirmacion_hd",
+    "respuesta_ya_decidida": "confirmar_capacidad",
+    "recordatorio_help_desk": "solicitar_confirmacion_hd",
+    "escalamiento_help_desk": "solicitar_confirmacion_hd",
+    "documentos_recibidos": "aceptar_oferta",
+    "recordatorio_requisitos": "aceptar_oferta",  # sent by services.recordatorios (no action)
 }
 """The action whose reaction sends each template (escalamiento_rc is sent by the schedule, not by an action)."""
 
 
+PLANTILLAS_DE_REPORTE = {"informe_mensual", "resumen_no_atendidas"}
+"""Report emails (no single request): rendered with their own contexts in tests/integration/test_correos_reportes.py."""
+
+
 def _nombres_correo() -> list[str]:
-    return sorted(p.name.removesuffix(".html") for p in DIR_CORREOS.glob("*.html") if not p.name.startswith("_"))
+    return sorted(
+        p.name.removesuffix(".html")
+        for p in DIR_CORREOS.glob("*.html")
+        if not p.name.startswith("_") and p.name.removesuffix(".html") not in PLANTILLAS_DE_REPORTE
+    )
 
 
 def _solicitud_completa(nombre: str = "María Fernanda Rojas Vargas") -> Solicitud:

@@ -20,6 +20,8 @@ EDGE = {
     "chalicelib/api.py": ("boto3", "pynamodb", "chalicelib.adapters"),
     "chalicelib/eventos.py": ("boto3", "pynamodb", "chalicelib.adapters"),
     "chalicelib/http.py": ("boto3", "pynamodb", "chalicelib.adapters"),
+    "chalicelib/consola.py": ("boto3", "pynamodb", "chalicelib.adapters"),
+    "chalicelib/consola_sesion.py": ("boto3", "pynamodb", "chalicelib.adapters"),
 }
 
 

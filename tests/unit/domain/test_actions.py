@@ -39,7 +39,11 @@ def _errores(accion: Accion, crudos: dict[str, Any]) -> dict[str, str]:
 
 
 def _oferta(**campos: Any) -> dict[str, Any]:
-    return {"plan": "Hogar 50", "tecnologia": "FTTH", "velocidad_mbps": "50", "tarifa_mensual_bs": "199", **campos}
+    return {"plan": "hogar-fibra-50", **campos}
+
+
+def _capacidad(**campos: Any) -> dict[str, Any]:
+    return {"velocidad_maxima_mbps": "50", **campos}
 
 
 def _control(**campos: Any) -> dict[str, Any]:
@@ -179,11 +183,11 @@ def test_a_text_field_refuses_a_value_that_is_not_text(valor: Any) -> None:
 )
 def test_a_number_accepts_a_decimal_comma_and_is_returned_as_float(crudo: Any, numero: float) -> None:
     # Given / When
-    limpios = validar_campos(Accion.ENVIAR_OFERTA, _oferta(velocidad_mbps=crudo), NORMALIZADORES)
+    limpios = validar_campos(Accion.CONFIRMAR_CAPACIDAD, _capacidad(velocidad_maxima_mbps=crudo), NORMALIZADORES)
 
     # Then
-    assert limpios["velocidad_mbps"] == numero
-    assert isinstance(limpios["velocidad_mbps"], float)
+    assert limpios["velocidad_maxima_mbps"] == numero
+    assert isinstance(limpios["velocidad_maxima_mbps"], float)
 
 
 @pytest.mark.parametrize(
@@ -196,19 +200,19 @@ def test_a_number_accepts_a_decimal_comma_and_is_returned_as_float(crudo: Any, n
 )
 def test_a_number_respects_its_minimum_and_maximum(crudo: str, mensaje: str) -> None:
     # Given / When
-    errores = _errores(Accion.ENVIAR_OFERTA, _oferta(velocidad_mbps=crudo))
+    errores = _errores(Accion.CONFIRMAR_CAPACIDAD, _capacidad(velocidad_maxima_mbps=crudo))
 
     # Then
-    assert errores == {"velocidad_mbps": mensaje}
+    assert errores == {"velocidad_maxima_mbps": mensaje}
 
 
 def test_a_number_on_its_bounds_is_accepted() -> None:
     # Given / When
-    minimo = validar_campos(Accion.ENVIAR_OFERTA, _oferta(velocidad_mbps="1"), NORMALIZADORES)
-    maximo = validar_campos(Accion.ENVIAR_OFERTA, _oferta(velocidad_mbps="10000"), NORMALIZADORES)
+    minimo = validar_campos(Accion.CONFIRMAR_CAPACIDAD, _capacidad(velocidad_maxima_mbps="1"), NORMALIZADORES)
+    maximo = validar_campos(Accion.CONFIRMAR_CAPACIDAD, _capacidad(velocidad_maxima_mbps="10000"), NORMALIZADORES)
 
     # Then
-    assert (minimo["velocidad_mbps"], maximo["velocidad_mbps"]) == (1.0, 10000.0)
+    assert (minimo["velocidad_maxima_mbps"], maximo["velocidad_maxima_mbps"]) == (1.0, 10000.0)
 
 
 @pytest.mark.parametrize(
@@ -219,10 +223,10 @@ def test_a_number_on_its_bounds_is_accepted() -> None:
 )
 def test_a_number_refuses_nan_infinity_booleans_and_words(crudo: Any) -> None:
     # Given / When
-    errores = _errores(Accion.ENVIAR_OFERTA, _oferta(velocidad_mbps=crudo))
+    errores = _errores(Accion.CONFIRMAR_CAPACIDAD, _capacidad(velocidad_maxima_mbps=crudo))
 
     # Then
-    assert errores == {"velocidad_mbps": "Debe ser un número."}
+    assert errores == {"velocidad_maxima_mbps": "Debe ser un número."}
 
 
 @pytest.mark.parametrize(("crudo", "entero"), [("5", 5), (5, 5), ("5.0", 5), (5.0, 5), ("28", 28)], ids=repr)
@@ -438,10 +442,10 @@ def test_every_missing_required_field_is_reported_at_once() -> None:
 
 def test_blank_optional_fields_are_dropped() -> None:
     # Given / When
-    limpios = validar_campos(Accion.ENVIAR_OFERTA, _oferta(costo_instalacion_bs=" "), NORMALIZADORES)
+    limpios = validar_campos(Accion.ENVIAR_OFERTA, _oferta(observaciones=" "), NORMALIZADORES)
 
     # Then
-    assert "costo_instalacion_bs" not in limpios
+    assert "observaciones" not in limpios
 
 
 @pytest.mark.parametrize("accion", [Accion.REGISTRAR_DATOS, Accion.REGISTRAR_INFO_CUALITATIVA], ids=lambda a: a.value)

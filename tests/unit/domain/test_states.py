@@ -71,6 +71,7 @@ CAMPOS_VALIDOS: dict[Accion, dict[str, Any]] = {
         "depositante": "Ana Quispe",
     },
     Accion.REGISTRAR_PAGO_WEB: {"id_transaccion": "TX-9", "monto_bs": 199.0},
+    Accion.REGISTRAR_NOTIFICACION_BANCO: {"banco": "Banco Unión S.A.", "mensaje_id": "ses-1", "monto_bs": 199.0},
     Accion.APROBAR_DEPOSITO: {},
     Accion.RECHAZAR_DEPOSITO: {"motivo": "El monto no coincide"},
     Accion.CONFIRMAR_PAGO_WEB: {},
@@ -88,6 +89,7 @@ CAMPOS_VALIDOS: dict[Accion, dict[str, Any]] = {
 
 AGREGADOS_POR_EL_SERVICIO: dict[Accion, frozenset[str]] = {
     Accion.CONSULTAR_COBERTURA: frozenset(CAMPOS_VALIDOS[Accion.CONSULTAR_COBERTURA]),
+    Accion.ENVIAR_OFERTA: frozenset({"tecnologia", "velocidad_mbps", "tarifa_mensual_bs"}),
     Accion.DIGITAR_VENTA: frozenset({"numero_contrato", "codigo_cliente"}),
     Accion.REDIGITAR: frozenset({"nueva_solicitud_id"}),
 }
@@ -157,7 +159,7 @@ def test_the_grid_covers_every_state_and_every_action() -> None:
     cubiertos = set(PERMITIDAS) | set(PROHIBIDAS)
 
     # Then
-    assert len(GRILLA) == 20 * 31
+    assert len(GRILLA) == len(Estado) * len(Accion) >= 20 * 32
     assert cubiertos == set(GRILLA)
     assert set(TRANSITIONS) <= set(GRILLA)
 

@@ -9,6 +9,7 @@ from chalicelib.services.solicitudes import Puertos
 from chalicelib.services.trabajos import PuertosTrabajo
 from tests.fakes import (
     FakeCalendario,
+    FakeCatalogo,
     FakeCobertura,
     FakeMailer,
     FakePlantillas,
@@ -68,6 +69,7 @@ def puertos(repo, clock, smartflex):
         cobertura=FakeCobertura(),
         smartflex=smartflex,
         normalizadores=NORMALIZADORES,
+        catalogo=FakeCatalogo(),
     )
 
 

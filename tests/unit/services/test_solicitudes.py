@@ -151,9 +151,7 @@ def test_digitation_registers_the_sale_in_smartflex_with_the_clear_ci(puertos, s
     # Given a request up to digitation
     s = _hasta_consulta_hd(puertos)
     _aplicar(puertos, s.id, "confirmar_capacidad", rol=Rol.HD, velocidad_maxima_mbps=100)
-    _aplicar(
-        puertos, s.id, "enviar_oferta", plan="Hogar 50", tecnologia="FTTH", velocidad_mbps=50, tarifa_mensual_bs=199
-    )
+    _aplicar(puertos, s.id, "enviar_oferta", plan="hogar-fibra-50")
     _aplicar(puertos, s.id, "aceptar_oferta")
     for requisito in ("ci", "ubicacion", "carta_solicitud"):
         _aplicar(puertos, s.id, "registrar_requisito", requisito=requisito)
@@ -171,9 +169,7 @@ def test_redigitation_creates_a_linked_request_and_marks_the_original(puertos, r
     # Given a cancelled sale
     s = _hasta_consulta_hd(puertos)
     _aplicar(puertos, s.id, "confirmar_capacidad", rol=Rol.HD, velocidad_maxima_mbps=100)
-    _aplicar(
-        puertos, s.id, "enviar_oferta", plan="Hogar 50", tecnologia="FTTH", velocidad_mbps=50, tarifa_mensual_bs=199
-    )
+    _aplicar(puertos, s.id, "enviar_oferta", plan="hogar-fibra-50")
     _aplicar(puertos, s.id, "aceptar_oferta")
     for requisito in ("ci", "ubicacion", "carta_solicitud"):
         _aplicar(puertos, s.id, "registrar_requisito", requisito=requisito)

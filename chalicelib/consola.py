@@ -1,0 +1,515 @@
+"""Staff console: server-rendered pages for the executive, the team lead and every other staff role.
+
+Another door to the same use cases as the staff API: the queue reads through ``Services.cola`` (the ``por_estado``
+index via ``listar``), the request page through ``obtener`` and ``acciones_para_roles``, and every form posts one
+``AplicarAccion`` whose role ``rol_para`` chooses, so what a person may see and apply is the services' decision.
+Handlers: session → parse → one service call → page or 303 redirect.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+from urllib.parse import quote, urlencode, urlparse
+
+from chalice.app import Blueprint, Request, Response
+
+from chalicelib.bootstrap import Services, get_services
+from chalicelib.config import ConfiguracionIncompleta
+from chalicelib.consola_sesion import COOKIE_AVISO, COOKIE_INGRESO, COOKIE_SESION, CsrfInvalido, Sesion, Sesiones
+from chalicelib.consola_sesion import leer_cookies as _leer_cookies
+from chalicelib.domain.actions import ACCIONES
+from chalicelib.domain.commands import AplicarAccion
+from chalicelib.domain.errors import (
+    AccionDesconocida,
+    AccionRechazada,
+    ConflictoConcurrente,
+    DatosInvalidos,
+    DomainError,
+    EstadoInvalido,
+    NoAutenticado,
+    RolNoAutorizado,
+    SolicitudNoEncontrada,
+)
+from chalicelib.domain.model import EntradaHistorial, Rol, Solicitud
+from chalicelib.domain.states import ETIQUETA_ESTADO, Estado
+from chalicelib.http import CABECERAS_HTML, EntradaInvalida, cuerpo_formulario, leer_cabecera, parametro
+from chalicelib.observability import logger
+from chalicelib.services.consola import MI_TRABAJO, bandejas_para, conversacion
+from chalicelib.services.solicitudes import parsear_accion, rol_para
+from chalicelib.services.vistas import vista_historial, vista_solicitud
+
+consola = Blueprint(__name__)
+
+FORMULARIO: Final = ["application/x-www-form-urlencoded"]
+CAMPOS_DE_CONTROL: Final = frozenset({"csrf", "version", "nota"})
+MAX_NOTA: Final = 2000
+_ID = re.compile(r"^[A-Za-z0-9-]{1,40}$")
+ETIQUETA_CAMPO: Final[Mapping[str, str]] = {
+    "disponible": "Con cobertura",
+    "velocidad_maxima_mbps": "Velocidad máxima (Mbps)",
+    "zona_cobertura": "Zona de cobertura",
+    "fuente": "Fuente",
+    "numero_contrato": "Contrato",
+    "codigo_cliente": "Código de cliente",
+    "nueva_solicitud_id": "Nueva solicitud",
+    "redigitacion_de": "Redigitación de",
+    "etapa": "Etapa",
+    "ciudad": "Ciudad",
+    "servicio": "Servicio",
+    "consentimiento": "Autorización de contacto",
+    **{c.nombre: c.etiqueta for definicion in ACCIONES.values() for c in definicion.campos},
+}
+ETIQUETA_OPCION: Final[Mapping[str, Mapping[str, str]]] = {
+    c.nombre: dict(c.opciones) for definicion in ACCIONES.values() for c in definicion.campos if c.opciones
+}
+
+
+# --- request context ---
+
+
+@dataclass
+class Puerta:
+    """What every console handler knows about the request: the signed-in person and the cookies to send."""
+
+    servicios: Services
+    sesiones: Sesiones
+    raiz: str
+    cookies: dict[str, str]
+    sesion: Sesion | None = None
+    usuario: Any = None
+    enviar: list[str] = field(default_factory=list)
+
+    @property
+    def csrf(self) -> str:
+        return self.sesiones.csrf(self.sesion.sid) if self.sesion else ""
+
+    def url(self, *partes: str) -> str:
+        return self.raiz + "".join("/" + quote(p, safe="") for p in partes)
+
+
+def raiz_consola(url_publica: str) -> str:
+    """The console's path as the browser sees it (API Gateway adds the stage, e.g. ``/api/consola``)."""
+    return urlparse(url_publica).path.rstrip("/") + "/consola"
+
+
+def _sesiones(servicios: Services) -> Sesiones:
+    """Cookies on the console's path; ``Secure`` unless the local stage is served over plain http."""
+    settings = servicios.settings
+    segura = not (settings.es_local and settings.url_publica.startswith("http://"))
+    return Sesiones(servicios.clave_consola, ruta=raiz_consola(settings.url_publica), segura=segura)
+
+
+def _puerta(request: Request, *, autenticada: bool = True) -> Puerta:
+    servicios = get_services()
+    raiz = raiz_consola(servicios.settings.url_publica)
+    puerta = Puerta(servicios, _sesiones(servicios), raiz, _leer_cookies(leer_cabecera(request, "cookie")))
+    puerta.sesion = puerta.sesiones.sesion(puerta.cookies)
+    if autenticada:
+        if puerta.sesion is None:
+            raise NoAutenticado("Inicie sesión para usar la consola.")
+        puerta.usuario = servicios.verificador.verificar(puerta.sesion.token)
+    return puerta
+
+
+# --- responses ---
+
+
+def _csp(servicios: Services | None) -> str:
+    destinos = "'self'"
+    hosted = servicios.hosted_ui if servicios is not None and not servicios.settings.es_local else None
+    if hosted is not None:
+        destinos += " " + hosted.origen
+    return (
+        "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; script-src 'none'; "
+        f"base-uri 'none'; form-action {destinos}; frame-ancestors 'none'"
+    )
+
+
+def _cabeceras(puerta: Puerta | None, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    cabeceras: dict[str, Any] = {
+        **CABECERAS_HTML,
+        "Content-Security-Policy": _csp(puerta.servicios if puerta else None),
+    }
+    if puerta is not None and puerta.enviar:
+        cabeceras["Set-Cookie"] = list(puerta.enviar)
+    cabeceras.update(extra or {})
+    return cabeceras
+
+
+def _html(puerta: Puerta | None, plantilla: str, contexto: Mapping[str, Any], status: int = 200) -> Response:
+    servicios = puerta.servicios if puerta else get_services()
+    base = {
+        "raiz": puerta.raiz if puerta else raiz_consola(servicios.settings.url_publica),
+        "usuario": _vista_usuario(puerta.usuario) if puerta and puerta.usuario else None,
+        "csrf": puerta.csrf if puerta else "",
+    }
+    cuerpo = str(servicios.plantillas.pagina(plantilla, {**base, **contexto}))
+    return Response(body=cuerpo, status_code=status, headers=_cabeceras(puerta))
+
+
+def _redirigir(puerta: Puerta | None, destino: str, status: int = 303) -> Response:
+    return Response(body="", status_code=status, headers=_cabeceras(puerta, {"Location": destino}))
+
+
+def _vista_usuario(usuario: Any) -> dict[str, Any]:
+    roles = sorted(usuario.roles, key=lambda r: r.value)
+    return {
+        "nombre": usuario.nombre or usuario.email or usuario.sub,
+        "email": usuario.email,
+        "roles": [{"codigo": r.value, "etiqueta": r.etiqueta} for r in roles],
+    }
+
+
+def _pagina_error(status: int, titulo: str, mensaje: str, puerta: Puerta | None = None) -> Response:
+    try:
+        return _html(puerta, "consola_error", {"titulo": titulo, "mensaje": mensaje, "status": status}, status)
+    except Exception:
+        logger.exception("no se pudo mostrar la página de error de la consola")
+        return Response(body=mensaje, status_code=status, headers={**CABECERAS_HTML})
+
+
+def _ruta_actual(request: Request) -> str:
+    ruta = request.path
+    for nombre, valor in (request.uri_params or {}).items():
+        ruta = ruta.replace("{" + nombre + "}", quote(valor, safe=""))
+    consulta = {k: v for k, v in (request.query_params or {}).items() if isinstance(v, str)}
+    return ruta + (f"?{urlencode(consulta)}" if consulta else "")
+
+
+def _siguiente_seguro(raiz: str, valor: str | None) -> str:
+    """A post-sign-in destination only inside the console (no open redirect)."""
+    if not valor or "\\" in valor or "//" in valor or ".." in valor or any(ord(c) < 32 for c in valor):
+        return raiz
+    if valor == raiz or valor.startswith(raiz + "/") or valor.startswith(raiz + "?"):
+        return valor
+    return raiz
+
+
+def paginas(vista: Callable[..., Response]) -> Callable[..., Response]:
+    """The console's error mapping: Spanish HTML pages, and a sign-in redirect when there is no valid session."""
+
+    @functools.wraps(vista)
+    def envoltura(*args: Any, **kwargs: Any) -> Response:
+        try:
+            return vista(*args, **kwargs)
+        except NoAutenticado:
+            return _a_ingresar(consola.current_request)
+        except CsrfInvalido as exc:
+            return _pagina_error(403, "Formulario no válido", exc.mensaje)
+        except RolNoAutorizado as exc:
+            return _pagina_error(403, "Acción no permitida para su rol", exc.mensaje)
+        except (SolicitudNoEncontrada, AccionDesconocida) as exc:
+            return _pagina_error(404, "No encontrado", exc.mensaje)
+        except EntradaInvalida as exc:
+            return _pagina_error(400, "Petición no válida", exc.mensaje)
+        except DatosInvalidos as exc:
+            detalle = " ".join(exc.errores.values())
+            return _pagina_error(400, "Filtros no válidos", f"{exc.mensaje} {detalle}".strip())
+        except DomainError as exc:
+            return _pagina_error(409, "No se pudo completar", exc.mensaje)
+        except ConfiguracionIncompleta:
+            logger.exception("consola sin configurar")
+            return _pagina_error(503, "Consola no disponible", "La consola no está configurada en este entorno.")
+        except Exception:
+            logger.exception("error inesperado en la consola")
+            return _pagina_error(500, "Error inesperado", "Ocurrió un error inesperado. Intente nuevamente.")
+
+    return envoltura
+
+
+def _a_ingresar(request: Request) -> Response:
+    servicios = get_services()
+    prefijo = urlparse(servicios.settings.url_publica).path.rstrip("/")
+    raiz = prefijo + "/consola"
+    siguiente = prefijo + _ruta_actual(request)
+    destino = f"{raiz}/ingresar"
+    if request.method == "GET" and siguiente != raiz:
+        destino += "?" + urlencode({"siguiente": siguiente})
+    borrar = _sesiones(servicios).borrar(COOKIE_SESION)
+    return Response(
+        body="",
+        status_code=303,
+        headers={**CABECERAS_HTML, "Location": destino, "Set-Cookie": [borrar]},
+    )
+
+
+# --- sign-in ---
+
+
+@consola.route("/consola/ingresar", methods=["GET"])
+@paginas
+def show_sign_in() -> Response:
+    request = consola.current_request
+    puerta = _puerta(request, autenticada=False)
+    siguiente = _siguiente_seguro(puerta.raiz, parametro(request, "siguiente"))
+    if not puerta.servicios.settings.es_local:
+        hosted = puerta.servicios.hosted_ui
+        if hosted is None:
+            raise ConfiguracionIncompleta("VD_COGNITO_DOMINIO is not set")
+        ingreso, cookie = puerta.sesiones.iniciar_ingreso(siguiente, oidc=True)
+        puerta.enviar.append(cookie)
+        url = hosted.url_autorizacion(estado=ingreso.estado, nonce=ingreso.nonce, verificador=ingreso.verificador)
+        return _redirigir(puerta, url, 302)
+    ingreso, cookie = puerta.sesiones.iniciar_ingreso(siguiente)
+    puerta.enviar.append(cookie)
+    contexto = {"personas": _personas_locales(), "csrf_ingreso": puerta.sesiones.csrf(ingreso.sid, "ingreso")}
+    return _html(puerta, "consola_ingresar", contexto)
+
+
+@consola.route("/consola/ingresar", methods=["POST"], content_types=FORMULARIO)
+@paginas
+def sign_in() -> Response:
+    request = consola.current_request
+    puerta = _puerta(request, autenticada=False)
+    if not puerta.servicios.settings.es_local:
+        return _pagina_error(404, "No encontrado", "En este entorno se ingresa con su cuenta institucional.")
+    formulario = cuerpo_formulario(request)
+    ingreso = puerta.sesiones.ingreso(puerta.cookies)
+    puerta.sesiones.verificar_csrf(ingreso.sid if ingreso else None, formulario.get("csrf"), "ingreso")
+    personas = {p["rol"]: p for p in _personas_locales()}
+    persona = personas.get(formulario.get("rol", ""))
+    if persona is None:
+        raise EntradaInvalida("Elija una de las personas de la lista.")
+    token = puerta.servicios.verificador.emitir(
+        rol=Rol(persona["rol"]), email=persona["email"], nombre=persona["nombre"]
+    )
+    _, cookie = puerta.sesiones.iniciar(token)
+    puerta.enviar += [cookie, puerta.sesiones.borrar(COOKIE_INGRESO)]
+    return _redirigir(puerta, _siguiente_seguro(puerta.raiz, ingreso.siguiente if ingreso else None))
+
+
+@consola.route("/consola/auth/callback", methods=["GET"])
+@paginas
+def sign_in_callback() -> Response:
+    request = consola.current_request
+    puerta = _puerta(request, autenticada=False)
+    hosted = None if puerta.servicios.settings.es_local else puerta.servicios.hosted_ui
+    if hosted is None:
+        return _pagina_error(404, "No encontrado", "Esta dirección solo se usa con el inicio de sesión de Cognito.")
+    ingreso = puerta.sesiones.ingreso(puerta.cookies)
+    puerta.enviar.append(puerta.sesiones.borrar(COOKIE_INGRESO))
+    if parametro(request, "error"):
+        return _pagina_error(401, "No se inició la sesión", "El inicio de sesión fue cancelado o rechazado.", puerta)
+    codigo = parametro(request, "code")
+    if not codigo or ingreso is None or not puerta.sesiones.estado_valido(ingreso, parametro(request, "state")):
+        return _pagina_error(
+            400, "Inicio de sesión no válido", "El inicio de sesión venció; vuelva a ingresar.", puerta
+        )
+    token = hosted.canjear_codigo(codigo, ingreso.verificador)
+    puerta.servicios.verificador.verificar(token)
+    if not puerta.sesiones.nonce_valido(ingreso, hosted.nonce_de(token)):
+        return _pagina_error(
+            400, "Inicio de sesión no válido", "El inicio de sesión venció; vuelva a ingresar.", puerta
+        )
+    _, cookie = puerta.sesiones.iniciar(token)
+    puerta.enviar.append(cookie)
+    return _redirigir(puerta, _siguiente_seguro(puerta.raiz, ingreso.siguiente))
+
+
+@consola.route("/consola/salir", methods=["POST"], content_types=FORMULARIO)
+@paginas
+def sign_out() -> Response:
+    request = consola.current_request
+    puerta = _puerta(request, autenticada=False)
+    if puerta.sesion is not None:
+        puerta.sesiones.verificar_csrf(puerta.sesion.sid, cuerpo_formulario(request).get("csrf"))
+    puerta.enviar.append(puerta.sesiones.borrar(COOKIE_SESION))
+    hosted = None if puerta.servicios.settings.es_local else puerta.servicios.hosted_ui
+    return _redirigir(puerta, hosted.url_cierre() if hosted is not None else puerta.url("ingresar"))
+
+
+def _personas_locales() -> list[dict[str, str]]:
+    """The local stage's staff members, one per role (the same as ``/dev/tokens``)."""
+    from localstage.dev_api import personas  # local stage only: never packaged, never reached in AWS
+
+    return [
+        {"rol": rol.value, "etiqueta": rol.etiqueta, "email": email, "nombre": nombre}
+        for rol, (email, nombre) in personas().items()
+    ]
+
+
+# --- work queue ---
+
+
+@consola.route("/consola", methods=["GET"])
+@paginas
+def show_queue() -> Response:
+    request = consola.current_request
+    puerta = _puerta(request)
+    filtros = {
+        "bandeja": parametro(request, "bandeja") or MI_TRABAJO,
+        "estado": parametro(request, "estado"),
+        "canal": parametro(request, "canal"),
+        "busqueda": parametro(request, "q"),
+    }
+    cola = puerta.servicios.cola(puerta.usuario.roles, **filtros)
+    if cola.encontrada:
+        return _redirigir(puerta, puerta.url("solicitudes", cola.encontrada))
+    contexto = {
+        "bandejas": bandejas_para(puerta.usuario.roles),
+        "cola": cola,
+        "filtros": filtros,
+        "filas": [_fila(s) for s in cola.solicitudes],
+        "estados": [{"valor": e.value, "etiqueta": ETIQUETA_ESTADO[e]} for e in cola.bandeja.estados],
+        "aviso": _tomar_aviso(puerta),
+    }
+    return _html(puerta, "consola_bandeja", contexto)
+
+
+def _fila(s: Solicitud) -> dict[str, Any]:
+    return {
+        "id": s.id,
+        "nombre": s.nombre,
+        "telefono": s.datos.get("telefono"),
+        "estado": s.estado,
+        "estado_etiqueta": ETIQUETA_ESTADO[Estado(s.estado)],
+        "canal": s.canal,
+        "estado_desde": s.estado_desde,
+        "creada_en": s.creada_en,
+        "escalada_en": s.escalada_en,
+    }
+
+
+def _tomar_aviso(puerta: Puerta) -> str | None:
+    aviso = puerta.sesiones.leer_aviso(puerta.cookies)
+    if aviso is not None and puerta.sesiones.borrar(COOKIE_AVISO) not in puerta.enviar:
+        puerta.enviar.append(puerta.sesiones.borrar(COOKIE_AVISO))
+    return aviso
+
+
+# --- one request ---
+
+
+@consola.route("/consola/solicitudes/{solicitud_id}", methods=["GET"])
+@paginas
+def show_request(solicitud_id: str) -> Response:
+    puerta = _puerta(consola.current_request)
+    solicitud, historial = puerta.servicios.obtener(_id(solicitud_id))
+    return _pagina_solicitud(puerta, solicitud, historial, aviso=_tomar_aviso(puerta))
+
+
+@consola.route("/consola/solicitudes/{solicitud_id}/acciones/{accion}", methods=["POST"], content_types=FORMULARIO)
+@paginas
+def apply_action(solicitud_id: str, accion: str) -> Response:
+    request = consola.current_request
+    puerta = _puerta(request)
+    formulario = cuerpo_formulario(request)
+    puerta.sesiones.verificar_csrf(puerta.sesion.sid if puerta.sesion else None, formulario.get("csrf"))
+    cmd = comando_formulario(_id(solicitud_id), accion, formulario, puerta.usuario)
+    try:
+        solicitud = puerta.servicios.aplicar(cmd)
+    except DatosInvalidos as exc:
+        actual, historial = puerta.servicios.obtener(cmd.solicitud_id)
+        return _pagina_solicitud(
+            puerta, actual, historial, fallida=cmd.accion, valores=formulario, errores=exc.errores, status=422
+        )
+    except (EstadoInvalido, AccionRechazada, ConflictoConcurrente) as exc:
+        actual, historial = puerta.servicios.obtener(cmd.solicitud_id)
+        return _pagina_solicitud(
+            puerta, actual, historial, fallida=cmd.accion, valores=formulario, rechazo=exc.mensaje, status=409
+        )
+    logger.append_keys(solicitud_id=solicitud.id)
+    puerta.enviar.append(puerta.sesiones.aviso(_aviso_aplicada(cmd.accion, solicitud)))
+    return _redirigir(puerta, puerta.url("solicitudes", solicitud.id))
+
+
+def comando_formulario(solicitud_id: str, nombre: str, formulario: Mapping[str, str], usuario: Any) -> AplicarAccion:
+    """The form of one action as the command every door sends: its fields, the version the page showed, the
+    note, and the role ``rol_para`` chooses from the person's roles (RolNoAutorizado when none may)."""
+    accion = parsear_accion(nombre)
+    rol = rol_para(accion, usuario.roles)
+    version_texto = (formulario.get("version") or "").strip()
+    if version_texto and not version_texto.isdigit():
+        raise EntradaInvalida("La versión de la solicitud no es válida; vuelva a cargar la página.")
+    nota = (formulario.get("nota") or "").strip()
+    if len(nota) > MAX_NOTA:
+        raise DatosInvalidos({"nota": f"Admite como máximo {MAX_NOTA} caracteres."}, "Revise los campos marcados.")
+    return AplicarAccion(
+        solicitud_id=solicitud_id,
+        accion=accion.value,
+        campos={k: v for k, v in formulario.items() if k not in CAMPOS_DE_CONTROL},
+        actor=usuario.actor,
+        rol=rol,
+        canal="consola",
+        version_esperada=int(version_texto) if version_texto else None,
+        nota=nota,
+    )
+
+
+def _aviso_aplicada(accion: str, solicitud: Solicitud) -> str:
+    etiqueta = ACCIONES[parsear_accion(accion)].etiqueta
+    texto = f"Listo: «{etiqueta}». Estado actual: {ETIQUETA_ESTADO[Estado(solicitud.estado)]}."
+    if solicitud.redigitada_como:
+        texto += f" Nueva solicitud: {solicitud.redigitada_como}."
+    return texto
+
+
+def _id(solicitud_id: str) -> str:
+    if not _ID.match(solicitud_id):
+        raise SolicitudNoEncontrada(f"No existe la solicitud {solicitud_id[:40]}.")
+    return solicitud_id
+
+
+def _pagina_solicitud(
+    puerta: Puerta,
+    solicitud: Solicitud,
+    historial: list[EntradaHistorial],
+    *,
+    aviso: str | None = None,
+    fallida: str | None = None,
+    valores: Mapping[str, str] | None = None,
+    errores: Mapping[str, str] | None = None,
+    rechazo: str | None = None,
+    status: int = 200,
+) -> Response:
+    acciones = [
+        _formulario(a, valores, errores) if a["accion"] == fallida else _formulario(a, None, None)
+        for a in puerta.servicios.acciones_para_roles(solicitud, puerta.usuario.roles)
+    ]
+    contexto = {
+        "s": vista_solicitud(solicitud),
+        "acciones": acciones,
+        "fallida": fallida,
+        "rechazo": rechazo,
+        "error_general": (errores or {}).get("_"),
+        "aviso": aviso,
+        "conversacion": conversacion(solicitud, historial),
+        "documentos": puerta.servicios.enlaces_documentos(solicitud, historial),
+        "historial": [vista_historial(e) for e in reversed(historial)],
+        "etiqueta_accion": {a.value: d.etiqueta for a, d in ACCIONES.items()},
+        "etiqueta_campo": ETIQUETA_CAMPO,
+        "etiqueta_opcion": ETIQUETA_OPCION,
+    }
+    return _html(puerta, "consola_solicitud", contexto, status)
+
+
+def _formulario(
+    accion: dict[str, Any], valores: Mapping[str, str] | None, errores: Mapping[str, str] | None
+) -> dict[str, Any]:
+    """An available action with what its form needs: each field's id, kept value and Spanish error."""
+    nombre = accion["accion"]
+    enviados = valores or {}
+    fallos = dict(errores or {})
+    campos = []
+    for campo in accion["campos"]:
+        campos.append(
+            {
+                **campo,
+                "id": f"{nombre}-{campo['nombre']}",
+                "valor": enviados.get(campo["nombre"], ""),
+                "error": fallos.pop(campo["nombre"], None),
+            }
+        )
+    fallos.pop("_", None)
+    return {
+        **accion,
+        "campos": campos,
+        "nota": enviados.get("nota", ""),
+        "error_nota": fallos.pop("nota", None),
+        "otros_errores": list(fallos.values()),
+        "con_error": valores is not None,
+    }

@@ -1,0 +1,433 @@
+"""The reply grammar: what a person's email answer decides (pure, stdlib only).
+
+Salesforce-style, in Spanish: the decision is the first word of the first non-empty line of the new part of the
+reply (a greeting line such as "Hola," is skipped), tolerant of case, accents and punctuation ("Sí.", "si!", "SI,").
+Optional ``Clave: valor`` lines follow (``Velocidad máxima: 40 Mbps``, ``Tecnología: FTTH``, ``Motivo: …``,
+``Observaciones: …``); the first free-text line is the comment. Quoted history (Gmail/Apple "El … escribió:",
+"On … wrote:", Outlook "De:/Enviado:/Para:/Asunto:" blocks, "-----Mensaje original-----", underscore separators,
+``>`` lines) and signatures ("-- ", "Enviado desde mi iPhone") are never read, so a SI that appears only in the
+quoted history is not a decision. HTML-only replies are converted to text first, dropping ``<blockquote>``, Gmail's
+``div.gmail_quote`` and everything after Outlook's ``#divRplyFwdMsg`` / ``#appendonsend``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from html.parser import HTMLParser
+from typing import Final
+
+
+class Decision(StrEnum):
+    """What the first word of a reply says."""
+
+    SI = "SI"
+    NO = "NO"
+
+
+PALABRAS_SI: Final = frozenset(
+    {
+        "SI",
+        "SII",
+        "SIII",
+        "SIP",
+        "CONFIRMADO",
+        "CONFIRMADA",
+        "CONFIRMO",
+        "CONFIRMAMOS",
+        "APROBADO",
+        "APROBADA",
+        "APRUEBO",
+        "OK",
+        "OKAY",
+        "OKEY",
+        "ACEPTO",
+        "ACEPTADO",
+        "ACEPTADA",
+        "AFIRMATIVO",
+        "YES",
+        "APPROVE",
+        "APPROVED",
+    }
+)
+PALABRAS_NO: Final = frozenset(
+    {
+        "NO",
+        "NOP",
+        "RECHAZADO",
+        "RECHAZADA",
+        "RECHAZO",
+        "RECHAZAMOS",
+        "NEGATIVO",
+        "NEGADO",
+        "NEGADA",
+        "DENEGADO",
+        "DENEGADA",
+        "REJECT",
+        "REJECTED",
+    }
+)
+
+CLAVES: Final[Mapping[str, str]] = {
+    "velocidad maxima": "velocidad_maxima",
+    "velocidad max": "velocidad_maxima",
+    "vel maxima": "velocidad_maxima",
+    "vel max": "velocidad_maxima",
+    "velocidad": "velocidad_maxima",
+    "velocidad disponible": "velocidad_maxima",
+    "velocidad confirmada": "velocidad_maxima",
+    "tecnologia": "tecnologia",
+    "tec": "tecnologia",
+    "motivo": "motivo",
+    "razon": "motivo",
+    "causa": "motivo",
+    "observaciones": "observaciones",
+    "observacion": "observaciones",
+    "obs": "observaciones",
+    "comentario": "observaciones",
+    "comentarios": "observaciones",
+    "nota": "observaciones",
+}
+"""Normalised key (no accents, lower case, single spaces) -> field name of ``Respuesta.campos``."""
+
+TECNOLOGIAS: Final[Mapping[str, str]] = {
+    "ftth": "FTTH",
+    "fibra": "FTTH",
+    "fibra optica": "FTTH",
+    "gpon": "FTTH",
+    "hfc": "HFC",
+    "cable": "HFC",
+    "coaxial": "HFC",
+    "adsl": "ADSL",
+    "cobre": "ADSL",
+    "dsl": "ADSL",
+    "inalambrico": "INALAMBRICO",
+    "inalambrica": "INALAMBRICO",
+    "wireless": "INALAMBRICO",
+    "radio": "INALAMBRICO",
+    "radioenlace": "INALAMBRICO",
+}
+
+
+@dataclass(frozen=True)
+class Respuesta:
+    """What a reply says: the decision (None if the first word is not one), its fields and its comment."""
+
+    decision: Decision | None
+    palabra: str | None = None
+    campos: Mapping[str, str] = field(default_factory=dict)
+    comentario: str | None = None
+    texto: str = ""
+
+    @property
+    def vacia(self) -> bool:
+        return not self.texto.strip()
+
+
+def interpretar(texto: str | None = "", html: str | None = "") -> Respuesta:
+    """Read a reply: the text/plain part when it has a new part, else the HTML part converted to text."""
+    nueva = parte_nueva(texto or "")
+    if not nueva.strip() and html:
+        nueva = parte_nueva(html_a_texto(html))
+    return _leer(nueva)
+
+
+# --- the new part of a reply ----------------------------------------------------------------------------------------
+
+_CITA = re.compile(r"^\s*>")
+_ATRIBUCION_INICIO = re.compile(r"^\s*(?:>\s*)*(?:el|on|le|am|em)\s", re.IGNORECASE)
+_ATRIBUCION_FIN = re.compile(r"(?:escribi[oó]|wrote|a\s+[ée]crit|schrieb|escreveu)\s*:\s*$", re.IGNORECASE)
+_SEPARADOR = re.compile(
+    r"^\s*(?:-{2,}\s*(?:mensaje original|original message|mensaje reenviado|forwarded message)\s*-{2,}"
+    r"|_{6,}|-{6,}|={6,})\s*$",
+    re.IGNORECASE,
+)
+_OUTLOOK_DE = re.compile(r"^\s*\*?(?:de|from)\s*:\s*\*?\s*\S", re.IGNORECASE)
+_OUTLOOK_CAMPO = re.compile(
+    r"^\s*\*?(?:enviado(?:\s+el)?|sent|fecha|date|para|to|asunto|subject|cc)\s*:", re.IGNORECASE
+)
+_FIRMA = re.compile(
+    r"^\s*(?:--\s*|enviado desde mi\b.*|enviado desde (?:outlook|yahoo|gmail|correo|mi)\b.*|sent from my\b.*"
+    r"|obtener outlook para\b.*|get outlook for\b.*|enviado con\b.*)$",
+    re.IGNORECASE,
+)
+
+
+def parte_nueva(texto: str) -> str:
+    """The reply without its quoted history and signature (lines in their order, blank edges removed).
+
+    The reply ends at the first quote marker; when nothing was written before it (a bottom-posted reply) a
+    ``>``-quoted block after an attribution line is skipped instead, and reading goes on after it.
+    """
+    lineas = texto.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    nuevas: list[str] = []
+    i = 0
+    while i < len(lineas):
+        linea = lineas[i]
+        if _FIRMA.match(linea) or _SEPARADOR.match(linea) or _es_bloque_outlook(lineas, i):
+            break
+        largo = _largo_atribucion(lineas, i)
+        if largo:
+            j = i + largo
+            while j < len(lineas) and not lineas[j].strip():
+                j += 1
+            hay_texto = any(n.strip() for n in nuevas)
+            if hay_texto or j >= len(lineas) or not _CITA.match(lineas[j]):
+                break
+            i = j
+            continue
+        if not _CITA.match(linea):
+            nuevas.append(linea.rstrip())
+        i += 1
+    return "\n".join(nuevas).strip("\n")
+
+
+def _largo_atribucion(lineas: list[str], i: int) -> int:
+    """Lines taken by a "El … escribió:" / "On … wrote:" header starting at ``i`` (0 if none); Gmail wraps it."""
+    if _ATRIBUCION_FIN.search(lineas[i]) and not _CITA.match(lineas[i]):
+        return 1
+    if not _ATRIBUCION_INICIO.match(lineas[i]):
+        return 0
+    for largo in range(1, 5):
+        unidas = " ".join(linea.strip() for linea in lineas[i : i + largo])
+        if _ATRIBUCION_FIN.search(unidas):
+            return largo
+    return 0
+
+
+def _es_bloque_outlook(lineas: list[str], i: int) -> bool:
+    """A "De: …" line followed within five lines by "Enviado:", "Para:", "Asunto:" … (Outlook's quote header)."""
+    if not _OUTLOOK_DE.match(lineas[i]):
+        return False
+    siguientes = [linea for linea in lineas[i + 1 : i + 6] if linea.strip()]
+    return sum(1 for linea in siguientes if _OUTLOOK_CAMPO.match(linea)) >= 2
+
+
+# --- reading the new part -------------------------------------------------------------------------------------------
+
+_PALABRA = re.compile(r"^[\W_]*?([^\W\d_]+)(.*)$", re.DOTALL)
+_CLAVE_VALOR = re.compile(r"^\s*[*_]*([^:=\n]{1,40}?)[*_]*\s*[:=]\s*(.*?)\s*$")
+_SALUDO = re.compile(
+    r"^(?:hola|buen(?:os|as)?\s+(?:dias|tardes|noches|dia)|buen dia|estimad[oa]s?|senor(?:es|a|as)?|srs?|sres|"
+    r"querid[oa]s?)\b",
+)
+_CIERRE = re.compile(
+    r"^(?:saludos|atte|atentamente|cordialmente|gracias|muchas gracias|slds|sds|un saludo|un abrazo|bendiciones|"
+    r"quedo atent[oa]|enviado desde)\b"
+)
+
+
+def _leer(nueva: str) -> Respuesta:
+    lineas = [linea.strip() for linea in nueva.split("\n")]
+    llenas = [linea for linea in lineas if linea]
+    if not llenas:
+        return Respuesta(decision=None, texto="")
+    indice = 0
+    while indice < len(llenas) - 1 and _es_saludo(llenas[indice]):
+        indice += 1
+    primera = llenas[indice]
+    decision, palabra, resto = _decision(primera)
+    campos: dict[str, str] = {}
+    libres: list[str] = []
+    resto = resto.strip().lstrip(",.;:!-–—)").strip()
+    if resto:
+        _clasificar(resto, campos, libres)
+    for linea in llenas[indice + 1 :]:
+        if _CIERRE.match(normalizar(linea)):
+            break
+        _clasificar(linea, campos, libres)
+    comentario = libres[0] if libres else None
+    return Respuesta(decision=decision, palabra=palabra, campos=campos, comentario=comentario, texto=nueva.strip())
+
+
+def _decision(linea: str) -> tuple[Decision | None, str | None, str]:
+    coincidencia = _PALABRA.match(linea)
+    if not coincidencia:
+        return None, None, linea
+    palabra, resto = coincidencia.group(1), coincidencia.group(2)
+    clave = normalizar(palabra).upper()
+    if clave in PALABRAS_SI:
+        siguiente = _PALABRA.match(resto)
+        if siguiente and resto[:1].isspace() and normalizar(siguiente.group(1)) == "no":
+            return None, palabra, resto  # "Si no hay …": a condition, not a decision
+        return Decision.SI, palabra, resto
+    if clave in PALABRAS_NO:
+        return Decision.NO, palabra, resto
+    return None, palabra, resto
+
+
+def _clasificar(linea: str, campos: dict[str, str], libres: list[str]) -> None:
+    coincidencia = _CLAVE_VALOR.match(linea)
+    if coincidencia:
+        nombre = CLAVES.get(" ".join(normalizar(coincidencia.group(1)).replace(".", " ").split()))
+        if nombre:
+            valor = coincidencia.group(2).strip(" *_")
+            if valor and nombre not in campos:
+                campos[nombre] = valor
+            return
+    libres.append(linea)
+
+
+def _es_saludo(linea: str) -> bool:
+    texto = normalizar(linea)
+    return bool(_SALUDO.match(texto)) and len(texto.split()) <= 8 and not _menciona_decision(texto)
+
+
+def _menciona_decision(texto: str) -> bool:
+    palabras = {p.upper() for p in re.findall(r"[a-z]+", texto)}
+    return bool(palabras & (PALABRAS_SI | PALABRAS_NO))
+
+
+def normalizar(texto: str) -> str:
+    """Lower case without accents (á → a, ñ → n), for tolerant matching."""
+    descompuesto = unicodedata.normalize("NFKD", texto)
+    return "".join(c for c in descompuesto if not unicodedata.combining(c)).casefold()
+
+
+# --- values ---------------------------------------------------------------------------------------------------------
+
+_VELOCIDAD = re.compile(
+    r"(\d+(?:[.,]\d+)?)\s*(gbps|gbit/?s|gb/?s|gigas?|g|mbps|mbit/?s|mb/?s|mb|megas?|m)?\b", re.IGNORECASE
+)
+_VELOCIDAD_CON_UNIDAD = re.compile(r"(\d+(?:[.,]\d+)?)\s*(gbps|gigas?|mbps|mb/?s|mb|megas?)\b", re.IGNORECASE)
+
+
+def leer_mbps(valor: str) -> float | None:
+    """A speed in Mbps from "40 Mbps", "40mbps", "40", "7,5 megas" or "1 Gbps" (None if there is no number)."""
+    coincidencia = _VELOCIDAD.search(valor)
+    if not coincidencia:
+        return None
+    cifra = coincidencia.group(1)
+    if re.fullmatch(r"\d{1,3}(?:\.\d{3})+", cifra):
+        cifra = cifra.replace(".", "")  # "1.000 Mbps": Bolivian thousands separator
+    numero = float(cifra.replace(",", "."))
+    unidad = (coincidencia.group(2) or "").lower()
+    if unidad.startswith("g"):
+        numero *= 1000
+    return numero
+
+
+def velocidad_en_texto(texto: str) -> float | None:
+    """A speed written with its unit inside free text ("SI, hasta 40 megas"); None without a unit."""
+    coincidencia = _VELOCIDAD_CON_UNIDAD.search(texto)
+    return leer_mbps(coincidencia.group(0)) if coincidencia else None
+
+
+def leer_tecnologia(valor: str) -> str | None:
+    """The technology code (FTTH, HFC, ADSL, INALAMBRICO) a person named, or None if it is not one of them."""
+    texto = " ".join(re.sub(r"[^a-z0-9 ]", " ", normalizar(valor)).split())
+    if texto.upper() in TECNOLOGIAS.values():
+        return texto.upper()
+    if texto in TECNOLOGIAS:
+        return TECNOLOGIAS[texto]
+    for palabra, codigo in TECNOLOGIAS.items():
+        if re.search(rf"\b{re.escape(palabra)}\b", texto):
+            return codigo
+    return None
+
+
+_REQUISITOS: Final = (
+    ("carta_solicitud", re.compile(r"\bcarta\b")),
+    ("ubicacion", re.compile(r"\b(?:croquis|ubicacion|mapa|plano|direccion)\b")),
+    ("ci", re.compile(r"\b(?:ci|carnet|carne|cedula|identidad|anverso|reverso)\b")),
+)
+
+
+def requisito_de(texto: str) -> str | None:
+    """The requirement a document is, guessed from its file name or caption (ci, carta_solicitud, ubicacion)."""
+    limpio = " ".join(re.sub(r"[^a-z0-9]+", " ", normalizar(texto)).split())
+    for requisito, patron in _REQUISITOS:
+        if patron.search(limpio):
+            return requisito
+    return None
+
+
+# --- HTML to text ---------------------------------------------------------------------------------------------------
+
+_VACIOS: Final = frozenset(
+    {"br", "hr", "img", "meta", "link", "input", "wbr", "col", "area", "base", "source", "embed", "param", "track"}
+)
+_BLOQUES: Final = frozenset(
+    {
+        "p",
+        "div",
+        "br",
+        "hr",
+        "tr",
+        "li",
+        "ul",
+        "ol",
+        "table",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "pre",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "blockquote",
+    }
+)
+_OMITIR_ETIQUETAS: Final = frozenset({"style", "script", "head", "title", "blockquote", "template"})
+_OMITIR_CLASES: Final = frozenset(
+    {"gmail_quote", "gmail_attr", "gmail_signature", "yahoo_quoted", "moz-cite-prefix", "moz-signature"}
+)
+_CORTAR_IDS: Final = frozenset({"divrplyfwdmsg", "appendonsend", "mail-editor-reference-message-container"})
+_OMITIR_IDS: Final = frozenset({"signature", "ms-outlook-mobile-signature"})
+
+
+class _HtmlATexto(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.partes: list[str] = []
+        self._pila: list[tuple[str, bool]] = []
+        self._omitiendo = 0
+        self._cortado = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self._cortado:
+            return
+        atributos = {k: (v or "") for k, v in attrs}
+        ident = atributos.get("id", "").lower()
+        if ident in _CORTAR_IDS:
+            self._cortado = True
+            return
+        clases = set(atributos.get("class", "").split())
+        omitir = tag in _OMITIR_ETIQUETAS or bool(clases & _OMITIR_CLASES) or ident in _OMITIR_IDS
+        if tag in _BLOQUES:
+            self.partes.append("\n")
+        if tag not in _VACIOS:
+            self._pila.append((tag, omitir))
+            self._omitiendo += int(omitir)
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._cortado or all(abierta != tag for abierta, _ in self._pila):
+            return
+        while self._pila:
+            abierta, omitir = self._pila.pop()
+            self._omitiendo -= int(omitir)
+            if abierta == tag:
+                break
+        if tag in _BLOQUES:
+            self.partes.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self._cortado and not self._omitiendo:
+            self.partes.append(re.sub(r"[ \t\r\n\f\u00a0]+", " ", data))
+
+
+def html_a_texto(html: str) -> str:
+    """Readable text of an HTML body without its quoted history (one line per block, blank lines collapsed)."""
+    conversor = _HtmlATexto()
+    conversor.feed(html)
+    conversor.close()
+    lineas = [linea.strip() for linea in "".join(conversor.partes).split("\n")]
+    texto = "\n".join(lineas)
+    return re.sub(r"\n{3,}", "\n\n", texto).strip()

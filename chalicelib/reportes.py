@@ -1,0 +1,109 @@
+"""Follow-up and reports (steps 19, 25, 26): the staff report routes and the two report schedules.
+
+Schedules are EventBridge cron expressions in UTC; La Paz is UTC-4 all year (no daylight saving):
+- ``send_unattended_digest``: ``cron(0 12 ? * MON-SAT *)`` = 08:00 La Paz, Monday to Saturday (office days).
+- ``send_monthly_report``: ``cron(0 12 1 * ? *)`` = 08:00 La Paz on the 1st, for the month that just ended.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice.app import Blueprint, CloudWatchEvent, Cron, Response
+
+from chalicelib.bootstrap import get_services
+from chalicelib.domain.commands import EnviarInformeMensual
+from chalicelib.domain.errors import DatosInvalidos
+from chalicelib.http import http_errors, json_response, parametro, usuario_actual
+from chalicelib.observability import logger
+from chalicelib.services.reportes import csv_de, tabla_no_atendidas, tablas_informe, tablas_seguimiento
+
+reportes = Blueprint(__name__)
+FORMATOS = ("json", "csv")
+
+
+def _formato() -> str:
+    formato = (parametro(reportes.current_request, "formato") or "json").lower()
+    if formato not in FORMATOS:
+        raise DatosInvalidos({"formato": "Use json o csv."}, "Filtros inválidos.")
+    return formato
+
+
+def csv_response(texto: str, nombre: str) -> Response:
+    return Response(
+        body=texto,
+        status_code=200,
+        headers={
+            "Content-Type": "text/csv; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="{nombre}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@reportes.route("/reportes/no-atendidas", methods=["GET"])
+@http_errors
+def get_unattended_report() -> Response:
+    formato = _formato()
+    usuario = usuario_actual(reportes.current_request)
+    reporte = get_services().reporte_no_atendidas(usuario.roles)
+    if formato == "csv":
+        dia = str(reporte["generado_en"])[:10]
+        return csv_response(csv_de([tabla_no_atendidas(reporte["solicitudes"])]), f"no-atendidas-{dia}.csv")
+    return json_response(reporte)
+
+
+@reportes.route("/reportes/seguimiento", methods=["GET"])
+@http_errors
+def get_follow_up_report() -> Response:
+    request = reportes.current_request
+    formato = _formato()
+    usuario = usuario_actual(request)
+    reporte = get_services().reporte_seguimiento(parametro(request, "mes"), usuario.roles)
+    if formato == "csv":
+        return csv_response(csv_de(tablas_seguimiento(reporte)), f"seguimiento-{reporte['mes']}.csv")
+    return json_response(reporte)
+
+
+@reportes.route("/reportes/mensual", methods=["GET"])
+@http_errors
+def get_monthly_report() -> Response:
+    request = reportes.current_request
+    formato = _formato()
+    usuario = usuario_actual(request)
+    informe = get_services().informe_mensual(parametro(request, "mes"), usuario.roles)
+    if formato == "csv":
+        return csv_response(csv_de(tablas_informe(informe)), f"informe-ventas-digitales-{informe['mes']}.csv")
+    return json_response(informe)
+
+
+@reportes.route("/reportes/mensual/envio", methods=["POST"])
+@http_errors
+def resend_monthly_report() -> Response:
+    request = reportes.current_request
+    usuario = usuario_actual(request)
+    cmd = EnviarInformeMensual(mes=parametro(request, "mes"), reenviar=True, solicitado_por=usuario.actor)
+    return json_response(get_services().reenviar_informe_mensual(cmd, usuario.roles))
+
+
+@reportes.schedule(Cron(0, 12, "?", "*", "MON-SAT", "*"))
+def send_unattended_digest(event: CloudWatchEvent) -> dict[str, Any]:
+    """Step 19: the team lead's daily digest of unattended and overdue requests (08:00 La Paz, Mon-Sat)."""
+    resultado = get_services().enviar_resumen_no_atendidas()
+    logger.info("resumen de no atendidas", extra={"enviado": resultado["enviado"], "total": resultado["total"]})
+    return json_safe(resultado)
+
+
+@reportes.schedule(Cron(0, 12, 1, "*", "?", "*"))
+def send_monthly_report(event: CloudWatchEvent) -> dict[str, Any]:
+    """Step 26: the month's report to the division head (08:00 La Paz on the 1st); once per month."""
+    resultado = get_services().enviar_informe_mensual(EnviarInformeMensual())
+    logger.info("informe mensual", extra={"mes": resultado["mes"], "enviado": resultado["enviado"]})
+    return json_safe(resultado)
+
+
+def json_safe(valor: dict[str, Any]) -> dict[str, Any]:
+    """A Lambda result must be JSON: exact amounts (Decimal) become their text."""
+    import json
+
+    return dict(json.loads(json.dumps(valor, default=str)))

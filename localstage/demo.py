@@ -1,0 +1,636 @@
+"""`make demo` / `python -m localstage.demo`: fills the RUNNING local stage with a year of realistic history.
+
+Every request is walked through the procedure with the domain's own ``transition()`` (the same rules, fields,
+stages, invoices and history entries as the staff API), at plausible office-hour times, then written in batches
+through the repository adapter's item mapping (``item_de_solicitud`` / ``item_de_entrada``): the follow-up,
+month and invoice-month indexes are filled exactly as the app fills them.
+
+- Deterministic: the same ``--semilla`` and ``--hasta`` give the same requests, ids and histories; running it
+  again overwrites the same items (no duplicates).
+- Quiet: the stored requests carry no ``ultimo_cambio``, so the stream handler sees no applied action in their
+  records and sends no email (the outbox stays as it was). Their histories are complete in the history table.
+- Realistic: channels, plans, executives, coverage and capacity refusals, rejected offers, stalled offers,
+  transfers and web payments, postpaid sales, cancellations (executive or Smartflex) and redigitations, monthly
+  volumes that rise and fall (so the KPI is APROBADO some months and OBSERVADO others), and the latest requests
+  still in progress.
+
+Usage: ``python -m localstage.demo [--meses 12] [--por-mes 260] [--semilla 2026] [--hasta 2026-11-30]
+[--endpoint http://127.0.0.1:4566] [--sin-medir]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import math
+import os
+import random
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from chalicelib.domain.actions import ACCIONES
+from chalicelib.domain.events import ACCION_CAPTURA, ACCION_REDIGITACION
+from chalicelib.domain.model import Cambio, EntradaHistorial, Rol, Solicitud
+from chalicelib.domain.states import ESTADO_REDIGITACION, ETIQUETA_ESTADO, Accion, Estado, transition
+
+LA_PAZ = ZoneInfo("America/La_Paz")
+CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+CANALES = (("web", 30), ("facebook", 24), ("whatsapp", 20), ("botmaker", 14), ("messenger", 12))
+PLANES = (
+    ("Hogar Fibra 50", "FTTH", 50, 199.0, 30),
+    ("Hogar Fibra 100", "FTTH", 100, 249.0, 28),
+    ("Hogar Fibra 200", "FTTH", 200, 349.0, 14),
+    ("Hogar Fibra 300", "FTTH", 300, 449.0, 6),
+    ("Internet + TV 100", "FTTH", 100, 329.5, 12),
+    ("Hogar Cable 30", "HFC", 30, 169.0, 10),
+)
+EJECUTIVOS = (
+    "ana.rojas@comteco.com.bo",
+    "luis.vargas@comteco.com.bo",
+    "carla.mendez@comteco.com.bo",
+    "jorge.quiroga@comteco.com.bo",
+    "paola.soliz@comteco.com.bo",
+)
+PESO_EJECUTIVO = (30, 25, 20, 15, 10)
+HELP_DESK = ("hugo.ledezma@comteco.com.bo", "ines.arce@comteco.com.bo")
+COBRANZAS = "carla.cobranzas@comteco.com.bo"
+CAJEROS = ("carlos.caja@comteco.com.bo", "marta.caja@comteco.com.bo")
+FACTURACION = "fabiola.facturacion@comteco.com.bo"
+RESPONSABLE = "rosa.canales@comteco.com.bo"
+NOMBRES = (
+    "María", "José", "Juan", "Ana", "Luis", "Carmen", "Jorge", "Rosa", "Carlos", "Lucía", "Miguel", "Patricia",
+    "Fernando", "Silvia", "Ricardo", "Gabriela", "Marco", "Verónica", "Álvaro", "Daniela", "René", "Ximena",
+)  # fmt: skip
+APELLIDOS = (
+    "Quispe", "Mamani", "Rojas", "Vargas", "Flores", "Gutiérrez", "Fernández", "Choque", "Condori", "Mendoza",
+    "Torrico", "Camacho", "Salazar", "Villarroel", "Zurita", "Arce", "Montaño", "Céspedes", "Ugarte", "Ñuflo",
+)  # fmt: skip
+ZONAS = (
+    ("Queru Queru", -17.3731, -66.1568), ("Cala Cala", -17.3681, -66.1632), ("Sarco", -17.3822, -66.1801),
+    ("Centro", -17.3935, -66.157), ("Tupuraya", -17.3850, -66.1420), ("Hipódromo", -17.4050, -66.1600),
+    ("Sacaba", -17.4042, -66.0408), ("Quillacollo", -17.3922, -66.2783), ("Tiquipaya", -17.3380, -66.2150),
+)  # fmt: skip
+BANCOS = ("Banco Unión S.A.", "Banco Nacional de Bolivia", "Banco Mercantil Santa Cruz", "BancoSol")
+MOTIVOS_RECHAZO = ("Le parece caro", "Prefiere otro proveedor", "Ya no necesita el servicio", "Esperará unos meses")
+MOTIVOS_SIN_CAPACIDAD = (
+    "Caja terminal saturada en la cuadra",
+    "Sin puertos libres en el nodo",
+    "Zona en mantenimiento",
+)
+MOTIVOS_ANULACION = (
+    ("Dirección errada en Smartflex", "smartflex"),
+    ("Plan mal registrado en Smartflex", "smartflex"),
+    ("El cliente desistió antes de la instalación", "ejecutivo"),
+    ("Cliente duplicado", "ejecutivo"),
+)
+HORARIO = {d: ((8 * 60 + 30, 12 * 60 + 30), (14 * 60 + 30, 18 * 60 + 30)) for d in range(5)} | {5: ((9 * 60, 12 * 60),)}
+
+
+class Pendiente(Exception):
+    """The next step would happen after ``hasta``: the request stays where it is (still in progress)."""
+
+
+def laborable(t: datetime) -> datetime:
+    """``t`` if it is within office hours (La Paz), else the start of the next office period."""
+    t = t.astimezone(LA_PAZ)
+    for _ in range(10):
+        minuto = t.hour * 60 + t.minute
+        for inicio, fin in HORARIO.get(t.weekday(), ()):
+            if minuto < inicio:
+                return t.replace(hour=inicio // 60, minute=inicio % 60, second=0, microsecond=0)
+            if minuto < fin:
+                return t
+        t = (t + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return t
+
+
+@dataclass
+class Historia:
+    solicitud: Solicitud
+    entradas: list[EntradaHistorial] = field(default_factory=list)
+
+
+@dataclass
+class Simulador:
+    """Walks requests through the procedure with ``transition()``; stops each one at ``hasta``."""
+
+    semilla: int
+    hasta: datetime
+    rng: random.Random = field(init=False)
+    historias: list[Historia] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.rng = random.Random(self.semilla)
+
+    # --- ids and time ---
+
+    def _id(self) -> str:
+        return "VD-" + "".join(self.rng.choice(CROCKFORD) for _ in range(8))
+
+    def _evento(self, t: datetime) -> str:
+        return f"{int(t.timestamp() * 1000):013d}-{self.rng.getrandbits(64):016x}"
+
+    def _minutos(self, minimo: float, mediana: float) -> timedelta:
+        """A right-skewed delay (log-normal) of at least ``minimo`` minutes around ``mediana``."""
+        return timedelta(minutes=max(minimo, self.rng.lognormvariate(math.log(mediana), 0.9)))
+
+    def _despues(self, t: datetime, minimo: float, mediana: float, oficina: bool = True) -> datetime:
+        siguiente = t + self._minutos(minimo, mediana)
+        siguiente = laborable(siguiente) if oficina else siguiente
+        if siguiente > self.hasta:
+            raise Pendiente
+        return siguiente.replace(microsecond=0)
+
+    # --- one request ---
+
+    def capturar(self, t: datetime, canal: str) -> Historia:
+        solicitud_id = self._id()
+        nombre = f"{self.rng.choice(NOMBRES)} {self.rng.choice(APELLIDOS)} {self.rng.choice(APELLIDOS)}"
+        usuario = nombre.lower().split()[0].translate(str.maketrans("áéíóúñ", "aeioun"))
+        zona, lat, lon = self.rng.choice(ZONAS)
+        datos = {
+            "nombre": nombre,
+            "telefono": f"+5917{self.rng.randint(0, 9999999):07d}",
+            "email": f"{usuario}.{self.rng.randint(10, 9999)}@example.com",
+            "ciudad": "Cochabamba",
+            "zona": zona,
+            "servicio": self.rng.choice(("internet_hogar", "internet_hogar", "internet_tv")),
+        }
+        cambio = Cambio(
+            id=self._evento(t),
+            solicitud_id=solicitud_id,
+            en=t.isoformat(),
+            actor=f"prospecto:{canal}",
+            rol=Rol.SISTEMA.value,
+            canal=canal,
+            accion=ACCION_CAPTURA,
+            de="",
+            a=Estado.NUEVA.value,
+            campos=dict(datos),
+        )
+        s = Solicitud(
+            id=solicitud_id,
+            estado=Estado.NUEVA.value,
+            canal=canal,
+            creada_en=t.isoformat(),
+            actualizada_en=t.isoformat(),
+            estado_desde=t.isoformat(),
+            mes=t.strftime("%Y-%m"),
+            version=1,
+            datos=datos,
+            tipo_cliente_sugerido="residencial",
+            motivo_clasificacion="Formulario: Hogar",
+            origen={"demo": self.semilla, "zona": zona, "coordenadas": [lat, lon]},
+            ultimo_cambio=cambio,
+        )
+        historia = Historia(s, [EntradaHistorial.de_cambio(cambio, f"Solicitud recibida por el canal {canal}.")])
+        self.historias.append(historia)
+        return historia
+
+    def aplicar(self, h: Historia, accion: Accion, rol: Rol, actor: str, t: datetime, **campos: Any) -> None:
+        if t > self.hasta:
+            raise Pendiente
+        s, cambio = transition(
+            h.solicitud, accion, campos=campos, actor=actor, rol=rol, canal="api", ahora=t, cambio_id=self._evento(t)
+        )
+        etiqueta = ACCIONES[accion].etiqueta
+        resumen = (
+            etiqueta + "." if cambio.de == cambio.a else f"{etiqueta}: {_estado(cambio.de)} → {_estado(cambio.a)}."
+        )
+        h.solicitud = s
+        h.entradas.append(EntradaHistorial.de_cambio(cambio, resumen))
+
+    def recorrer(self, t0: datetime, canal: str) -> None:
+        h = self.capturar(t0, canal)
+        with contextlib.suppress(Pendiente):
+            self._procedimiento(h, t0)
+
+    def _procedimiento(self, h: Historia, t: datetime) -> None:
+        r = self.rng
+        ej = r.choices(EJECUTIVOS, PESO_EJECUTIVO)[0]
+        if r.random() < 0.015:
+            return  # never answered: an unattended new request
+        t = self._despues(t, 3, 35)
+        if r.random() < 0.06:
+            self.aplicar(h, Accion.DERIVAR_EMPRESAS, Rol.EJ, ej, t, razon_social=f"{h.solicitud.nombre} SRL")
+            return
+        self.aplicar(h, Accion.CLASIFICAR_RESIDENCIAL, Rol.EJ, ej, t)
+        zona = str(h.solicitud.origen["zona"])
+        lat, lon = (float(c) for c in h.solicitud.origen["coordenadas"])
+        t = self._despues(t, 2, 15)
+        self.aplicar(
+            h,
+            Accion.REGISTRAR_DATOS,
+            Rol.EJ,
+            ej,
+            t,
+            ci_protegido={
+                "ultimos4": f"{r.randint(0, 9999):04d}",
+                "huella": f"demo-{r.getrandbits(48):012x}",
+                "cifrado": "demo",
+            },
+            direccion=f"Calle {r.choice(APELLIDOS)} {r.randint(100, 2500)}",
+            latitud=lat,
+            longitud=lon,
+        )
+        t = self._despues(t, 1, 5)
+        disponible = r.random() > 0.05
+        tecnologia = "HFC" if zona in ("Sacaba", "Quillacollo") else "FTTH"
+        maxima = r.choice((100, 200, 300)) if tecnologia == "FTTH" else 50
+        self.aplicar(
+            h,
+            Accion.CONSULTAR_COBERTURA,
+            Rol.EJ,
+            ej,
+            t,
+            disponible=disponible,
+            tecnologia=tecnologia if disponible else None,
+            velocidad_maxima_mbps=maxima if disponible else 0,
+            zona_cobertura=zona,
+            fuente="coordenadas",
+        )
+        if not disponible:
+            t = self._despues(t, 1, 20)
+            self.aplicar(
+                h, Accion.CERRAR_SIN_COBERTURA, Rol.EJ, ej, t, motivo="La ubicación no tiene cobertura técnica."
+            )
+            return
+        planes = [p for p in PLANES if p[1] == tecnologia and p[2] <= maxima] or [PLANES[-1]]
+        plan, tec, velocidad, tarifa, _ = r.choices(planes, [p[4] for p in planes])[0]
+        t = self._despues(t, 2, 20)
+        self.aplicar(h, Accion.SOLICITAR_CONFIRMACION_HD, Rol.EJ, ej, t, velocidad_solicitada_mbps=velocidad)
+        t = self._despues(t, 10, 120)
+        if r.random() < 0.06:
+            self.aplicar(
+                h, Accion.NEGAR_CAPACIDAD, Rol.HD, r.choice(HELP_DESK), t, motivo=r.choice(MOTIVOS_SIN_CAPACIDAD)
+            )
+            return
+        self.aplicar(
+            h, Accion.CONFIRMAR_CAPACIDAD, Rol.HD, r.choice(HELP_DESK), t, velocidad_maxima_mbps=maxima, tecnologia=tec
+        )
+        t = self._despues(t, 10, 90)
+        self.aplicar(
+            h,
+            Accion.ENVIAR_OFERTA,
+            Rol.EJ,
+            ej,
+            t,
+            plan=plan,
+            tecnologia=tec,
+            velocidad_mbps=velocidad,
+            tarifa_mensual_bs=tarifa,
+            costo_instalacion_bs=r.choice((0.0, 0.0, 150.0)),
+        )
+        decision = r.random()
+        if decision < 0.03:
+            return  # the customer never answered: an offer that stalls
+        t = self._despues(t, 60, 24 * 60, oficina=False)
+        t = laborable(t)
+        if decision < 0.17:
+            self.aplicar(h, Accion.RECHAZAR_OFERTA, Rol.EJ, ej, t, motivo=r.choice(MOTIVOS_RECHAZO))
+            return
+        self.aplicar(h, Accion.ACEPTAR_OFERTA, Rol.EJ, ej, t)
+        for requisito in ("ci", "ubicacion", "carta_solicitud"):
+            t = self._despues(t, 5, 6 * 60)
+            self.aplicar(
+                h, Accion.REGISTRAR_REQUISITO, Rol.EJ, ej, t, requisito=requisito, detalle="recibido por WhatsApp"
+            )
+        t = self._despues(t, 2, 30)
+        self.aplicar(h, Accion.COMPLETAR_REQUISITOS, Rol.EJ, ej, t)
+        self._venta(h, t, ej, tarifa)
+
+    def _venta(self, h: Historia, t: datetime, ej: str, tarifa: float) -> None:
+        """From digitation on (also the path of a redigitated sale)."""
+        r = self.rng
+        t = self._despues(t, 10, 120)
+        self.aplicar(
+            h,
+            Accion.DIGITAR_VENTA,
+            Rol.EJ,
+            ej,
+            t,
+            numero_contrato=f"SCS-{r.randint(100000, 999999)}",
+            codigo_cliente=f"CL-{r.randint(1000000, 9999999)}",
+        )
+        anular_en = r.random()
+        t = self._despues(t, 5, 60)
+        if anular_en < 0.03:
+            return self._anular(h, t, ej)
+        costo = float((h.solicitud.oferta or {}).get("costo_instalacion_bs") or 0)
+        if r.random() < 0.35:
+            self.aplicar(h, Accion.ELEGIR_POSPAGO, Rol.EJ, ej, t)
+            t = self._despues(t, 60, 2 * 24 * 60)
+            if anular_en < 0.06:
+                return self._anular(h, t, ej)
+            self.aplicar(
+                h,
+                Accion.REGISTRAR_CONTROL_RECURRENTE,
+                Rol.FA,
+                FACTURACION,
+                t,
+                dia_facturacion=r.randint(1, 28),
+                monto_mensual_bs=tarifa,
+            )
+        else:
+            self.aplicar(h, Accion.ELEGIR_PREPAGO, Rol.EJ, ej, t)
+            monto = tarifa + costo
+            t = self._despues(t, 30, 20 * 60, oficina=False)
+            if r.random() < 0.3:
+                self.aplicar(
+                    h,
+                    Accion.REGISTRAR_PAGO_WEB,
+                    Rol.CO,
+                    COBRANZAS,
+                    laborable(t),
+                    id_transaccion=f"TX-{r.getrandbits(32):08X}",
+                    monto_bs=monto,
+                )
+                t = self._despues(laborable(t), 10, 90)
+                self.aplicar(h, Accion.CONFIRMAR_PAGO_WEB, Rol.CO, COBRANZAS, t)
+                t = self._despues(t, 5, 40)
+                if anular_en < 0.06:
+                    return self._anular(h, t, ej)
+                self.aplicar(
+                    h,
+                    Accion.ENVIAR_FACTURA,
+                    Rol.CO,
+                    COBRANZAS,
+                    t,
+                    numero_factura=f"F-001-{r.randint(1, 999999):06d}",
+                    monto_bs=monto,
+                )
+            else:
+                t = laborable(t)
+                deposito = {
+                    "monto_bs": monto,
+                    "fecha_deposito": t.date().isoformat(),
+                    "numero_deposito": f"DEP-{r.randint(100000, 999999)}",
+                    "tipo_operacion": r.choice(("deposito", "transferencia")),
+                    "depositante": h.solicitud.nombre,
+                    "banco": r.choice(BANCOS),
+                }
+                self.aplicar(h, Accion.REGISTRAR_COMPROBANTE, Rol.EJ, ej, t, **deposito)
+                t = self._despues(t, 10, 180)
+                if r.random() < 0.05:
+                    self.aplicar(
+                        h,
+                        Accion.RECHAZAR_DEPOSITO,
+                        Rol.CO,
+                        COBRANZAS,
+                        t,
+                        motivo="El depósito no figura en el extracto.",
+                    )
+                    t = self._despues(t, 60, 24 * 60)
+                    self.aplicar(h, Accion.REGISTRAR_COMPROBANTE, Rol.EJ, ej, t, **deposito)
+                    t = self._despues(t, 10, 120)
+                self.aplicar(h, Accion.APROBAR_DEPOSITO, Rol.CO, COBRANZAS, t)
+                t = self._despues(t, 10, 120)
+                if anular_en < 0.06:
+                    return self._anular(h, t, ej)
+                self.aplicar(
+                    h,
+                    Accion.MARCAR_IMPRESA,
+                    Rol.CA,
+                    r.choice(CAJEROS),
+                    t,
+                    numero_factura=f"F-002-{r.randint(1, 999999):06d}",
+                    monto_bs=monto,
+                )
+                t = self._despues(t, 30, 8 * 60)
+                self.aplicar(h, Accion.MARCAR_ENTREGADA, Rol.CA, r.choice(CAJEROS), t, entregada_a=h.solicitud.nombre)
+        if anular_en < 0.075:
+            t = self._despues(t, 24 * 60, 5 * 24 * 60)
+            self._anular(h, t, ej)
+        return None
+
+    def _anular(self, h: Historia, t: datetime, ej: str) -> None:
+        motivo, origen = self.rng.choice(MOTIVOS_ANULACION)
+        self.aplicar(h, Accion.ANULAR, Rol.EJ, ej, t, motivo=motivo, origen_anulacion=origen)
+        if self.rng.random() < 0.65:
+            t = self._despues(t, 60, 24 * 60)
+            self._redigitar(h, t, ej)
+
+    def _redigitar(self, h: Historia, t: datetime, ej: str) -> None:
+        """Step 20 as ``services.solicitudes`` does it: the original becomes ``redigitada`` and a linked new request
+        starts in ``digitacion`` with its own history; then the new one goes on."""
+        original = h.solicitud
+        nueva_id = self._id()
+        cambio = Cambio(
+            id=self._evento(t),
+            solicitud_id=nueva_id,
+            en=t.isoformat(),
+            actor=RESPONSABLE,
+            rol=Rol.RC.value,
+            canal="api",
+            accion=ACCION_REDIGITACION,
+            de="",
+            a=ESTADO_REDIGITACION.value,
+            campos={"redigitacion_de": original.id},
+        )
+        nueva = replace(
+            original,
+            id=nueva_id,
+            estado=ESTADO_REDIGITACION.value,
+            creada_en=t.isoformat(),
+            actualizada_en=t.isoformat(),
+            estado_desde=t.isoformat(),
+            mes=t.strftime("%Y-%m"),
+            version=1,
+            digitacion=None,
+            modalidad_pago=None,
+            pago=None,
+            factura=None,
+            control_facturacion=None,
+            motivo_cierre=None,
+            anulacion=None,
+            redigitacion_de=original.id,
+            redigitada_como=None,
+            escalada_en=None,
+            ultimo_cambio=cambio,
+        )
+        self.aplicar(h, Accion.REDIGITAR, Rol.RC, RESPONSABLE, t, nueva_solicitud_id=nueva_id)
+        copia = Historia(
+            nueva, [EntradaHistorial.de_cambio(cambio, f"Redigitación de la venta anulada {original.id}.")]
+        )
+        self.historias.append(copia)
+        tarifa = float((nueva.oferta or {}).get("tarifa_mensual_bs") or 199.0)
+        with contextlib.suppress(Pendiente):
+            self._venta(copia, t, ej, tarifa)
+
+
+def _estado(valor: str) -> str:
+    return ETIQUETA_ESTADO[Estado(valor)]
+
+
+def _meses(hasta: date, cuantos: int) -> list[tuple[date, date]]:
+    """The last ``cuantos`` calendar months up to ``hasta`` (the current one ends at ``hasta``)."""
+    meses = []
+    anio, mes = hasta.year, hasta.month
+    for _ in range(cuantos):
+        inicio = date(anio, mes, 1)
+        fin = date(anio + (mes == 12), mes % 12 + 1, 1) - timedelta(days=1)
+        meses.append((inicio, min(fin, hasta)))
+        anio, mes = (anio - 1, 12) if mes == 1 else (anio, mes - 1)
+    return meses[::-1]
+
+
+def generar(*, semilla: int, hasta: datetime, meses: int, por_mes: int) -> list[Historia]:
+    """The demo history, deterministic for (semilla, hasta, meses, por_mes)."""
+    simulador = Simulador(semilla, hasta)
+    canales = [c for c, _ in CANALES]
+    pesos = [p for _, p in CANALES]
+    for indice, (inicio, fin) in enumerate(_meses(hasta.date(), meses)):
+        estacion = 1 + 0.18 * math.sin(indice * 1.3) + (0.15 if inicio.month == 12 else 0)
+        dias = (fin - inicio).days + 1
+        completo = (date(inicio.year + (inicio.month == 12), inicio.month % 12 + 1, 1) - inicio).days
+        cantidad = round(por_mes * estacion * dias / completo)
+        llegadas = []
+        for _ in range(cantidad):
+            dia = inicio + timedelta(days=simulador.rng.randrange(dias))
+            minuto = int(simulador.rng.triangular(7 * 60, 23 * 60, 11 * 60))
+            llegadas.append(datetime(dia.year, dia.month, dia.day, minuto // 60, minuto % 60, tzinfo=LA_PAZ))
+        for t0 in sorted(llegadas):
+            if t0 <= hasta:
+                simulador.recorrer(t0, simulador.rng.choices(canales, pesos)[0])
+    return simulador.historias
+
+
+def almacenadas(historias: Sequence[Historia]) -> Iterator[Solicitud]:
+    """The requests as stored by the demo: without ``ultimo_cambio`` (their stream records carry no action)."""
+    for h in historias:
+        yield replace(h.solicitud, ultimo_cambio=None)
+
+
+def escribir(historias: Sequence[Historia], settings: Any) -> tuple[int, int]:
+    """Batch-write every request and history entry through the adapter's item mapping; returns the counts."""
+    from chalicelib.adapters.dynamo_solicitudes import item_de_entrada, item_de_solicitud
+    from chalicelib.adapters.dynamo_tables import HistorialItem, SolicitudItem, bind
+
+    bind(settings)
+    solicitudes = entradas = 0
+    with SolicitudItem.batch_write() as lote:
+        for s in almacenadas(historias):
+            lote.save(item_de_solicitud(s))
+            solicitudes += 1
+    with HistorialItem.batch_write() as lote:
+        for h in historias:
+            for entrada in h.entradas:
+                lote.save(item_de_entrada(entrada))
+                entradas += 1
+    return solicitudes, entradas
+
+
+def resumen(historias: Sequence[Historia]) -> dict[str, Any]:
+    estados = Counter(h.solicitud.estado for h in historias)
+    meses = Counter(h.solicitud.mes for h in historias)
+    facturas = Counter((h.solicitud.factura or {}).get("mes") for h in historias if h.solicitud.factura)
+    return {
+        "solicitudes": len(historias),
+        "entradas": sum(len(h.entradas) for h in historias),
+        "por_estado": dict(estados.most_common()),
+        "por_mes": dict(sorted(meses.items())),
+        "facturas_por_mes": dict(sorted(facturas.items())),
+        "canales": dict(Counter(h.solicitud.canal for h in historias).most_common()),
+    }
+
+
+def medir(settings: Any, hasta: datetime) -> dict[str, Any]:
+    """Run the reports against the stage (as the app does) and return what they read and how long they took."""
+    from chalicelib import bootstrap
+    from chalicelib.domain.model import Rol
+    from chalicelib.domain.seguimiento import mes_anterior
+
+    servicios = bootstrap.get_services()
+    mes = mes_anterior(hasta.strftime("%Y-%m"))
+    inicio = time.perf_counter()
+    informe = servicios.informe_mensual(mes, {Rol.JD})
+    duracion = time.perf_counter() - inicio
+    no_atendidas = servicios.reporte_no_atendidas({Rol.RC})
+    seguimiento = servicios.reporte_seguimiento(mes, {Rol.RC})
+    return {
+        "informe_mensual": {
+            "mes": mes,
+            "veredicto": informe["kpi"]["veredicto"],
+            "porcentaje": "—" if informe["kpi"]["porcentaje"] is None else str(informe["kpi"]["porcentaje"]),
+            "lectura": informe["lectura"],
+            "segundos_totales": round(duracion, 2),
+        },
+        "no_atendidas": {"filas": no_atendidas["total"], "lectura": no_atendidas["lectura"]},
+        "seguimiento": {"lectura": seguimiento["lectura"]},
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Carga historia de demostración en la etapa local en ejecución.")
+    parser.add_argument("--meses", type=int, default=12)
+    parser.add_argument("--por-mes", type=int, default=260, help="solicitudes por mes (promedio)")
+    parser.add_argument("--semilla", type=int, default=2026)
+    parser.add_argument("--hasta", help="AAAA-MM-DD (por omisión, hoy en La Paz)")
+    parser.add_argument("--endpoint", default=os.environ.get("AWS_ENDPOINT_URL", "http://127.0.0.1:4566"))
+    parser.add_argument("--sin-medir", action="store_true", help="no ejecutar los reportes al final")
+    args = parser.parse_args(argv)
+
+    ahora = datetime.now(LA_PAZ).replace(microsecond=0)
+    if args.hasta:
+        dia = date.fromisoformat(args.hasta)
+        hasta = datetime(dia.year, dia.month, dia.day, 23, 59, tzinfo=LA_PAZ)
+    else:
+        hasta = ahora.replace(second=0)
+
+    from chalicelib.local_env import entorno_local
+
+    os.environ.update(entorno_local(args.endpoint))  # never real AWS: the local stage's names and credentials
+    from chalicelib.config import Settings
+
+    settings = Settings.from_env()
+    try:
+        import requests
+
+        requests.get(args.endpoint, timeout=3)
+    except Exception:
+        print(f"No hay una etapa local en {args.endpoint}. Inicie `make run` en otra terminal y vuelva a intentar.")
+        return 1
+
+    inicio = time.perf_counter()
+    historias = generar(semilla=args.semilla, hasta=hasta, meses=args.meses, por_mes=args.por_mes)
+    generado = time.perf_counter() - inicio
+    datos = resumen(historias)
+    print(
+        f"Generadas {datos['solicitudes']} solicitudes y {datos['entradas']} entradas de historial en {generado:.1f} s."
+    )
+    inicio = time.perf_counter()
+    solicitudes, entradas = escribir(historias, settings)
+    print(
+        f"Escritas {solicitudes} solicitudes y {entradas} entradas en {time.perf_counter() - inicio:.1f} s ({args.endpoint})."
+    )
+    print("Por mes de creación:", ", ".join(f"{m}: {n}" for m, n in datos["por_mes"].items()))
+    print("Facturas por mes:   ", ", ".join(f"{m}: {n}" for m, n in datos["facturas_por_mes"].items()))
+    print("Estados:            ", ", ".join(f"{e}: {n}" for e, n in datos["por_estado"].items()))
+    print("Canales:            ", ", ".join(f"{c}: {n}" for c, n in datos["canales"].items()))
+    if not args.sin_medir:
+        medido = medir(settings, hasta)
+        informe = medido["informe_mensual"]
+        print(
+            f"Informe de {informe['mes']}: {informe['veredicto']} ({informe['porcentaje']} %), "
+            f"registros leídos {informe['lectura']['items_leidos']} "
+            f"(solicitudes del mes {informe['lectura']['solicitudes_del_mes']}, facturas del mes "
+            f"{informe['lectura']['facturas_del_mes']}, facturas del mes anterior "
+            f"{informe['lectura']['facturas_mes_anterior']}), {informe['segundos_totales']} s."
+        )
+        print(
+            f"No atendidas y vencidas: {medido['no_atendidas']['filas']} filas, registros leídos "
+            f"{medido['no_atendidas']['lectura']['items_leidos']}, {medido['no_atendidas']['lectura']['segundos']} s."
+        )
+        print(f"Seguimiento de {informe['mes']}: registros leídos {medido['seguimiento']['lectura']['items_leidos']}.")
+    print("Listo: abra los reportes con un token RC o JD (GET /dev/tokens), p. ej. /reportes/mensual?mes=AAAA-MM.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
