@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 RUN_STAMP := $(VENV)/.run-installed
 PYTEST_WORKERS ?= 2
 
-.PHONY: run demo test lint format unit integration app e2e browser navegador herramientas pr openapi clean package deploy audit
+.PHONY: run demo bench test lint format unit integration app e2e browser navegador herramientas pr openapi clean package deploy audit
 
 # Two install levels: what the local stage needs (make run), then the test and lint tools (make test).
 $(RUN_STAMP): requirements.txt requirements-run.txt
@@ -28,6 +28,10 @@ run: $(RUN_STAMP)
 ## A year of realistic demo history in the RUNNING local stage (start `make run` first; README "Follow-up and reports").
 demo: $(RUN_STAMP)
 	$(BIN)/python -m localstage.demo
+
+## Benchmarks B1–B5 (issue 9; not part of `make test`): in-process moto, ~5 min, rewrites docs/BENCHMARKS.md.
+bench: $(STAMP)
+	$(BIN)/python -m bench
 
 ## Lint, types and the whole test suite.
 test: $(STAMP) lint navegador herramientas

@@ -1,0 +1,110 @@
+"""`make bench` = `python -m bench`: runs B1–B5 and rewrites docs/BENCHMARKS.md.
+
+Usage: ``python -m bench [--solo B1,B3] [--rapido] [--salida docs/BENCHMARKS.md]``. ``--solo`` runs some of them
+and prints their raw figures without touching the document; ``--rapido`` uses smaller sizes (a smoke run, figures
+noisier). Exit status 1 if a check fails (a lost, doubled or refused item, a wrong email count) or if the monthly
+report reads anything but its month's items (B3, a count that no machine changes); wall-clock results never fail
+the run, they are reported with their targets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench.comun import RAIZ, EntornoMoto, aviso, llamadas_aws, maquina
+
+TODOS = ("B1", "B2", "B3", "B4", "B5")
+TAMANOS = {
+    "normal": {
+        "b1_rondas": 300,
+        "lote_rondas": 3,
+        "b2_peticiones": 300,
+        "b3_por_mes": 260,
+        "b4_corridas": 9,
+        "b5": 150,
+    },
+    "rapido": {"b1_rondas": 40, "lote_rondas": 1, "b2_peticiones": 40, "b3_por_mes": 60, "b4_corridas": 7, "b5": 30},
+}
+
+
+def ejecutar(solo: Sequence[str], tamanos: dict[str, int]) -> dict[str, Any]:
+    from bench import importacion, informe, reacciones, webhook_lote, webhooks
+
+    resultados: dict[str, Any] = {}
+    if "B4" in solo:  # first, while nothing else of this run loads the machine
+        aviso("B4: cold import of the handler module vs import boto3")
+        resultados["B4"] = importacion.importacion(corridas=tamanos["b4_corridas"])
+    llamadas_aws()
+    with EntornoMoto() as entorno:
+        if "B1" in solo:
+            aviso("B1: webhook answer latency")
+            resultados["B1"] = webhooks.latencias(entorno, rondas=tamanos["b1_rondas"])
+            aviso("B1: a 1000-change Lead Ads batch")
+            resultados["B1_lote"] = webhook_lote.lote(entorno, rondas=tamanos["lote_rondas"])
+        if "B2" in solo:
+            aviso("B2: sustained webhook throughput")
+            resultados["B2"] = webhooks.rendimiento(entorno, peticiones=tamanos["b2_peticiones"])
+        if "B3" in solo:
+            aviso("B3: monthly report on 12 months of data")
+            resultados["B3"] = informe.informe(entorno, por_mes=tamanos["b3_por_mes"])
+        if "B5" in solo:
+            aviso("B5: stream reactions")
+            resultados["B5"] = reacciones.reacciones(entorno, solicitudes=tamanos["b5"])
+    return resultados
+
+
+def _versiones() -> dict[str, str]:
+    from importlib.metadata import version
+
+    paquetes = ("chalice", "boto3", "botocore", "pynamodb", "aws-lambda-powertools", "jinja2", "moto")
+    return {p: version(p) for p in paquetes}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--solo", help="comma-separated subset of B1,B2,B3,B4,B5 (prints, does not write the doc)")
+    parser.add_argument("--rapido", action="store_true", help="smaller sizes: a smoke run")
+    parser.add_argument("--salida", default=str(RAIZ / "docs" / "BENCHMARKS.md"))
+    args = parser.parse_args(argv)
+    solo = tuple(x.strip().upper() for x in args.solo.split(",")) if args.solo else TODOS
+    if set(solo) - set(TODOS):
+        parser.error(f"unknown benchmark in --solo: {args.solo}")
+    modo = "rapido" if args.rapido else "normal"
+    contexto: dict[str, Any] = {
+        "comando": "make bench"
+        if not (args.rapido or args.solo)
+        else "python -m bench " + " ".join(argv or sys.argv[1:]),
+        "fecha": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "maquina": maquina(),
+        "versiones": _versiones(),
+        "modo": modo,
+    }
+    inicio = time.perf_counter()
+    resultados = ejecutar(solo, TAMANOS[modo])
+    contexto["segundos"] = time.perf_counter() - inicio
+    contexto["carga_final"] = maquina()["carga"]
+    if args.solo:
+        print(json.dumps(resultados, indent=2, default=str))
+    else:
+        from bench.documento import documento, resumen
+
+        Path(args.salida).write_text(documento(contexto, resultados), encoding="utf-8")
+        print(resumen(resultados))
+        print(f"\nWritten {args.salida} ({contexto['segundos']:.0f} s).")
+    b3 = resultados.get("B3")
+    ratios = ("ratio_solicitudes_min", "ratio_solicitudes_max", "ratio_necesarios_min", "ratio_necesarios_max")
+    if b3 and any(b3[r] != 1.0 for r in ratios):
+        print("B3 FAILED: the monthly report read items outside its month", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
