@@ -10,6 +10,7 @@ from chalicelib.consola import consola
 from chalicelib.correo import correo
 from chalicelib.eventos import eventos
 from chalicelib.eventos_canales import eventos_canales
+from chalicelib.http import errores_del_marco
 from chalicelib.observability import logger
 from chalicelib.pagos import pagos
 from chalicelib.reportes import reportes
@@ -18,6 +19,7 @@ from chalicelib.webhooks import webhooks
 
 app = Chalice(app_name="ventas-digitales")
 app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context(clear_state=True)))
+app.register_middleware(errores_del_marco, "http")  # Chalice's own 405/415/500 answers in Spanish
 app.register_blueprint(api)
 app.register_blueprint(consola)
 app.register_blueprint(eventos)

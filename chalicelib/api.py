@@ -96,7 +96,7 @@ def list_requests() -> Response:
     request = api.current_request
     usuario_actual(request)
     limite_texto = parametro(request, "limite") or "50"
-    if not limite_texto.isdigit():
+    if not (limite_texto.isascii() and limite_texto.isdigit() and len(limite_texto) <= 9):  # int() refuses '²'
         raise DatosInvalidos({"limite": "Debe ser un número entero."}, "Filtros inválidos.")
     pagina = get_services().listar(
         estado=parametro(request, "estado"),

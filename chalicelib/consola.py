@@ -423,7 +423,7 @@ def comando_formulario(solicitud_id: str, nombre: str, formulario: Mapping[str, 
     accion = parsear_accion(nombre)
     rol = rol_para(accion, usuario.roles)
     version_texto = (formulario.get("version") or "").strip()
-    if version_texto and not version_texto.isdigit():
+    if version_texto and not (version_texto.isascii() and version_texto.isdigit() and len(version_texto) <= 9):
         raise EntradaInvalida("La versión de la solicitud no es válida; vuelva a cargar la página.")
     nota = (formulario.get("nota") or "").strip()
     if len(nota) > MAX_NOTA:

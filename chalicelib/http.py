@@ -101,6 +101,28 @@ def http_errors(vista: Callable[..., Response]) -> Callable[..., Response]:
     return envoltura
 
 
+ERRORES_DEL_MARCO: dict[int, tuple[str, str]] = {
+    400: ("entrada_invalida", "La petición no es válida."),
+    405: ("metodo_no_admitido", "Este método HTTP no está admitido en esta dirección."),
+    415: ("tipo_no_admitido", "Tipo de contenido no admitido: envíe el cuerpo con el Content-Type indicado."),
+}
+
+
+def errores_del_marco(request: Request, get_response: Callable[[Request], Response]) -> Response:
+    """HTTP middleware: the refusals Chalice answers before any view runs (415 media type, 405 method) and its
+    last-resort 500 come as English ``{"Code", "Message"}``; they become our Spanish JSON error."""
+    respuesta = get_response(request)
+    cuerpo = respuesta.body
+    if not (isinstance(cuerpo, dict) and set(cuerpo) == {"Code", "Message"}):
+        return respuesta
+    status = respuesta.status_code
+    codigo, mensaje = ERRORES_DEL_MARCO.get(
+        status, ("error_interno", "Ocurrió un error inesperado. Intente nuevamente.")
+    )
+    otras = {k: str(v) for k, v in respuesta.headers.items() if k.lower() != "content-type" and isinstance(v, str)}
+    return json_response({"codigo": codigo, "mensaje": mensaje}, status, otras)
+
+
 def cuerpo_crudo(request: Request, maximo: int = MAX_CUERPO) -> bytes:
     crudo = request.raw_body or b""
     if isinstance(crudo, str):
@@ -123,7 +145,7 @@ def objeto_json(crudo: bytes) -> dict[str, Any]:
     """Raw bytes as a JSON object; EntradaInvalida (400) otherwise."""
     try:
         datos = json.loads(crudo.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+    except (ValueError, RecursionError):  # also integers over Python's 4300-digit limit (ValueError)
         raise EntradaInvalida("El cuerpo no es JSON válido.") from None
     if not isinstance(datos, dict):
         raise EntradaInvalida("El cuerpo debe ser un objeto JSON.")

@@ -113,9 +113,8 @@ def decide_approval(token: str) -> Response:
     campos: dict[str, Any] = cuerpo_formulario(pagos.current_request)
     decision = str(campos.pop("decision", "")).strip()
     version = str(campos.pop("version", "")).strip()
-    cmd = DecidirEnlace(
-        token=token, decision=decision, campos=campos, version=int(version) if version.isdigit() else None
-    )
+    entera = version.isascii() and version.isdigit() and len(version) <= 9  # int() refuses '²' and 5000 digits
+    cmd = DecidirEnlace(token=token, decision=decision, campos=campos, version=int(version) if entera else None)
     servicios = get_services()
     try:
         vista = servicios.decidir_aprobacion(cmd)

@@ -219,7 +219,7 @@ def _escribir_cursor(indice: str, valor: str, posicion: tuple[str, str]) -> str:
 def _leer_cursor(cursor: str, indice: str, valor: str) -> tuple[str, str]:
     try:
         datos = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+    except (binascii.Error, ValueError, RecursionError) as exc:
         raise DatosInvalidos({"cursor": "El cursor no es válido."}, "Filtros inválidos.") from exc
     if not (
         isinstance(datos, dict)

@@ -410,7 +410,7 @@ def _leer_cursor(cursor: str, indice: str, valor: str) -> dict[str, Any]:
     hash_indice, rango_indice = _CLAVES_INDICE[indice]
     try:
         clave: Any = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+    except (binascii.Error, ValueError, RecursionError) as exc:
         raise DatosInvalidos({"cursor": "El cursor no es válido."}, "Filtros inválidos.") from exc
     valido = (
         isinstance(clave, dict)

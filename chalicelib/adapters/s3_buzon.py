@@ -20,6 +20,9 @@ from chalicelib.domain.correo import AdjuntoEntrante, CorreoEntrante, CorreoNoDi
 from chalicelib.domain.errors import ServicioExternoNoDisponible
 
 _ID_VALIDO = re.compile(r"^[A-Za-z0-9._-]{1,200}$")
+_DIRECCION = re.compile(r"(?<![\w.+-])[\w.+-]{1,64}@[\w.-]{1,255}")
+"""An address in an unstructured header, bounded and anchored at a word start (the unbounded form took
+quadratic time on a long run of word characters without an "@": a 100 kB Delivered-To header took ~40 s)."""
 _DKIM_D = re.compile(r"(?:^|;)\s*d=([^;\s]+)")
 _PRECEDENCIA_AUTOMATICA = frozenset({"bulk", "junk", "list", "auto_reply"})
 
@@ -100,7 +103,7 @@ def _direcciones(mensaje: EmailMessage, nombre: str) -> list[str]:
         if isinstance(cabecera, AddressHeader):
             direcciones += [a.addr_spec.lower() for a in cabecera.addresses if a.addr_spec and "@" in a.addr_spec]
         else:
-            direcciones += [m.lower() for m in re.findall(r"[\w.+-]+@[\w.-]+", str(cabecera))]
+            direcciones += [m.lower() for m in _DIRECCION.findall(str(cabecera))]
     return direcciones
 
 

@@ -154,8 +154,17 @@ def ejecutivo_de(s: Solicitud) -> str:
 
 
 def mes_valido(mes: str) -> bool:
-    """``AAAA-MM`` with a month 01-12."""
-    return len(mes) == 7 and mes[4] == "-" and mes[:4].isdigit() and mes[5:].isdigit() and 1 <= int(mes[5:]) <= 12
+    """``AAAA-MM`` with a year from 2000 (the previous month of year 0000 is no month) and a month 01-12, in ASCII
+    digits (``isdigit`` also accepts '²', which ``int`` refuses)."""
+    return (
+        len(mes) == 7
+        and mes.isascii()
+        and mes[4] == "-"
+        and mes[:4].isdigit()
+        and mes[5:].isdigit()
+        and int(mes[:4]) >= 2000
+        and 1 <= int(mes[5:]) <= 12
+    )
 
 
 def mes_anterior(mes: str) -> str:

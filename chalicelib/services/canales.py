@@ -263,8 +263,8 @@ def _texto_whatsapp(mensaje: Mapping[str, Any]) -> str:
     if tipo == "button":
         return str(cuerpo.get("text", ""))
     if tipo == "interactive":
-        respuesta = cuerpo.get("button_reply") or cuerpo.get("list_reply") or {}
-        return str(respuesta.get("title", ""))
+        respuesta = cuerpo.get("button_reply") or cuerpo.get("list_reply")
+        return str(respuesta.get("title", "")) if isinstance(respuesta, dict) else ""
     if tipo == "contacts":
         return "Contacto compartido."
     return str(cuerpo.get("caption", ""))
@@ -335,10 +335,15 @@ def comando_messenger(e: Entrante) -> CapturarSolicitud:
     """A Messenger message: no phone; the page-scoped id (PSID) is the contact key. Attachments are linked by URL."""
     evento = e.payload.get("evento", {})
     mensaje = evento.get("message", {})
-    psid = str((evento.get("sender") or {}).get("id", ""))
+    remitente = evento.get("sender")
+    psid = str(remitente.get("id", "")) if isinstance(remitente, dict) else ""
+    crudos = mensaje.get("attachments")
     adjuntos = [
-        {"tipo": str(a.get("type")), "url": str((a.get("payload") or {}).get("url", ""))}
-        for a in mensaje.get("attachments") or []
+        {
+            "tipo": str(a.get("type")),
+            "url": str(a["payload"].get("url", "") if isinstance(a.get("payload"), dict) else ""),
+        }
+        for a in (crudos if isinstance(crudos, list) else [])
         if isinstance(a, dict)
     ]
     return _clasificado(

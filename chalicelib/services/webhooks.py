@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -31,6 +32,11 @@ MENSAJES_WHATSAPP: Final = frozenset(
 ...) are recorded as ``ignorado``."""
 MEDIOS_WHATSAPP: Final = frozenset({"image", "document", "audio", "video", "sticker"})
 REMITENTES_BOT: Final = frozenset({"bot", "operator", "operador", "agent", "agente"})
+MAX_REFERENCIA: Final = 512
+"""Longest external id used as is in an item key (DynamoDB keys hold 2048 bytes; real ids are under 100)."""
+MAX_PAYLOAD: Final = 100 * 1024
+"""Largest item payload recorded for processing (an item holds 400 KB; channel messages are a few kB). Beyond
+either limit the item is recorded ``ignorado`` under a hashed key, and the delivery stays raw in S3."""
 
 
 def firma_meta_valida(cuerpo: bytes, cabecera: str | None, secretos: Sequence[str]) -> bool:
@@ -103,6 +109,15 @@ def recibir(cmd: RecibirWebhook, *, puertos: PuertosWebhook) -> ResultadoWebhook
 def _entrante(
     canal: Canal, referencia: str, tipo: TipoEntrante, payload: dict[str, Any], *, recibido_en: str, s3_key: str
 ) -> Entrante:
+    tamano = len(json.dumps(payload, ensure_ascii=False).encode())
+    if len(referencia.encode()) > MAX_REFERENCIA or tamano > MAX_PAYLOAD:
+        logger.warning(
+            "item de webhook fuera de limites",
+            extra={"canal": canal.value, "largo_referencia": len(referencia), "bytes": tamano, "s3_key": s3_key},
+        )
+        if len(referencia.encode()) > MAX_REFERENCIA:
+            referencia = "sha256:" + hashlib.sha256(referencia.encode()).hexdigest()
+        tipo, payload = TipoEntrante.OTRO, {"omitido": "fuera de limites", "bytes": tamano, "s3_key": s3_key}
     estado = EstadoEntrante.IGNORADO if tipo is TipoEntrante.OTRO else EstadoEntrante.PENDIENTE
     return Entrante(
         clave=f"{canal.value}#{referencia}",
@@ -160,7 +175,7 @@ def _whatsapp(valor: dict[str, Any], *, recibido_en: str, s3_key: str) -> Iterab
     for mensaje in _lista(valor.get("messages")):
         if not mensaje.get("id"):
             continue
-        tipo = TipoEntrante.MENSAJE if mensaje.get("type") in MENSAJES_WHATSAPP else TipoEntrante.OTRO
+        tipo = TipoEntrante.MENSAJE if str(mensaje.get("type")) in MENSAJES_WHATSAPP else TipoEntrante.OTRO
         payload = {"mensaje": mensaje, "contacto": contactos.get(str(mensaje.get("from")), {}), "metadata": metadata}
         yield _entrante(Canal.WHATSAPP, str(mensaje["id"]), tipo, payload, recibido_en=recibido_en, s3_key=s3_key)
     for estado in _lista(valor.get("statuses")):
