@@ -5,9 +5,10 @@ Tests call ``override(...)`` with fakes; nothing creates an AWS client at import
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 
 from chalicelib.config import Settings, get_settings
 from chalicelib.domain.commands import (
@@ -68,6 +69,21 @@ from chalicelib.services import documentos as documentos_venta
 from chalicelib.services import smartflex as smartflex_servicio
 from chalicelib.services.pagos import ConfigPagos
 
+T = TypeVar("T")
+
+
+def puerto(construir: Callable[[Services], T]) -> cached_property[T]:
+    """A port of the composition root: the test override of the same name if given, else built once, lazily."""
+    nombre = construir.__name__
+
+    def obtener(self: Services) -> T:
+        reemplazo = self.overrides.get(nombre)
+        return reemplazo if reemplazo else construir(self)
+
+    obtener.__name__ = nombre
+    obtener.__doc__ = construir.__doc__
+    return cached_property(obtener)
+
 
 @dataclass
 class Services:
@@ -79,26 +95,20 @@ class Services:
     def _o(self, nombre: str) -> Any:
         return self.overrides.get(nombre)
 
-    @cached_property
+    @puerto
     def repo(self) -> SolicitudRepository:
-        if self._o("repo"):
-            return self._o("repo")  # type: ignore[no-any-return]
         from chalicelib.adapters.dynamo_solicitudes import PynamoSolicitudRepository
 
         return PynamoSolicitudRepository(self.settings)
 
-    @cached_property
+    @puerto
     def idempotencia(self) -> Idempotencia:
-        if self._o("idempotencia"):
-            return self._o("idempotencia")  # type: ignore[no-any-return]
         from chalicelib.adapters.dynamo_idempotencia import PynamoIdempotencia
 
         return PynamoIdempotencia(self.settings)
 
-    @cached_property
+    @puerto
     def mailer(self) -> Mailer:
-        if self._o("mailer"):
-            return self._o("mailer")  # type: ignore[no-any-return]
         from chalicelib.adapters.ses_mailer import SesMailer
 
         return SesMailer(
@@ -107,151 +117,117 @@ class Services:
             configuracion=self.settings.configuracion_ses,
         )
 
-    @cached_property
+    @puerto
     def plantillas(self) -> Any:
-        if self._o("plantillas"):
-            return self._o("plantillas")
         from chalicelib.adapters.rendering import JinjaPlantillas
 
         return JinjaPlantillas()
 
-    @cached_property
+    @puerto
     def clock(self) -> Clock:
-        if self._o("clock"):
-            return self._o("clock")  # type: ignore[no-any-return]
         from chalicelib.adapters.sistema import RelojLaPaz
 
         return RelojLaPaz()
 
-    @cached_property
+    @puerto
     def ids(self) -> IdGenerator:
-        if self._o("ids"):
-            return self._o("ids")  # type: ignore[no-any-return]
         from chalicelib.adapters.sistema import GeneradorIds
 
         return GeneradorIds()
 
-    @cached_property
+    @puerto
     def protector(self) -> ProtectorDatos:
-        if self._o("protector"):
-            return self._o("protector")  # type: ignore[no-any-return]
         from chalicelib.adapters.kms_protector import KmsProtectorDatos
 
         return KmsProtectorDatos(
             kms_key_id=self.settings.kms_key_id, pepper=self.secretos.valor("pepper_ci"), region=self.settings.region
         )
 
-    @cached_property
+    @puerto
     def secretos(self) -> Any:
         """Secrets (``adapters/secretos.py``): SSM SecureString under ``VD_SSM_PREFIX`` in AWS, env vars locally."""
-        if self._o("secretos"):
-            return self._o("secretos")
         from chalicelib.adapters.secretos import SecretosLocales, SecretosSsm
 
         if self.settings.es_local:
             return SecretosLocales(self.settings.secretos_locales)
         return SecretosSsm(self.settings.ssm_prefijo)
 
-    @cached_property
+    @puerto
     def cobertura(self) -> Cobertura:
-        if self._o("cobertura"):
-            return self._o("cobertura")  # type: ignore[no-any-return]
         from chalicelib.adapters.cobertura_geojson import GeoJsonCobertura
 
         return GeoJsonCobertura()
 
-    @cached_property
+    @puerto
     def smartflex(self) -> Smartflex:
-        if self._o("smartflex"):
-            return self._o("smartflex")  # type: ignore[no-any-return]
         from chalicelib.adapters.smartflex_local import SmartflexLocal
 
         return SmartflexLocal(self.settings)
 
-    @cached_property
+    @puerto
     def catalogo(self) -> CatalogoPlanes:
-        if self._o("catalogo"):
-            return self._o("catalogo")  # type: ignore[no-any-return]
         from chalicelib.adapters.catalogo_json import JsonCatalogoPlanes
 
         return JsonCatalogoPlanes()
 
-    @cached_property
+    @puerto
     def presignador(self) -> Documentos:
         """Presigned links (at most 300 s) to stored documents; never public URLs."""
-        if self._o("presignador"):
-            return self._o("presignador")  # type: ignore[no-any-return]
         from chalicelib.adapters.s3_documentos import S3Documentos
 
         s = self.settings
         return S3Documentos(bucket_documentos=s.bucket_documentos, otros_buckets=(s.bucket_entrantes,), region=s.region)
 
-    @cached_property
+    @puerto
     def pdf(self) -> GeneradorPdf:
-        if self._o("pdf"):
-            return self._o("pdf")  # type: ignore[no-any-return]
         from chalicelib.adapters.pdf import Fpdf2GeneradorPdf
 
         return Fpdf2GeneradorPdf()
 
-    @cached_property
+    @puerto
     def calendario(self) -> Calendario:
-        if self._o("calendario"):
-            return self._o("calendario")  # type: ignore[no-any-return]
         from chalicelib.adapters.calendario import CalendarioLaboral
 
         return CalendarioLaboral()
 
-    @cached_property
+    @puerto
     def verificador(self) -> Any:
-        if self._o("verificador"):
-            return self._o("verificador")
         from chalicelib.adapters.auth import VerificadorCognito, VerificadorLocal
 
         if self.settings.es_local:
             return VerificadorLocal(self.settings.clave_local)
         return VerificadorCognito(issuer=self.settings.cognito_issuer, client_id=self.settings.cognito_client_id)
 
-    @cached_property
+    @puerto
     def entrantes(self) -> EntranteRepository:
-        if self._o("entrantes"):
-            return self._o("entrantes")  # type: ignore[no-any-return]
         from chalicelib.adapters.dynamo_entrantes import PynamoEntrantes
 
         return PynamoEntrantes(self.settings)
 
-    @cached_property
+    @puerto
     def salientes(self) -> Salientes:
-        if self._o("salientes"):
-            return self._o("salientes")  # type: ignore[no-any-return]
         from chalicelib.adapters.dynamo_entrantes import PynamoSalientes
 
         return PynamoSalientes(self.settings)
 
-    @cached_property
+    @puerto
     def crudos(self) -> Almacen:
         """Raw inbound payloads (bucket ``entrantes``)."""
-        if self._o("crudos"):
-            return self._o("crudos")  # type: ignore[no-any-return]
         from chalicelib.adapters.s3_almacen import S3Almacen
 
         s = self.settings
         return S3Almacen(bucket=s.bucket_entrantes, kms_key_id=s.kms_key_id, region=s.region)
 
-    @cached_property
+    @puerto
     def documentos(self) -> Almacen:
         """Customer documents and channel attachments (bucket ``documentos``)."""
-        if self._o("documentos"):
-            return self._o("documentos")  # type: ignore[no-any-return]
         from chalicelib.adapters.s3_almacen import S3Almacen
 
         s = self.settings
         return S3Almacen(bucket=s.bucket_documentos, kms_key_id=s.kms_key_id, region=s.region)
 
-    @cached_property
+    @puerto
     def graph(self) -> GraphApi:
-        if self._o("graph"):
-            return self._o("graph")  # type: ignore[no-any-return]
         from chalicelib.adapters.meta_graph import GraphMeta
 
         return GraphMeta(base_url=self.settings.graph_url, token=self.secretos.valor("graph_token"))
@@ -393,19 +369,15 @@ class Services:
 
     # --- payments and approval links (chalicelib/pagos.py) ---
 
-    @cached_property
+    @puerto
     def aprobaciones(self) -> Aprobaciones:
-        if self._o("aprobaciones"):
-            return self._o("aprobaciones")  # type: ignore[no-any-return]
         from chalicelib.adapters.dynamo_aprobaciones import PynamoAprobaciones
 
         return PynamoAprobaciones(self.settings)
 
-    @cached_property
+    @puerto
     def firma_enlaces(self) -> FirmaEnlaces:
         """Signs approval links with the ``clave_enlaces`` secret (never a webhook secret)."""
-        if self._o("firma_enlaces"):
-            return self._o("firma_enlaces")  # type: ignore[no-any-return]
         from chalicelib.adapters.firma_enlaces import ItsdangerousFirmaEnlaces
 
         return ItsdangerousFirmaEnlaces(self.secretos.valor("clave_enlaces"))
@@ -474,18 +446,14 @@ class Services:
 
     # --- follow-up and reports (chalicelib/reportes.py) ---
 
-    @cached_property
+    @puerto
     def graficos(self) -> Graficos:
-        if self._o("graficos"):
-            return self._o("graficos")  # type: ignore[no-any-return]
         from chalicelib.adapters.graficos_matplotlib import MatplotlibGraficos
 
         return MatplotlibGraficos()
 
-    @cached_property
+    @puerto
     def hojas(self) -> HojasCalculo:
-        if self._o("hojas"):
-            return self._o("hojas")  # type: ignore[no-any-return]
         from chalicelib.adapters.hojas_openpyxl import OpenpyxlHojas
 
         return OpenpyxlHojas()
@@ -538,11 +506,9 @@ class Services:
             return hmac.new(self.settings.clave_local.encode(), b"consola-sesion", hashlib.sha256).hexdigest()
         return str(self.secretos.valor("clave_consola"))
 
-    @cached_property
+    @puerto
     def hosted_ui(self) -> Any:
         """The Cognito hosted UI the console signs in with (AWS stages; None without ``VD_COGNITO_DOMINIO``)."""
-        if self._o("hosted_ui"):
-            return self._o("hosted_ui")
         if not self.settings.cognito_dominio:
             return None
         from chalicelib.adapters.cognito_hosted_ui import CognitoHostedUi
@@ -563,27 +529,21 @@ class Services:
 
     # --- email: reply tokens, inbound replies, bounces, the Help Desk loop (chalicelib/correo.py) ---
 
-    @cached_property
+    @puerto
     def tokens_respuesta(self) -> TokensRespuesta:
-        if self._o("tokens_respuesta"):
-            return self._o("tokens_respuesta")  # type: ignore[no-any-return]
         from chalicelib.adapters.dynamo_correo import PynamoTokensRespuesta
 
         return PynamoTokensRespuesta(self.settings)
 
-    @cached_property
+    @puerto
     def supresiones(self) -> Supresiones:
-        if self._o("supresiones"):
-            return self._o("supresiones")  # type: ignore[no-any-return]
         from chalicelib.adapters.dynamo_correo import PynamoSupresiones
 
         return PynamoSupresiones(self.settings)
 
-    @cached_property
+    @puerto
     def buzon_entrante(self) -> BuzonEntrante:
         """Raw inbound mail the SES receipt rule stored (bucket ``entrantes``, prefix ``correo/``)."""
-        if self._o("buzon_entrante"):
-            return self._o("buzon_entrante")  # type: ignore[no-any-return]
         from chalicelib.adapters.s3_buzon import S3BuzonEntrante
 
         s = self.settings
