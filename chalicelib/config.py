@@ -52,6 +52,7 @@ class Settings:
     graph_token: str = ""
     botmaker_token: str = ""
     botmaker_cabecera: str = "auth-bm-token"
+    botmaker_url: str = "https://api.botmaker.com/v2.0"
     ssm_prefijo: str = ""
     secretos_locales: Mapping[str, str] = field(default_factory=dict)
     cuenta_bancaria: str = CUENTA_BANCARIA_LOCAL
@@ -116,6 +117,7 @@ class Settings:
             graph_url=env.get("VD_GRAPH_URL", "https://graph.facebook.com/v21.0").rstrip("/"),
             graph_token=env.get("VD_GRAPH_TOKEN", ""),
             botmaker_token=env.get("VD_BOTMAKER_TOKEN", ""),
+            botmaker_url=env.get("VD_BOTMAKER_URL", "https://api.botmaker.com/v2.0").rstrip("/"),
             botmaker_cabecera=env.get("VD_BOTMAKER_CABECERA", "auth-bm-token").strip().lower() or "auth-bm-token",
             ssm_prefijo=env.get("VD_SSM_PREFIX", "").strip().rstrip("/"),
             secretos_locales={n: env.get(v, "") for n, v in SECRETOS.items()} if stage == LOCAL_STAGE else {},

@@ -113,6 +113,33 @@ def dev_outbox() -> Response:
     return json_response({"total": len(mensajes), "mensajes": mensajes})
 
 
+@dev.route("/dev/mensajes", methods=["GET"])
+@http_errors
+def dev_mensajes() -> Response:
+    """What WhatsApp, Messenger and Botmaker "sent" (the local Graph API stand-in's record), JSON or HTML."""
+    import requests
+
+    from localstage.mensajes import base_graph_local, leer_mensajes, render_mensajes_html
+
+    request = dev.current_request
+    base = base_graph_local(get_services().settings.graph_url)
+    try:
+        mensajes = leer_mensajes(base)
+    except (requests.RequestException, ValueError):
+        return json_response(
+            {
+                "codigo": "mensajeria_local_no_disponible",
+                "mensaje": f"La mensajería local (Graph API y Botmaker simulados) no responde en {base}. "
+                "Inicie la etapa local con «make run».",
+            },
+            503,
+        )
+    quiere_html = parametro(request, "formato") == "html" or "text/html" in leer_cabecera(request, "accept")
+    if quiere_html:
+        return html_response(render_mensajes_html(mensajes))
+    return json_response({"total": len(mensajes), "mensajes": mensajes})
+
+
 @dev.route("/dev/jobs/{job}", methods=["POST"])
 @http_errors
 def dev_run_job(job: str) -> Response:

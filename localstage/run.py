@@ -96,7 +96,13 @@ def main() -> int:
         provisionar(settings)
         from localstage.graph_local import GraphLocal
 
-        graph = GraphLocal(token=settings.graph_token)
+        secretos = settings.secretos_locales
+        graph = GraphLocal(
+            token=settings.graph_token,
+            token_whatsapp=secretos.get("whatsapp_token", ""),
+            token_pagina=secretos.get("messenger_token", ""),
+            token_botmaker=secretos.get("botmaker_api_token", ""),
+        )
         graph.iniciar(PUERTO_GRAPH, HOST)
 
         chalice = subprocess.Popen(
@@ -115,6 +121,9 @@ def main() -> int:
             env={**os.environ, **entorno},
         )
         _esperar(f"http://{HOST}:{PUERTO_API}/health", 90, chalice)
+        if settings.meta_app_secrets:
+            # WhatsApp statuses and Messenger delivery/read events of what the app sent, signed like Meta's
+            graph.iniciar_notificador(f"http://{HOST}:{PUERTO_API}/webhooks/meta", settings.meta_app_secrets[0])
 
         from chalice.test import Client
 
@@ -194,6 +203,9 @@ def _anunciar(endpoint: str, programados: list[tuple[str, str]]) -> None:
         f"  Webhooks:                      {api}/webhooks/meta   {api}/webhooks/botmaker",
         f"  Entrantes pendientes/fallidos: {api}/dev/entrantes",
         f"  Graph API local (Meta):        http://{HOST}:{PUERTO_GRAPH}/v21.0",
+        f"  Botmaker API local:            http://{HOST}:{PUERTO_GRAPH}/botmaker/v2.0",
+        f"  Mensajes salientes (JSON):     {api}/dev/mensajes",
+        f"  Mensajes salientes (HTML):     {api}/dev/mensajes?formato=html",
         f"  Ejecutar un trabajo:           curl -X POST {api}/dev/jobs/escalamiento",
         f"  Informe mensual / resumen:     curl -X POST '{api}/dev/jobs/informe_mensual?mes=AAAA-MM'  ·  …/resumen_no_atendidas",
         f"  Reportes (token RC o JD):      {api}/reportes/no-atendidas · /reportes/seguimiento · /reportes/mensual",

@@ -9,7 +9,7 @@ from typing import Any
 
 from chalicelib.domain.errors import ServicioExternoNoDisponible
 from chalicelib.domain.model import Entrante
-from chalicelib.domain.ports import MedioDescargado
+from chalicelib.domain.ports import MedioDescargado, SalienteRegistrado
 
 
 class AlmacenEnMemoria:
@@ -80,10 +80,22 @@ class FakeGraph:
 
 class SalientesEnMemoria:
     def __init__(self) -> None:
-        self.mensajes: dict[tuple[str, str], str] = {}
+        self.registros: dict[tuple[str, str], SalienteRegistrado] = {}
 
-    def registrar_saliente(self, canal: str, mensaje_id: str, solicitud_id: str) -> None:
-        self.mensajes[(canal, mensaje_id)] = solicitud_id
+    @property
+    def mensajes(self) -> dict[tuple[str, str], str]:
+        return {k: r.solicitud_id for k, r in self.registros.items()}
+
+    def registrar_saliente(
+        self, canal: str, mensaje_id: str, solicitud_id: str, *, entrada_id: str = "", correo_enviado: bool = False
+    ) -> None:
+        self.registros[(canal, mensaje_id)] = SalienteRegistrado(
+            canal, mensaje_id, solicitud_id, entrada_id=entrada_id, correo_enviado=correo_enviado
+        )
 
     def solicitud_de_saliente(self, canal: str, mensaje_id: str) -> str | None:
-        return self.mensajes.get((canal, mensaje_id))
+        registro = self.registros.get((canal, mensaje_id))
+        return registro.solicitud_id if registro else None
+
+    def saliente(self, canal: str, mensaje_id: str) -> SalienteRegistrado | None:
+        return self.registros.get((canal, mensaje_id))

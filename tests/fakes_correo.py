@@ -65,6 +65,9 @@ class InMemorySupresiones:
     def suprimidas(self, direcciones: Sequence[str]) -> set[str]:
         return {d.strip().lower() for d in direcciones if d.strip().lower() in self.direcciones}
 
+    def reactivar(self, direccion: str) -> None:
+        self.direcciones.pop(direccion.strip().lower(), None)
+
 
 class FakeBuzon:
     """Inbound mailbox: parsed messages by SES message id (``guardar_crudo`` parses raw MIME like S3BuzonEntrante)."""

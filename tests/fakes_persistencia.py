@@ -1,6 +1,7 @@
 """In-memory ``SolicitudRepository`` and ``Idempotencia`` with the DynamoDB adapters' semantics (thread-safe).
 
-Same rules as the adapters: unique keys, conditional changes on (version, estado), all-or-nothing writes,
+Same rules as the adapters: unique keys, contact claims held for ``SEGUNDOS_RECLAMO_CONTACTO`` (by ``reloj``),
+conditional changes on (version, estado), all-or-nothing writes,
 history keyed by (solicitud_id, f"{en}#{id}"), listings by state ascending / by month descending with an
 opaque cursor, ``escalada_en`` written once outside the version and never removed by a change.
 """
@@ -16,8 +17,14 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from chalicelib.domain.contacto import claves_de_contacto
-from chalicelib.domain.errors import ConflictoConcurrente, DatosInvalidos, EnvioDuplicado, SolicitudNoEncontrada
+from chalicelib.domain.contacto import SEGUNDOS_RECLAMO_CONTACTO, claves_de_contacto
+from chalicelib.domain.errors import (
+    ConflictoConcurrente,
+    ContactoReclamado,
+    DatosInvalidos,
+    EnvioDuplicado,
+    SolicitudNoEncontrada,
+)
 from chalicelib.domain.model import EntradaHistorial, Solicitud
 from chalicelib.domain.ports import Lectura, Pagina
 from chalicelib.domain.seguimiento import vence_en_indice
@@ -31,24 +38,39 @@ def _orden(e: EntradaHistorial) -> str:
 
 
 class InMemorySolicitudRepository:
-    def __init__(self) -> None:
+    def __init__(self, reloj: Callable[[], float] = time.time) -> None:
         self._lock = threading.RLock()
+        self._reloj = reloj
         self.solicitudes: dict[str, Solicitud] = {}
         self.entradas: dict[str, dict[str, EntradaHistorial]] = {}
         self.claves: dict[str, str] = {}
+        self.reclamos: dict[str, tuple[str, float]] = {}  # contact claim -> (holder request id, held until)
 
-    def crear(self, solicitud: Solicitud, entrada: EntradaHistorial, claves_unicas: Sequence[str] = ()) -> None:
+    def crear(
+        self,
+        solicitud: Solicitud,
+        entrada: EntradaHistorial,
+        claves_unicas: Sequence[str] = (),
+        reclamos: Sequence[str] = (),
+    ) -> None:
         with self._lock:
             for clave in claves_unicas:
                 if clave in self.claves:
                     existente = self.claves[clave]
                     raise EnvioDuplicado(f"Este envío ya fue registrado como la solicitud {existente}.", existente)
+            ahora = self._reloj()
+            for reclamo in reclamos:
+                titular, hasta = self.reclamos.get(reclamo, ("", 0.0))
+                if titular and hasta >= ahora:
+                    raise ContactoReclamado(titular)
             if solicitud.id in self.solicitudes:
                 raise ConflictoConcurrente(f"Ya existe una solicitud con el código {solicitud.id}.")
             self.solicitudes[solicitud.id] = copy.deepcopy(solicitud)
             self._poner_entrada(entrada)
             for clave in claves_unicas:
                 self.claves[clave] = solicitud.id
+            for reclamo in reclamos:
+                self.reclamos[reclamo] = (solicitud.id, ahora + SEGUNDOS_RECLAMO_CONTACTO)
 
     def obtener(self, solicitud_id: str) -> Solicitud:
         with self._lock:

@@ -169,6 +169,9 @@ class PynamoSupresiones:
             datos={"motivo": motivo, "en": en},
         ).save()
 
+    def reactivar(self, direccion: str) -> None:
+        RegistroCorreoItem(SUPRESION + direccion.strip().lower()).delete()
+
     def suprimidas(self, direcciones: Sequence[str]) -> set[str]:
         claves = sorted({SUPRESION + d.strip().lower() for d in direcciones if d.strip()})
         if not claves:

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -26,6 +27,7 @@ from pynamodb.models import Model
 from chalicelib.adapters.dynamo_tables import ClaveItem, JsonAttribute, bind
 from chalicelib.config import Settings
 from chalicelib.domain.model import Entrante
+from chalicelib.domain.ports import SalienteRegistrado
 
 DIAS_ENTRANTE = 8
 DIAS_SALIENTE = 30
@@ -184,18 +186,36 @@ class PynamoSalientes:
         bind(settings)
         self._reloj = reloj
 
-    def registrar_saliente(self, canal: str, mensaje_id: str, solicitud_id: str) -> None:
+    def registrar_saliente(
+        self, canal: str, mensaje_id: str, solicitud_id: str, *, entrada_id: str = "", correo_enviado: bool = False
+    ) -> None:
         expira = datetime.fromtimestamp(self._reloj(), tz=UTC) + timedelta(days=DIAS_SALIENTE)
         ClaveItem(
             f"saliente#{canal}#{mensaje_id}",
             estado="completo",
-            resultado=solicitud_id,
+            resultado=json.dumps({"entrada_id": entrada_id, "correo_enviado": correo_enviado}),
             solicitud_id=solicitud_id,
             expira=expira,
         ).save()
 
     def solicitud_de_saliente(self, canal: str, mensaje_id: str) -> str | None:
+        registro = self.saliente(canal, mensaje_id)
+        return registro.solicitud_id if registro else None
+
+    def saliente(self, canal: str, mensaje_id: str) -> SalienteRegistrado | None:
         try:
-            return ClaveItem.get(f"saliente#{canal}#{mensaje_id}", consistent_read=True).solicitud_id
+            item = ClaveItem.get(f"saliente#{canal}#{mensaje_id}", consistent_read=True)
         except DoesNotExist:
             return None
+        try:
+            datos = json.loads(item.resultado or "{}")
+        except ValueError:
+            datos = {}
+        datos = datos if isinstance(datos, dict) else {}
+        return SalienteRegistrado(
+            canal=canal,
+            mensaje_id=mensaje_id,
+            solicitud_id=str(item.solicitud_id),
+            entrada_id=str(datos.get("entrada_id") or ""),
+            correo_enviado=bool(datos.get("correo_enviado")),
+        )

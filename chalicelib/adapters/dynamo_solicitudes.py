@@ -2,7 +2,10 @@
 
 Keys and conditions:
 - crear: one TransactWrite: put solicitud (``id`` absent), put its first history entry, put each unique key in
-  claves (``clave`` absent, ``solicitud_id`` stored, TTL 8 days). A present key -> EnvioDuplicado.
+  claves (``clave`` absent, ``solicitud_id`` stored, TTL 8 days), then each contact claim in claves
+  (``contacto#telefono|email|ci|canal#...``: ``estado`` en_curso until ``en_curso_hasta`` = now + 15 minutes, put
+  where absent OR its claim has lapsed). A present unique key -> EnvioDuplicado; else a held claim ->
+  ContactoReclamado with its holder (CancellationReasons name the failed items; the item order is known).
 - guardar_cambio: one TransactWrite: update the request where stored ``version`` and ``estado`` are the expected
   ones, put the history entry and each new linked request with its entry (all absent). Any failure ->
   ConflictoConcurrente. ``escalada_en`` is never removed by a change (it is written outside the version).
@@ -36,14 +39,22 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.adapters.dynamo_tables import ClaveItem, HistorialItem, SolicitudItem, bind, conexion
 from chalicelib.config import Settings
-from chalicelib.domain.contacto import claves_de_contacto
-from chalicelib.domain.errors import ConflictoConcurrente, DatosInvalidos, EnvioDuplicado, SolicitudNoEncontrada
+from chalicelib.domain.contacto import SEGUNDOS_RECLAMO_CONTACTO, claves_de_contacto
+from chalicelib.domain.errors import (
+    ConflictoConcurrente,
+    ContactoReclamado,
+    DatosInvalidos,
+    EnvioDuplicado,
+    SolicitudNoEncontrada,
+)
 from chalicelib.domain.model import Cambio, EntradaHistorial, Solicitud
 from chalicelib.domain.ports import Lectura, Pagina
 from chalicelib.domain.seguimiento import ATENCION_PENDIENTE, vence_en_indice
 
 DIAS_CLAVE_UNICA = 8
+EN_CURSO = "en_curso"
 MENSAJE_CONFLICTO = "La solicitud fue modificada por otra persona; vuelva a cargarla y reintente."
+MENSAJE_REGISTRO_SIMULTANEO = "Otro contacto con los mismos datos se está registrando en este momento; reintente."
 _CONDICION_FALLIDA = "ConditionalCheckFailed"
 _CONFLICTO_TRANSACCION = "TransactionConflict"
 _CODIGOS_CONFLICTO = {
@@ -76,10 +87,20 @@ class PynamoSolicitudRepository:
         self._conexion = conexion(settings)
         self._reloj = reloj
 
-    def crear(self, solicitud: Solicitud, entrada: EntradaHistorial, claves_unicas: Sequence[str] = ()) -> None:
-        """Request, first entry and unique keys in one transaction; EnvioDuplicado (nothing written) on a known key."""
+    def crear(
+        self,
+        solicitud: Solicitud,
+        entrada: EntradaHistorial,
+        claves_unicas: Sequence[str] = (),
+        reclamos: Sequence[str] = (),
+    ) -> None:
+        """Request, first entry, unique keys and contact claims in one transaction; nothing written on a failure:
+        EnvioDuplicado on a known key, ContactoReclamado on a claim another request holds."""
         claves = list(dict.fromkeys(claves_unicas))
+        reclamadas = [r for r in dict.fromkeys(reclamos) if r not in claves]
+        ahora = self._reloj()
         expira = self._expira()
+        libre = ClaveItem.clave.does_not_exist() | ((ClaveItem.estado == EN_CURSO) & (ClaveItem.en_curso_hasta < ahora))
         try:
             with TransactWrite(connection=self._conexion, client_request_token=_token(f"crear#{solicitud.id}")) as tx:
                 tx.save(item_de_solicitud(solicitud), condition=SolicitudItem.id.does_not_exist())
@@ -90,8 +111,13 @@ class PynamoSolicitudRepository:
                         condition=ClaveItem.clave.does_not_exist(),
                         return_values="ALL_OLD",
                     )
+                for reclamo in reclamadas:
+                    tx.save(_reclamo(reclamo, solicitud.id, ahora), condition=libre, return_values="ALL_OLD")
         except TransactWriteError as exc:
             _duplicado_en(exc, claves, desde=2)
+            _reclamado_en(exc, reclamadas, desde=2 + len(claves))
+            if any(m is not None and m.code == _CONFLICTO_TRANSACCION for m in _motivos(exc)):
+                raise ConflictoConcurrente(MENSAJE_REGISTRO_SIMULTANEO) from exc
             if _es_conflicto(exc):
                 raise ConflictoConcurrente(f"Ya existe una solicitud con el código {solicitud.id}.") from exc
             raise
@@ -271,6 +297,24 @@ def _existe_entrada(entrada: EntradaHistorial) -> bool:
 
 def _clave_unica(clave: str, solicitud_id: str, expira: datetime) -> ClaveItem:
     return ClaveItem(clave, estado="completo", resultado=solicitud_id, solicitud_id=solicitud_id, expira=expira)
+
+
+def _reclamo(clave: str, solicitud_id: str, ahora: float) -> ClaveItem:
+    hasta = ahora + SEGUNDOS_RECLAMO_CONTACTO
+    expira = datetime.fromtimestamp(hasta, tz=UTC)
+    return ClaveItem(clave, estado=EN_CURSO, solicitud_id=solicitud_id, en_curso_hasta=hasta, expira=expira)
+
+
+def _reclamado_en(exc: TransactWriteError, reclamos: Sequence[str], desde: int) -> None:
+    """ContactoReclamado naming the holder if the transaction failed on one of the contact claims ``reclamos``
+    (written from action ``desde`` on)."""
+    motivos = _motivos(exc)
+    for indice, clave in enumerate(reclamos, start=desde):
+        motivo = motivos[indice] if indice < len(motivos) else None
+        if motivo is not None and motivo.code == _CONDICION_FALLIDA:
+            titular = _solicitud_de_clave(motivo.raw_item) or _solicitud_de_clave_guardada(clave)
+            if titular:
+                raise ContactoReclamado(titular) from exc
 
 
 def _duplicado_en(exc: TransactWriteError, claves: Sequence[str], desde: int) -> None:

@@ -39,4 +39,5 @@ def evento_desde_registro(registro: dict[str, Any]) -> AccionAplicada | None:
         actor=cambio.actor,
         en=cambio.en,
         campos=dict(cambio.campos),
+        canal=cambio.canal,
     )

@@ -71,6 +71,17 @@ class EnvioDuplicado(DomainError):
         self.existente_id = existente_id
 
 
+class ContactoReclamado(DomainError):
+    """A contact key (phone, email, CI, channel id) was claimed moments ago by the new request ``solicitud_id``:
+    the same person's first contact is being recorded at the same instant (nothing was written)."""
+
+    codigo = "contacto_reclamado"
+
+    def __init__(self, solicitud_id: str) -> None:
+        super().__init__(f"Esta persona acaba de registrar la solicitud {solicitud_id}.")
+        self.solicitud_id = solicitud_id
+
+
 class CorreoNoEnviado(DomainError):
     """The mail service refused or failed to send a message."""
 
@@ -105,3 +116,17 @@ class SmartflexRechazo(DomainError):
     """Smartflex refused an operation for a business reason (the message says why); nothing was registered."""
 
     codigo = "smartflex_rechazo"
+
+
+class MensajeNoEnviado(DomainError):
+    """A messaging provider (WhatsApp Cloud API, Messenger Send API, Botmaker) refused or failed a send; ``fallo``
+    (``domain.mensajeria.FalloCanal`` value) says what the sender does next, ``enviados`` the ids already accepted
+    (documents sent before the text failed)."""
+
+    codigo = "mensaje_no_enviado"
+
+    def __init__(self, mensaje: str, *, fallo: str, codigo_proveedor: str = "", enviados: tuple[str, ...] = ()) -> None:
+        super().__init__(mensaje)
+        self.fallo = fallo
+        self.codigo_proveedor = codigo_proveedor
+        self.enviados = enviados

@@ -22,6 +22,8 @@ class AccionAplicada:
     actor: str
     en: str
     campos: dict[str, Any] = field(default_factory=dict)
+    canal: str = ""
+    """The door the action came through (``whatsapp`` when the customer's own message applied it)."""
 
     @property
     def cambio_estado(self) -> bool:

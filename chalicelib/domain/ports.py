@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 from chalicelib.domain.correo import CorreoEntrante, MensajeEnviado, TokenRespuesta
 from chalicelib.domain.enlaces import Aprobacion
+from chalicelib.domain.mensajeria import EnvioCanal, MensajeCanal
 from chalicelib.domain.model import EntradaHistorial, Entrante, Solicitud
 from chalicelib.domain.planes import Plan
 
@@ -63,8 +64,16 @@ class CorreoSaliente:
 
 
 class SolicitudRepository(Protocol):
-    def crear(self, solicitud: Solicitud, entrada: EntradaHistorial, claves_unicas: Sequence[str] = ()) -> None:
-        """Store a new request with its first history entry; EnvioDuplicado if a unique key exists."""
+    def crear(
+        self,
+        solicitud: Solicitud,
+        entrada: EntradaHistorial,
+        claves_unicas: Sequence[str] = (),
+        reclamos: Sequence[str] = (),
+    ) -> None:
+        """Store a new request with its first history entry, its unique keys and its contact claims
+        (``contacto.claves_de_reclamo``, held for ``SEGUNDOS_RECLAMO_CONTACTO``), all or nothing. EnvioDuplicado if
+        a unique key exists; otherwise ContactoReclamado (naming the holder) if another request holds a claim."""
         ...
 
     def obtener(self, solicitud_id: str) -> Solicitud:
@@ -170,13 +179,42 @@ class EntranteRepository(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class SalienteRegistrado:
+    """A message this system sent on a channel: its request, the history entry that shows it, and whether the
+    same content also went by email (then a failed delivery needs no email fallback)."""
+
+    canal: str
+    mensaje_id: str
+    solicitud_id: str
+    entrada_id: str = ""
+    correo_enviado: bool = False
+
+
 class Salientes(Protocol):
-    def registrar_saliente(self, canal: str, mensaje_id: str, solicitud_id: str) -> None:
+    def registrar_saliente(
+        self, canal: str, mensaje_id: str, solicitud_id: str, *, entrada_id: str = "", correo_enviado: bool = False
+    ) -> None:
         """Remember a message this system sent on a channel (its delivery statuses are recorded later)."""
         ...
 
     def solicitud_de_saliente(self, canal: str, mensaje_id: str) -> str | None:
         """The request of a message this system sent, or None if we did not send it."""
+        ...
+
+    def saliente(self, canal: str, mensaje_id: str) -> SalienteRegistrado | None:
+        """The record of a message this system sent, or None if we did not send it."""
+        ...
+
+
+class MensajeriaCanal(Protocol):
+    """One messaging channel's send API (WhatsApp Cloud API, Messenger Send API, Botmaker API v2)."""
+
+    def enviar(self, mensaje: MensajeCanal) -> EnvioCanal:
+        """Send the message (documents uploaded so that a PDF arrives as a file, then the text with its buttons,
+        or the approved template when ``mensaje.plantilla`` is set); the provider's id of each call, in order.
+        Rate limits and 5xx are retried with backoff inside; what is left raises MensajeNoEnviado, whose ``fallo``
+        classifies it (``domain.mensajeria.FalloCanal``)."""
         ...
 
 
@@ -261,12 +299,17 @@ class TokensRespuesta(Protocol):
 
 
 class Supresiones(Protocol):
-    """Addresses that must not receive email any more (hard bounces and complaints)."""
+    """Addresses that must not receive email any more (hard bounces and complaints), and channel contacts
+    (``<canal>:<id>``) that asked for no more proactive messages (BAJA)."""
 
     def suprimir(self, direccion: str, *, motivo: str, en: str, solicitud_id: str | None = None) -> None: ...
 
     def suprimidas(self, direcciones: Sequence[str]) -> set[str]:
         """The suppressed ones among ``direcciones``, lower case."""
+        ...
+
+    def reactivar(self, direccion: str) -> None:
+        """Take an address off the list (a customer who wrote ALTA on a channel: ``<canal>:<id>``)."""
         ...
 
 
@@ -278,6 +321,10 @@ class BuzonEntrante(Protocol):
 
 class Plantillas(Protocol):
     def correo(self, nombre: str, contexto: Mapping[str, Any]) -> CorreoRenderizado: ...
+
+    def mensaje(self, nombre: str, contexto: Mapping[str, Any]) -> str:
+        """The plain-text chat message ``templates/mensaje/<nombre>.txt`` (WhatsApp, Messenger, Botmaker)."""
+        ...
 
 
 class Clock(Protocol):

@@ -9,7 +9,14 @@ from typing import Any
 import boto3
 import pytest
 
-from chalicelib.domain.errors import ConflictoConcurrente, DatosInvalidos, EnvioDuplicado, SolicitudNoEncontrada
+from chalicelib.domain.contacto import SEGUNDOS_RECLAMO_CONTACTO, claves_de_reclamo
+from chalicelib.domain.errors import (
+    ConflictoConcurrente,
+    ContactoReclamado,
+    DatosInvalidos,
+    EnvioDuplicado,
+    SolicitudNoEncontrada,
+)
 from chalicelib.domain.model import Cambio, EntradaHistorial, Solicitud
 from chalicelib.domain.ports import SolicitudRepository
 from tests.factories import make_entrada, make_solicitud
@@ -28,6 +35,26 @@ def repo(request):
     from chalicelib.adapters.dynamo_solicitudes import PynamoSolicitudRepository
 
     return PynamoSolicitudRepository(request.getfixturevalue("settings"))
+
+
+class RelojManual:
+    """Epoch seconds that move only when a test says so."""
+
+    def __init__(self) -> None:
+        self.ahora = 1_796_040_000.0
+
+    def __call__(self) -> float:
+        return self.ahora
+
+
+@pytest.fixture(params=["memoria", "dynamodb"])
+def repo_con_reloj(request) -> tuple[SolicitudRepository, RelojManual]:
+    reloj = RelojManual()
+    if request.param == "memoria":
+        return InMemorySolicitudRepository(reloj=reloj), reloj
+    from chalicelib.adapters.dynamo_solicitudes import PynamoSolicitudRepository
+
+    return PynamoSolicitudRepository(request.getfixturevalue("settings"), reloj=reloj), reloj
 
 
 def solicitud_completa() -> Solicitud:
@@ -546,3 +573,61 @@ class TestContactosDeSolicitud:
         repo.guardar_cambio(cambiada, 1, "nueva", entrada)
         # Then the touchpoint is still there
         assert repo.obtener(s.id).contactos == [{"canal": "whatsapp"}] and repo.obtener(s.id).estado == "en_registro"
+
+
+class TestReclamosDeContacto:
+    """Issue 14 item 8: a new request claims its contact keys for a short while, atomically with its creation, so
+    two first contacts of one person at the same instant cannot both open a request (the indexes lag behind)."""
+
+    def test_a_held_contact_claim_names_its_holder_writes_nothing_and_lapses(self, repo_con_reloj):
+        repo, reloj = repo_con_reloj
+        # Given a request that claimed its phone and email
+        primera = make_solicitud()
+        repo.crear(primera, make_entrada(primera), ["envio#whatsapp#wamid.1"], claves_de_reclamo(primera))
+        assert claves_de_reclamo(primera) == [
+            "contacto#telefono#+59171234567",
+            "contacto#email#maria.quispe@example.com",
+        ]
+
+        # When a second request of the same phone (another email) is created moments later
+        reloj.ahora += SEGUNDOS_RECLAMO_CONTACTO - 1
+        segunda = make_solicitud(datos={"telefono": "+59171234567", "email": "otra@example.com"})
+        with pytest.raises(ContactoReclamado) as error:
+            repo.crear(segunda, make_entrada(segunda), ["envio#whatsapp#wamid.2"], claves_de_reclamo(segunda))
+
+        # Then the error names the first request, and nothing of the second was written (nor its keys)
+        assert error.value.solicitud_id == primera.id and primera.id in error.value.mensaje
+        with pytest.raises(SolicitudNoEncontrada):
+            repo.obtener(segunda.id)
+        assert repo.historial(segunda.id) == []
+        otra_persona = make_solicitud(datos={"telefono": "+59170000002", "email": "otra@example.com"})
+        repo.crear(
+            otra_persona, make_entrada(otra_persona), ["envio#whatsapp#wamid.2"], claves_de_reclamo(otra_persona)
+        )
+
+        # And once the claim has lapsed, the same phone may open a request again (a closed one blocks no one)
+        reloj.ahora += 2
+        tercera = make_solicitud(datos={"telefono": "+59171234567"})
+        repo.crear(tercera, make_entrada(tercera), ["envio#whatsapp#wamid.3"], claves_de_reclamo(tercera))
+        assert repo.obtener(tercera.id) == tercera
+        cuarta = make_solicitud(datos={"telefono": "+59171234567"})
+        with pytest.raises(ContactoReclamado) as error:
+            repo.crear(cuarta, make_entrada(cuarta), [], claves_de_reclamo(cuarta))
+        assert error.value.solicitud_id == tercera.id
+
+    def test_a_known_submission_key_is_a_duplicate_even_when_a_claim_is_held(self, repo_con_reloj):
+        repo, _ = repo_con_reloj
+        primera = make_solicitud()
+        repo.crear(primera, make_entrada(primera), ["envio#web#uuid-1"], claves_de_reclamo(primera))
+        segunda = make_solicitud()
+        with pytest.raises(EnvioDuplicado) as error:
+            repo.crear(segunda, make_entrada(segunda), ["envio#web#uuid-1"], claves_de_reclamo(segunda))
+        assert error.value.existente_id == primera.id
+
+    def test_a_request_without_claims_is_not_stopped_by_a_held_claim(self, repo_con_reloj):
+        repo, _ = repo_con_reloj
+        primera = make_solicitud()
+        repo.crear(primera, make_entrada(primera), [], claves_de_reclamo(primera))
+        segunda = make_solicitud()
+        repo.crear(segunda, make_entrada(segunda))
+        assert {s.id for s in repo.buscar_por_contacto(telefono="+59171234567")} == {primera.id, segunda.id}
