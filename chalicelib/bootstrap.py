@@ -20,6 +20,7 @@ from chalicelib.domain.commands import (
     RegistrarNotificacionCorreo,
 )
 from chalicelib.domain.events import AccionAplicada
+from chalicelib.domain.mensajeria import Documento
 from chalicelib.domain.model import EntradaHistorial, Entrante, Rol, Solicitud
 from chalicelib.domain.pagos import CorreoBanco, RecibirCallbackPago, ReglaBanco
 from chalicelib.domain.ports import (
@@ -41,6 +42,7 @@ from chalicelib.domain.ports import (
     Idempotencia,
     IdGenerator,
     Mailer,
+    MensajeriaCanal,
     Pagina,
     ProtectorDatos,
     Salientes,
@@ -53,9 +55,11 @@ from chalicelib.services import (
     bancos,
     canales,
     consola,
+    conversaciones,
     correo_entrante,
     correo_saliente,
     enlaces,
+    mensajeria,
     pagos,
     reacciones,
     recordatorios,
@@ -232,6 +236,62 @@ class Services:
 
         return GraphMeta(base_url=self.settings.graph_url, token=self.secretos.valor("graph_token"))
 
+    @puerto
+    def mensajeros(self) -> dict[str, MensajeriaCanal]:
+        """One send adapter per customer channel; tokens from the secrets port (``whatsapp_token``,
+        ``messenger_token``, ``botmaker_api_token``)."""
+        from chalicelib.adapters.mensajeria_botmaker import BotmakerApi
+        from chalicelib.adapters.mensajeria_meta import MessengerSend, WhatsAppCloud
+
+        s = self.settings
+        return {
+            "whatsapp": WhatsAppCloud(base_url=s.graph_url, token=self.secretos.valor("whatsapp_token")),
+            "messenger": MessengerSend(base_url=s.graph_url, token=self.secretos.valor("messenger_token")),
+            "botmaker": BotmakerApi(
+                base_url=s.botmaker_url, token=self.secretos.valor("botmaker_api_token"), publicar=self._publicar
+            ),
+        }
+
+    def _publicar(self, documento: Documento) -> str:
+        """A short-lived link to a document for providers that take media only by URL (Botmaker)."""
+        import hashlib
+
+        huella = hashlib.sha256(documento.contenido).hexdigest()[:32]
+        clave = self.documentos.guardar(f"mensajes/{huella}/{documento.nombre}", documento.contenido, documento.tipo)
+        enlace = self.presignador.enlace(clave, 300)
+        if enlace is None:
+            raise RuntimeError("no presigned link for an outbound document")
+        return enlace
+
+    @cached_property
+    def _puertos_mensajeria(self) -> mensajeria.PuertosMensajeria:
+        return mensajeria.PuertosMensajeria(
+            repo=self.repo,
+            idempotencia=self.idempotencia,
+            plantillas=self.plantillas,
+            canales=self.mensajeros,
+            salientes=self.salientes,
+            bajas=self.supresiones,
+            clock=self.clock,
+            mailer=self.mailer,
+            salida=self._salida_correo,
+            buzones=self.settings.buzones,
+            url_publica=self.settings.url_publica,
+        )
+
+    def escribir_al_cliente(
+        self, solicitud_id: str, texto: str, *, actor: str, nombre_actor: str, referencia: str
+    ) -> mensajeria.ResultadoMensaje:
+        """The executive's message from the console to the customer's channel (``services.mensajeria.escribir``)."""
+        return mensajeria.escribir(
+            solicitud_id,
+            texto,
+            actor=actor,
+            nombre_actor=nombre_actor,
+            referencia=referencia,
+            puertos=self._puertos_mensajeria,
+        )
+
     @cached_property
     def normalizadores(self) -> Any:
         from chalicelib.adapters.contacto import NORMALIZADORES
@@ -270,6 +330,18 @@ class Services:
             graph=self.graph,
             documentos=self.documentos,
             salientes=self.salientes,
+            mensajeria=self._puertos_mensajeria,
+            conversacion=conversaciones.PuertosConversacion(
+                solicitudes=self._puertos,
+                bajas=self.supresiones,
+                idempotencia=self.idempotencia,
+                mailer=self.mailer,
+                plantillas=self.plantillas,
+                salida=self._salida_correo,
+                buzones=self.settings.buzones,
+                url_publica=self.settings.url_publica,
+                bucket_documentos=self.settings.bucket_documentos,
+            ),
         )
         return canales.procesar_entrante(clave, puertos=puertos)
 
@@ -310,6 +382,7 @@ class Services:
                 enlaces=self._puertos_enlaces,
                 pagos=ConfigPagos(self.settings.cuenta_bancaria, self.settings.url_pasarela),
                 salida=self._salida_correo,
+                mensajeria=self._puertos_mensajeria,
             ),
         )
 
@@ -344,6 +417,7 @@ class Services:
                 pdf=self.pdf,
                 dias_habiles=self.settings.dias_recordatorio_requisitos,
                 salida=self._salida_correo,
+                mensajeria=self._puertos_mensajeria,
             )
         )
 

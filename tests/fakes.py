@@ -78,6 +78,9 @@ class FakePlantillas:
             asunto=f"[{solicitud_id}] {nombre}", texto=f"{nombre} {solicitud_id}", html=f"<p>{nombre}</p>"
         )
 
+    def mensaje(self, nombre: str, contexto: dict[str, Any]) -> str:
+        return f"{nombre} {contexto['solicitud']['id']}"
+
     def pagina(self, nombre: str, contexto: dict[str, Any]) -> str:
         return f"<html>{nombre}</html>"
 

@@ -1,13 +1,19 @@
-"""JinjaPlantillas: the ``Plantillas`` port on jinja2 (emails as subject/text/html triples, and web pages).
+"""JinjaPlantillas: the ``Plantillas`` port on jinja2 (emails as subject/text/html triples, chat messages, and web
+pages).
 
 Templates live in ``templates/`` at the top level of the repository; in the Lambda zip the packaging copies them
 beside ``app.py``, so the same relative path works in both places. ``.html`` is autoescaped; ``.txt`` and
 ``.subject.txt`` are not (they are plain text, never parsed as HTML). ``StrictUndefined`` makes a missing value an
 error, so templates read optional data with ``.get()`` or ``{% if %}``.
+
+``templates/mensaje/<nombre>.txt`` are the chat variants of the customer emails (WhatsApp, Messenger, Botmaker):
+plain text in the same environment (same filters and globals), short, never a link to a document (a PDF goes as a
+separate file before the text).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -161,8 +167,18 @@ def _un_renglon(texto: str) -> str:
     return " ".join(texto.split())
 
 
+_ESPACIO_FINAL: Final = re.compile(r"[ \t]+$", re.MULTILINE)
+_LINEAS_VACIAS: Final = re.compile(r"\n{3,}")
+
+
+def _mensaje_limpio(texto: str) -> str:
+    """A chat message: no trailing spaces, at most one blank line in a row, no blank edges."""
+    return _LINEAS_VACIAS.sub("\n\n", _ESPACIO_FINAL.sub("", texto)).strip()
+
+
 class JinjaPlantillas:
-    """Renders ``templates/email/<nombre>.{subject.txt,txt,html}`` and ``templates/pages/<nombre>.html``."""
+    """Renders ``templates/email/<nombre>.{subject.txt,txt,html}``, ``templates/mensaje/<nombre>.txt`` and
+    ``templates/pages/<nombre>.html``."""
 
     def __init__(self, directorio: Path | str | None = None) -> None:
         self._directorio = Path(directorio) if directorio else DIRECTORIO_PLANTILLAS
@@ -204,6 +220,11 @@ class JinjaPlantillas:
         texto = self.entorno.get_template(f"email/{nombre}.txt").render(datos)
         html = self.entorno.get_template(f"email/{nombre}.html").render(datos)
         return CorreoRenderizado(asunto=_un_renglon(asunto), texto=texto.strip() + "\n", html=html)
+
+    def mensaje(self, nombre: str, contexto: Mapping[str, Any]) -> str:
+        """The chat message ``templates/mensaje/<nombre>.txt`` rendered with ``contexto`` (plain text, not escaped),
+        stripped, with runs of blank lines collapsed to one."""
+        return _mensaje_limpio(self.entorno.get_template(f"mensaje/{nombre}.txt").render(dict(contexto)))
 
     def pagina(self, nombre: str, contexto: Mapping[str, Any]) -> str:
         """The web page ``templates/pages/<nombre>.html`` rendered with ``contexto``."""

@@ -22,10 +22,11 @@ from typing import Any, Final
 from chalicelib.domain.clasificacion import sugerir_tipo
 from chalicelib.domain.commands import CapturarSolicitud
 from chalicelib.domain.contacto import esta_abierta
-from chalicelib.domain.errors import DomainError, EnvioDuplicado
+from chalicelib.domain.errors import ContactoReclamado, DomainError, EnvioDuplicado
+from chalicelib.domain.mensajeria import CANALES_MENSAJERIA
 from chalicelib.domain.model import Canal, EntradaHistorial, Entrante, EstadoEntrante, Rol, TipoEntrante
 from chalicelib.domain.ports import Almacen, EntranteRepository, GraphApi, Salientes
-from chalicelib.services import solicitudes, webhooks
+from chalicelib.services import conversaciones, mensajeria, solicitudes, webhooks
 from chalicelib.services.solicitudes import Puertos
 
 logger = logging.getLogger(__name__)
@@ -86,6 +87,10 @@ class PuertosCanales:
     graph: GraphApi
     documentos: Almacen
     salientes: Salientes
+    mensajeria: mensajeria.PuertosMensajeria | None = None
+    """Delivery statuses of the messages we sent (None: recorded in the history only)."""
+    conversacion: conversaciones.PuertosConversacion | None = None
+    """Reading the customer's messages as answers (None: they only join the request)."""
 
 
 # --- dedupe and merge -----------------------------------------------------------------------------------------
@@ -112,7 +117,12 @@ def normalizar_contacto(datos: Mapping[str, Any], puertos: Puertos) -> dict[str,
 def recibir_contacto(cmd: CapturarSolicitud, *, puertos: Puertos) -> Recepcion:
     """A contact of a person with an OPEN request (same phone, email, CI or channel id; the newest open one wins)
     is appended to it as a touchpoint and a ``mensaje`` history entry, without a new request or a version change;
-    otherwise it is captured as a new request. A contact already recorded (same channel and id) changes nothing."""
+    otherwise it is captured as a new request. A contact already recorded (same channel and id) changes nothing.
+
+    The lookup goes through eventually consistent indexes, so a new request also claims its contact keys for a few
+    minutes in the same transaction: when two first contacts of one person are processed at the same instant, the
+    one that loses the claim reads the holder consistently and joins it if it is open (a closed holder does not
+    absorb it: it becomes a new request without claims)."""
     datos = normalizar_contacto(cmd.datos, puertos)
     cmd = replace(cmd, datos=datos)
     ci_huella = puertos.protector.huella(str(datos["ci"])) if datos.get("ci") else None
@@ -120,16 +130,32 @@ def recibir_contacto(cmd: CapturarSolicitud, *, puertos: Puertos) -> Recepcion:
         telefono=datos.get("telefono"), email=datos.get("email"), ci_huella=ci_huella, id_canal=datos.get("id_canal")
     )
     abierta = next((s for s in candidatas if esta_abierta(s)), None)
-    if abierta is None:
-        try:
-            return Recepcion(solicitudes.capturar(cmd, puertos=puertos).id, nueva=True)
-        except EnvioDuplicado as exc:
-            return Recepcion(exc.existente_id, nueva=False, duplicada=True)
+    if abierta is not None:
+        return _unir_a(abierta.id, cmd, puertos)
+    try:
+        return _nueva(cmd, puertos, reclamar_contacto=True)
+    except ContactoReclamado as exc:
+        titular = puertos.repo.obtener(exc.solicitud_id)
+    if not esta_abierta(titular):
+        return _nueva(cmd, puertos, reclamar_contacto=False)
+    logger.info("contacto simultaneo unido a su solicitud recien abierta", extra={"solicitud_id": titular.id})
+    return _unir_a(titular.id, cmd, puertos)
+
+
+def _nueva(cmd: CapturarSolicitud, puertos: Puertos, *, reclamar_contacto: bool) -> Recepcion:
+    try:
+        return Recepcion(solicitudes.capturar(cmd, puertos=puertos, reclamar_contacto=reclamar_contacto).id, nueva=True)
+    except EnvioDuplicado as exc:
+        return Recepcion(exc.existente_id, nueva=False, duplicada=True)
+
+
+def _unir_a(solicitud_id: str, cmd: CapturarSolicitud, puertos: Puertos) -> Recepcion:
+    """Append the (normalised) contact to the open request ``solicitud_id`` with its ``mensaje`` history entry."""
     ahora = puertos.clock.ahora().isoformat()
     referencia = cmd.clave_envio or puertos.ids.evento()
     contacto = solicitudes.contacto_de(replace(cmd, clave_envio=referencia), ahora)
     entrada = EntradaHistorial(
-        solicitud_id=abierta.id,
+        solicitud_id=solicitud_id,
         id=f"contacto#{cmd.canal}#{referencia}",
         en=ahora,
         tipo="mensaje",
@@ -140,7 +166,7 @@ def recibir_contacto(cmd: CapturarSolicitud, *, puertos: Puertos) -> Recepcion:
         campos={
             "texto": cmd.mensaje,
             "adjuntos": list(cmd.adjuntos),
-            "contacto": {k: v for k, v in datos.items() if k not in ("ci", "mensaje")},
+            "contacto": {k: v for k, v in cmd.datos.items() if k not in ("ci", "mensaje")},
             "origen": dict(cmd.origen),
             "tipo_cliente_sugerido": cmd.tipo_cliente_sugerido,
             "motivo_clasificacion": cmd.motivo_clasificacion,
@@ -148,11 +174,11 @@ def recibir_contacto(cmd: CapturarSolicitud, *, puertos: Puertos) -> Recepcion:
         nota=cmd.mensaje,
     )
     try:
-        puertos.repo.agregar_contacto(abierta.id, contacto, entrada, f"envio#{cmd.canal}#{referencia}")
+        puertos.repo.agregar_contacto(solicitud_id, contacto, entrada, f"envio#{cmd.canal}#{referencia}")
     except EnvioDuplicado as exc:
-        return Recepcion(exc.existente_id or abierta.id, nueva=False, duplicada=True)
-    logger.info("contacto agregado a solicitud abierta", extra={"solicitud_id": abierta.id, "canal": cmd.canal})
-    return Recepcion(abierta.id, nueva=False)
+        return Recepcion(exc.existente_id or solicitud_id, nueva=False, duplicada=True)
+    logger.info("contacto agregado a solicitud abierta", extra={"solicitud_id": solicitud_id, "canal": cmd.canal})
+    return Recepcion(solicitud_id, nueva=False)
 
 
 def _resumen_mensaje(cmd: CapturarSolicitud) -> str:
@@ -208,6 +234,11 @@ def _procesar(e: Entrante, puertos: PuertosCanales) -> tuple[EstadoEntrante, str
     else:
         return EstadoEntrante.IGNORADO, None, "Tipo de contenido no procesado."
     recepcion = recibir_contacto(cmd, puertos=puertos.solicitudes)
+    conversa = e.tipo == TipoEntrante.MENSAJE and e.canal in CANALES_MENSAJERIA
+    if conversa and not recepcion.nueva and recepcion.solicitud_id and puertos.conversacion is not None:
+        # a retried item (duplicada) is read again: what it applied is a no-op the second time
+        resultado = conversaciones.atender(recepcion.solicitud_id, cmd, puertos=puertos.conversacion)
+        logger.info("mensaje del cliente leido", extra={"solicitud_id": recepcion.solicitud_id, "resultado": resultado})
     return EstadoEntrante.PROCESADO, recepcion.solicitud_id, None
 
 
@@ -312,6 +343,7 @@ def comando_whatsapp(e: Entrante, adjuntos: list[dict[str, Any]]) -> CapturarSol
         "phone_number_id": metadata.get("phone_number_id"),
         "display_phone_number": metadata.get("display_phone_number"),
         "tipo_mensaje": mensaje.get("type"),
+        **_respuesta_whatsapp(mensaje),
     }
     return _clasificado(
         CapturarSolicitud(
@@ -324,6 +356,21 @@ def comando_whatsapp(e: Entrante, adjuntos: list[dict[str, Any]]) -> CapturarSol
             tipo_contacto="mensaje",
         )
     )
+
+
+def _respuesta_whatsapp(mensaje: Mapping[str, Any]) -> dict[str, Any]:
+    """The id of a tapped reply button (``interactive.button_reply.id``, template ``button.payload``) and the
+    coordinates of a shared location."""
+    tipo = str(mensaje.get("type"))
+    cuerpo: Mapping[str, Any] = mensaje[tipo] if isinstance(mensaje.get(tipo), dict) else {}
+    if tipo == "interactive":
+        respuesta = cuerpo.get("button_reply") or cuerpo.get("list_reply")
+        return {"boton": str(respuesta.get("id", ""))[:256]} if isinstance(respuesta, dict) else {}
+    if tipo == "button":
+        return {"boton": str(cuerpo.get("payload", ""))[:256]}
+    if tipo == "location" and cuerpo.get("latitude") is not None and cuerpo.get("longitude") is not None:
+        return {"latitud": cuerpo.get("latitude"), "longitud": cuerpo.get("longitude")}
+    return {}
 
 
 def _perfil(contacto: Mapping[str, Any]) -> str:
@@ -350,13 +397,18 @@ def comando_messenger(e: Entrante) -> CapturarSolicitud:
         CapturarSolicitud(
             canal=Canal.MESSENGER.value,
             datos={"id_canal": f"messenger:{psid}"} if psid else {},
-            origen={"page_id": e.payload.get("pagina"), "psid": psid, "mid": e.referencia},
+            origen={"page_id": e.payload.get("pagina"), "psid": psid, "mid": e.referencia, **_boton_messenger(mensaje)},
             mensaje=str(mensaje.get("text", "")),
             clave_envio=e.referencia,
             adjuntos=tuple(adjuntos),
             tipo_contacto="mensaje",
         )
     )
+
+
+def _boton_messenger(mensaje: Mapping[str, Any]) -> dict[str, str]:
+    respuesta = mensaje.get("quick_reply")
+    return {"boton": str(respuesta.get("payload", ""))[:256]} if isinstance(respuesta, dict) else {}
 
 
 def comando_botmaker(e: Entrante) -> CapturarSolicitud:
@@ -390,17 +442,28 @@ def comando_botmaker(e: Entrante) -> CapturarSolicitud:
 
 
 def _estado_mensaje(e: Entrante, puertos: PuertosCanales) -> tuple[EstadoEntrante, str | None, str | None]:
-    """A delivery status is recorded on the request of a message we sent; statuses of other messages are ignored."""
+    """A delivery status is recorded on the request of a message we sent (WhatsApp per message, Messenger by
+    watermark); statuses of other messages are ignored."""
+    if e.canal == Canal.MESSENGER:
+        return _estado_messenger(e, puertos)
     estado = e.payload.get("estado", {})
     wamid, valor = str(estado.get("id", "")), str(estado.get("status", ""))
-    solicitud_id = puertos.salientes.solicitud_de_saliente(Canal.WHATSAPP.value, wamid)
-    if solicitud_id is None:
-        return EstadoEntrante.IGNORADO, None, "Estado de un mensaje que este sistema no envió."
     ahora = puertos.solicitudes.clock.ahora()
     try:
         en = datetime.fromtimestamp(int(estado.get("timestamp")), tz=ahora.tzinfo).isoformat()
     except (TypeError, ValueError, OverflowError):
         en = ahora.isoformat()
+    errores = [x for x in estado.get("errors") or [] if isinstance(x, dict)]
+    if puertos.mensajeria is not None:
+        solicitud_id = mensajeria.registrar_estado(
+            Canal.WHATSAPP.value, wamid, valor, en=en, errores=errores, puertos=puertos.mensajeria
+        )
+        if solicitud_id is None:
+            return EstadoEntrante.IGNORADO, None, "Estado de un mensaje que este sistema no envió."
+        return EstadoEntrante.PROCESADO, solicitud_id, None
+    solicitud_id = puertos.salientes.solicitud_de_saliente(Canal.WHATSAPP.value, wamid)
+    if solicitud_id is None:
+        return EstadoEntrante.IGNORADO, None, "Estado de un mensaje que este sistema no envió."
     puertos.solicitudes.repo.agregar_historial(
         EntradaHistorial(
             solicitud_id=solicitud_id,
@@ -409,7 +472,38 @@ def _estado_mensaje(e: Entrante, puertos: PuertosCanales) -> tuple[EstadoEntrant
             tipo="estado_mensaje",
             resumen=f"Mensaje de WhatsApp {ETIQUETA_ESTADO_MENSAJE.get(valor, valor)}.",
             canal=Canal.WHATSAPP.value,
-            campos={"wamid": wamid, "estado": valor, "errores": estado.get("errors") or []},
+            campos={"wamid": wamid, "estado": valor, "errores": errores},
         )
     )
     return EstadoEntrante.PROCESADO, solicitud_id, None
+
+
+def _estado_messenger(e: Entrante, puertos: PuertosCanales) -> tuple[EstadoEntrante, str | None, str | None]:
+    """Messenger ``delivery`` / ``read``: every message we sent to that person up to the watermark (or the given
+    ``mids``) is marked delivered / read."""
+    evento = e.payload.get("evento", {})
+    remitente: Mapping[str, Any] = evento["sender"] if isinstance(evento.get("sender"), dict) else {}
+    psid = str(remitente.get("id", ""))
+    tipo = "read" if isinstance(evento.get("read"), dict) else "delivery"
+    cuerpo: Mapping[str, Any] = evento[tipo] if isinstance(evento.get(tipo), dict) else {}
+    if not psid or puertos.mensajeria is None:
+        return EstadoEntrante.IGNORADO, None, "Estado de Messenger sin remitente."
+    ahora = puertos.solicitudes.clock.ahora()
+    try:
+        marca = datetime.fromtimestamp(int(cuerpo["watermark"]) / 1000, tz=ahora.tzinfo)
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return EstadoEntrante.IGNORADO, None, "Estado de Messenger sin marca de agua."
+    repo = puertos.solicitudes.repo
+    candidatas = repo.buscar_por_contacto(id_canal=f"messenger:{psid}")
+    mids = [str(m) for m in cuerpo.get("mids") or [] if isinstance(m, str)]
+    estado = "read" if tipo == "read" else "delivered"
+    marcadas: str | None = None
+    for s in candidatas:
+        for mensaje_id in mensajeria.estados_por_marca(s, repo.historial(s.id), Canal.MESSENGER.value, marca, mids):
+            registrada = mensajeria.registrar_estado(
+                Canal.MESSENGER.value, mensaje_id, estado, en=marca.isoformat(), puertos=puertos.mensajeria
+            )
+            marcadas = marcadas or registrada
+    if marcadas is None:
+        return EstadoEntrante.IGNORADO, None, "Ningún mensaje enviado por este sistema hasta esa marca."
+    return EstadoEntrante.PROCESADO, marcadas, None

@@ -1,7 +1,11 @@
-"""Reactions to applied actions (read from the state-change stream): the emails each step sends.
+"""Reactions to applied actions (read from the state-change stream): the emails and customer messages each step
+sends.
 
 Each reaction runs at most once per change: its key ``reaccion#<cambio>#<nombre>`` is claimed before sending
-and completed with the provider's message id, so a redelivered stream record sends nothing twice.
+and completed with the provider's message id, so a redelivered stream record sends nothing twice. A reaction with
+``mensaje`` also goes to the customer's own channel (``services.mensajeria``: the channel they last wrote on, under
+the window and opt-out rules), claimed separately under ``mensaje#<cambio>.<nombre>``; the email goes as well when
+the customer gave an address.
 """
 
 from __future__ import annotations
@@ -10,9 +14,11 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any, Final
 
 from chalicelib.domain.events import ACCION_CAPTURA, ACCION_REDIGITACION, AccionAplicada
+from chalicelib.domain.mensajeria import Boton, Documento
 from chalicelib.domain.model import Buzones, EntradaHistorial, Solicitud
 from chalicelib.domain.ports import (
     Adjunto,
@@ -25,7 +31,7 @@ from chalicelib.domain.ports import (
     SolicitudRepository,
 )
 from chalicelib.domain.states import Accion
-from chalicelib.services import correo_saliente, documentos, oferta, pagos
+from chalicelib.services import correo_saliente, documentos, mensajeria, oferta, pagos
 from chalicelib.services.correo_entrante import PROPOSITOS
 from chalicelib.services.enlaces import PuertosEnlaces
 from chalicelib.services.pagos import ConfigPagos
@@ -52,6 +58,10 @@ class Reaccion:
     contexto: ContextoExtra | None = None
     proposito: str | None = None
     """The email expects an answer: it carries a reply token of this purpose (``correo_entrante.PROPOSITOS``)."""
+    mensaje: str | None = None
+    """Also sent to the customer's channel with ``templates/mensaje/<mensaje>.txt`` (customer reactions only)."""
+    botones: Callable[[Solicitud], tuple[Boton, ...]] | None = None
+    """Quick-reply buttons of the channel message (their ids come back in the customer's tap)."""
 
 
 def _cliente(s: Solicitud, _: Buzones) -> Sequence[str]:
@@ -60,6 +70,11 @@ def _cliente(s: Solicitud, _: Buzones) -> Sequence[str]:
 
 def _buzon(nombre: str) -> Destinatarios:
     return lambda _s, b: (getattr(b, nombre),)
+
+
+def _botones_oferta(s: Solicitud) -> tuple[Boton, ...]:
+    """The Carta Comercial's answer buttons: a tap comes back as ``oferta:<id>:acepto`` / ``oferta:<id>:no``."""
+    return (Boton(f"oferta:{s.id}:acepto", "Acepto"), Boton(f"oferta:{s.id}:no", "No me interesa"))
 
 
 def _pdf(constructor: ConstructorPdf) -> Adjuntos:
@@ -75,13 +90,13 @@ def _pdf(constructor: ConstructorPdf) -> Adjuntos:
 
 REACCIONES: Final[Mapping[str, tuple[Reaccion, ...]]] = {
     ACCION_CAPTURA: (
-        Reaccion("acuse_cliente", "acuse_cliente", _cliente),
+        Reaccion("acuse_cliente", "acuse_cliente", _cliente, mensaje="acuse_cliente"),
         Reaccion("aviso_ejecutivos", "aviso_ejecutivos", _buzon("ejecutivos")),
     ),
     ACCION_REDIGITACION: (Reaccion("aviso_redigitacion", "aviso_redigitacion", _buzon("ejecutivos")),),
     Accion.DERIVAR_EMPRESAS.value: (
         Reaccion("derivacion_empresas", "derivacion_empresas", _buzon("empresas"), _buzon("ejecutivos")),
-        Reaccion("derivacion_cliente", "derivacion_cliente", _cliente),
+        Reaccion("derivacion_cliente", "derivacion_cliente", _cliente, mensaje="derivacion_cliente"),
     ),
     Accion.SOLICITAR_CONFIRMACION_HD.value: (
         Reaccion("consulta_help_desk", "consulta_help_desk", _buzon("help_desk"), proposito="capacidad"),
@@ -89,8 +104,12 @@ REACCIONES: Final[Mapping[str, tuple[Reaccion, ...]]] = {
     Accion.CONFIRMAR_CAPACIDAD.value: (Reaccion("capacidad_confirmada", "capacidad_respondida", _buzon("ejecutivos")),),
     Accion.NEGAR_CAPACIDAD.value: (
         Reaccion("capacidad_negada", "capacidad_respondida", _buzon("ejecutivos"), _buzon("responsable_canales")),
+        Reaccion("sin_servicio_cliente", "sin_servicio_cliente", _cliente, mensaje="sin_servicio_cliente"),
     ),
-    Accion.CERRAR_SIN_COBERTURA.value: (Reaccion("no_atendida_rc", "no_atendida", _buzon("responsable_canales")),),
+    Accion.CERRAR_SIN_COBERTURA.value: (
+        Reaccion("no_atendida_rc", "no_atendida", _buzon("responsable_canales")),
+        Reaccion("sin_servicio_cliente", "sin_servicio_cliente", _cliente, mensaje="sin_servicio_cliente"),
+    ),
     Accion.ENVIAR_OFERTA.value: (
         Reaccion(
             "carta_comercial",
@@ -100,6 +119,8 @@ REACCIONES: Final[Mapping[str, tuple[Reaccion, ...]]] = {
             adjuntos=_pdf(documentos.carta_comercial),
             contexto=oferta.contexto_carta_comercial,
             proposito="oferta",
+            mensaje="carta_comercial",
+            botones=_botones_oferta,
         ),
     ),
     Accion.RECHAZAR_OFERTA.value: (Reaccion("no_atendida_rc", "no_atendida", _buzon("responsable_canales")),),
@@ -111,6 +132,7 @@ REACCIONES: Final[Mapping[str, tuple[Reaccion, ...]]] = {
             _buzon("ejecutivos"),
             adjuntos=_pdf(documentos.carta_solicitud),
             proposito="requisitos",
+            mensaje="requisitos_cliente",
         ),
     ),
     Accion.DIGITAR_VENTA.value: (
@@ -123,6 +145,7 @@ REACCIONES: Final[Mapping[str, tuple[Reaccion, ...]]] = {
             _cliente,
             _buzon("ejecutivos"),
             contexto=pagos.contexto_instrucciones_pago,
+            mensaje="instrucciones_pago",
         ),
     ),
     Accion.ELEGIR_POSPAGO.value: (
@@ -136,6 +159,7 @@ REACCIONES: Final[Mapping[str, tuple[Reaccion, ...]]] = {
             contexto=pagos.contexto_validar_deposito,
             proposito="deposito",
         ),
+        Reaccion("comprobante_recibido", "comprobante_recibido", _cliente, mensaje="comprobante_recibido"),
     ),
     Accion.REGISTRAR_NOTIFICACION_BANCO.value: (
         Reaccion(
@@ -171,10 +195,20 @@ REACCIONES: Final[Mapping[str, tuple[Reaccion, ...]]] = {
     Accion.CONFIRMAR_PAGO_WEB.value: (Reaccion("pago_web_confirmado", "pago_web_confirmado", _buzon("ejecutivos")),),
     Accion.ENVIAR_FACTURA.value: (
         Reaccion(
-            "factura_cliente", "factura_cliente", _cliente, _buzon("ejecutivos"), adjuntos=_pdf(documentos.factura)
+            "factura_cliente",
+            "factura_cliente",
+            _cliente,
+            _buzon("ejecutivos"),
+            adjuntos=_pdf(documentos.factura),
+            mensaje="factura_cliente",
         ),
     ),
-    Accion.MARCAR_ENTREGADA.value: (Reaccion("venta_cerrada", "venta_cerrada", _buzon("ejecutivos")),),
+    Accion.MARCAR_ENTREGADA.value: (
+        Reaccion("venta_cerrada", "venta_cerrada", _buzon("ejecutivos")),
+        Reaccion(
+            "factura_cliente", "factura_cliente", _cliente, adjuntos=_pdf(documentos.factura), mensaje="factura_cliente"
+        ),
+    ),
     Accion.REGISTRAR_CONTROL_RECURRENTE.value: (Reaccion("venta_cerrada", "venta_cerrada", _buzon("ejecutivos")),),
     Accion.ANULAR.value: (
         Reaccion("venta_anulada", "venta_anulada", _buzon("responsable_canales"), _buzon("ejecutivos")),
@@ -196,6 +230,7 @@ class PuertosReaccion:
     enlaces: PuertosEnlaces | None = None
     pagos: ConfigPagos | None = None
     salida: correo_saliente.SalidaCorreo | None = None
+    mensajeria: mensajeria.PuertosMensajeria | None = None
 
 
 def reaccionar(evento: AccionAplicada, *, puertos: PuertosReaccion) -> list[str]:
@@ -211,7 +246,64 @@ def reaccionar(evento: AccionAplicada, *, puertos: PuertosReaccion) -> list[str]
     return enviadas
 
 
+class _Preparacion:
+    """The template context and attachments of one reaction, built once (signed links are issued by the context
+    builders) and shared by the email and the channel message."""
+
+    def __init__(self, reaccion: Reaccion, evento: AccionAplicada, s: Solicitud, puertos: PuertosReaccion) -> None:
+        self._reaccion, self._evento, self._s, self._puertos = reaccion, evento, s, puertos
+
+    @cached_property
+    def contexto(self) -> dict[str, Any]:
+        p = self._puertos
+        contexto = contexto_correo(self._s, self._evento, p.buzones, p.url_publica)
+        if self._reaccion.contexto is not None:
+            contexto.update(self._reaccion.contexto(self._s, self._evento, p))
+        return contexto
+
+    @cached_property
+    def adjuntos(self) -> tuple[Adjunto, ...]:
+        if self._reaccion.adjuntos is None:
+            return ()
+        return tuple(self._reaccion.adjuntos(self._s, self._evento, self._puertos))
+
+
 def _ejecutar(reaccion: Reaccion, evento: AccionAplicada, s: Solicitud, puertos: PuertosReaccion) -> bool:
+    preparacion = _Preparacion(reaccion, evento, s, puertos)
+    enviada = _correo(reaccion, evento, s, puertos, preparacion)
+    if reaccion.mensaje and puertos.mensajeria is not None:
+        resultado = _mensaje(reaccion, evento, s, puertos.mensajeria, preparacion)
+        enviada = enviada or resultado.enviado
+    return enviada
+
+
+def _mensaje(
+    reaccion: Reaccion,
+    evento: AccionAplicada,
+    s: Solicitud,
+    puertos: mensajeria.PuertosMensajeria,
+    preparacion: _Preparacion,
+) -> mensajeria.ResultadoMensaje:
+    conversacion = mensajeria.conversacion(s)
+    if conversacion is None or conversacion.destino.canal not in puertos.canales:
+        return mensajeria.ResultadoMensaje("sin_canal")
+    pedido = mensajeria.PedidoMensaje(
+        solicitud=s,
+        clave=f"{evento.cambio_id}.{reaccion.nombre}",
+        nombre=reaccion.mensaje or reaccion.plantilla,
+        contexto=preparacion.contexto,
+        en=evento.en,
+        documentos=tuple(Documento(a.nombre, a.tipo, a.contenido) for a in preparacion.adjuntos if not a.content_id),
+        botones=reaccion.botones(s) if reaccion.botones else (),
+        respuesta=evento.canal == conversacion.destino.canal,
+        correo_enviado=bool(s.email) and reaccion.para is _cliente,
+    )
+    return mensajeria.enviar(pedido, puertos=puertos)
+
+
+def _correo(
+    reaccion: Reaccion, evento: AccionAplicada, s: Solicitud, puertos: PuertosReaccion, preparacion: _Preparacion
+) -> bool:
     para = tuple(reaccion.para(s, puertos.buzones))
     if not para:
         logger.info("reaccion sin destinatario", extra={"solicitud_id": s.id, "reaccion": reaccion.nombre})
@@ -222,11 +314,8 @@ def _ejecutar(reaccion: Reaccion, evento: AccionAplicada, s: Solicitud, puertos:
         if message_id:
             _anotar(reaccion, evento, s, para, message_id, puertos)
         return False
-    contexto = contexto_correo(s, evento, puertos.buzones, puertos.url_publica)
     try:
-        if reaccion.contexto is not None:
-            contexto.update(reaccion.contexto(s, evento, puertos))
-        render = puertos.plantillas.correo(reaccion.plantilla, contexto)
+        render = puertos.plantillas.correo(reaccion.plantilla, preparacion.contexto)
         correo = CorreoSaliente(
             para=para,
             cc=tuple(c for c in reaccion.cc(s, puertos.buzones) if c not in para),
@@ -234,7 +323,7 @@ def _ejecutar(reaccion: Reaccion, evento: AccionAplicada, s: Solicitud, puertos:
             texto=render.texto,
             html=render.html,
             cabeceras={"X-VD-Solicitud": s.id, "X-VD-Reaccion": reaccion.nombre},
-            adjuntos=tuple(reaccion.adjuntos(s, evento, puertos)) if reaccion.adjuntos else (),
+            adjuntos=preparacion.adjuntos,
         )
         envio = correo_saliente.enviar(
             correo,

@@ -6,11 +6,13 @@ sent as a reply to it are linked like replies to the requirements email."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Final
+from typing import Any, Final
 
-from chalicelib.domain.model import Buzones, EntradaHistorial
+from chalicelib.domain.mensajeria import Documento
+from chalicelib.domain.model import Buzones, EntradaHistorial, Solicitud
 from chalicelib.domain.ports import (
     Calendario,
     Clock,
@@ -21,9 +23,9 @@ from chalicelib.domain.ports import (
     Plantillas,
     SolicitudRepository,
 )
-from chalicelib.domain.requisitos import faltantes
+from chalicelib.domain.requisitos import ItemRequisito, faltantes
 from chalicelib.domain.states import Estado
-from chalicelib.services import correo_saliente, documentos
+from chalicelib.services import correo_saliente, documentos, mensajeria
 from chalicelib.services.correo_entrante import PROPOSITOS
 from chalicelib.services.vistas import vista_solicitud
 
@@ -48,6 +50,7 @@ class PuertosRecordatorio:
     pdf: GeneradorPdf | None = None
     dias_habiles: int = 2
     salida: correo_saliente.SalidaCorreo | None = None
+    mensajeria: mensajeria.PuertosMensajeria | None = None
 
 
 def recordar_requisitos(*, puertos: PuertosRecordatorio) -> list[str]:
@@ -61,12 +64,11 @@ def recordar_requisitos(*, puertos: PuertosRecordatorio) -> list[str]:
             datetime.fromisoformat(s.estado_desde), puertos.dias_habiles * MINUTOS_POR_DIA_HABIL
         )
         pendientes = faltantes(s)
-        if vence > ahora or not pendientes or not s.email:
+        conversacion = mensajeria.conversacion(s) if puertos.mensajeria is not None else None
+        if vence > ahora or not pendientes or not (s.email or conversacion):
             continue
         dia = ahora.date().isoformat()
         clave = f"{PLANTILLA}#{s.id}#{dia}"
-        if not puertos.idempotencia.reclamar(clave):
-            continue
         en = ahora.isoformat()
         contexto = {
             "solicitud": vista_solicitud(s),
@@ -75,6 +77,12 @@ def recordar_requisitos(*, puertos: PuertosRecordatorio) -> list[str]:
             "url_solicitud": f"{puertos.url_publica}/solicitudes/{s.id}",
             "url_formulario": f"{puertos.url_publica}/solicitud",
         }
+        if conversacion is not None and puertos.mensajeria is not None:
+            mensaje = _recordar_por_canal(s, clave, contexto, en, pendientes, puertos, puertos.mensajeria)
+            if mensaje.enviado and not s.email:
+                recordadas.append(s.id)
+        if not s.email or not puertos.idempotencia.reclamar(clave):
+            continue
         try:
             render = puertos.plantillas.correo(PLANTILLA, contexto)
             adjuntos = (
@@ -122,3 +130,30 @@ def recordar_requisitos(*, puertos: PuertosRecordatorio) -> list[str]:
         recordadas.append(s.id)
         logger.info("recordatorio de requisitos", extra={"solicitud_id": s.id})
     return recordadas
+
+
+def _recordar_por_canal(
+    s: Solicitud,
+    clave: str,
+    contexto: dict[str, Any],
+    en: str,
+    pendientes: Sequence[ItemRequisito],
+    puertos: PuertosRecordatorio,
+    mensajes: mensajeria.PuertosMensajeria,
+) -> mensajeria.ResultadoMensaje:
+    """Today's reminder on the customer's channel (its own claim), with the model letter if it is missing."""
+    documentos_pdf = (
+        documentos.carta_solicitud(s, en, puertos.pdf, None)
+        if puertos.pdf is not None and "carta_solicitud" in {i.clave for i in pendientes}
+        else []
+    )
+    pedido = mensajeria.PedidoMensaje(
+        solicitud=s,
+        clave=clave.replace("#", "."),
+        nombre=PLANTILLA,
+        contexto={**contexto, "pendientes_etiquetas": [i.etiqueta for i in pendientes]},
+        en=en,
+        documentos=tuple(Documento(a.nombre, a.tipo, a.contenido) for a in documentos_pdf),
+        correo_enviado=bool(s.email),
+    )
+    return mensajeria.enviar(pedido, puertos=mensajes)

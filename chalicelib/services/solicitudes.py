@@ -10,6 +10,7 @@ from typing import Any
 
 from chalicelib.domain.actions import ACCIONES, Normalizador, validar_campos
 from chalicelib.domain.commands import AplicarAccion, CapturarSolicitud
+from chalicelib.domain.contacto import claves_de_reclamo
 from chalicelib.domain.effects import mes_de
 from chalicelib.domain.errors import (
     AccionDesconocida,
@@ -19,6 +20,7 @@ from chalicelib.domain.errors import (
     ServicioExternoNoDisponible,
 )
 from chalicelib.domain.events import ACCION_CAPTURA, ACCION_REDIGITACION
+from chalicelib.domain.mensajeria import destino_de
 from chalicelib.domain.model import Cambio, EntradaHistorial, Rol, Solicitud
 from chalicelib.domain.planes import VALIDEZ_OFERTA_DIAS, Plan, planes_elegibles
 from chalicelib.domain.ports import (
@@ -59,8 +61,10 @@ class Puertos:
     catalogo: CatalogoPlanes | None = None
 
 
-def capturar(cmd: CapturarSolicitud, *, puertos: Puertos) -> Solicitud:
-    """A prospect becomes a new request in ``nueva``; the same submission key never creates a second one."""
+def capturar(cmd: CapturarSolicitud, *, puertos: Puertos, reclamar_contacto: bool = False) -> Solicitud:
+    """A prospect becomes a new request in ``nueva``; the same submission key never creates a second one. With
+    ``reclamar_contacto`` the request also claims its contact keys for a short while (``claves_de_reclamo``), so that
+    a second first contact of the same person at the same instant gets ContactoReclamado instead of a request."""
     ahora = puertos.clock.ahora()
     solicitud_id = puertos.ids.solicitud()
     datos = _datos_de_contacto(cmd.datos, puertos)
@@ -98,7 +102,8 @@ def capturar(cmd: CapturarSolicitud, *, puertos: Puertos) -> Solicitud:
     )
     claves = [f"envio#{cmd.canal}#{cmd.clave_envio}"] if cmd.clave_envio else []
     entrada = EntradaHistorial.de_cambio(cambio, f"Solicitud recibida por el canal {cmd.canal}.")
-    puertos.repo.crear(solicitud, entrada, claves)
+    reclamos = claves_de_reclamo(solicitud) if reclamar_contacto else []
+    puertos.repo.crear(solicitud, entrada, claves, reclamos)
     logger.info("solicitud capturada", extra={"solicitud_id": solicitud_id, "canal": cmd.canal})
     return solicitud
 
@@ -108,6 +113,9 @@ def contacto_de(cmd: CapturarSolicitud, en: str) -> dict[str, Any]:
     contacto: dict[str, Any] = {"canal": cmd.canal, "tipo": cmd.tipo_contacto, "en": en}
     if cmd.clave_envio:
         contacto["referencia"] = cmd.clave_envio
+    destino = destino_de(cmd.canal, cmd.origen)
+    if destino is not None:
+        contacto["destino"] = destino.como_dict()
     return contacto
 
 

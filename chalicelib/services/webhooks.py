@@ -161,6 +161,17 @@ def extraer_meta(datos: Mapping[str, Any], *, recibido_en: str, s3_key: str) -> 
 
 def _messenger(evento: dict[str, Any], pagina: str, *, recibido_en: str, s3_key: str) -> Iterable[Entrante]:
     mensaje = evento.get("message")
+    remitente: dict[str, Any] = evento["sender"] if isinstance(evento.get("sender"), dict) else {}
+    for tipo in ("delivery", "read"):
+        cuerpo: dict[str, Any] = evento[tipo] if isinstance(evento.get(tipo), dict) else {}
+        marca = cuerpo.get("watermark")
+        if marca is not None and remitente.get("id"):
+            referencia = f"{tipo}#{remitente['id']}#{marca}"
+            payload = {"evento": evento, "pagina": pagina}
+            yield _entrante(
+                Canal.MESSENGER, referencia, TipoEntrante.ESTADO, payload, recibido_en=recibido_en, s3_key=s3_key
+            )
+            return
     if not isinstance(mensaje, dict) or not mensaje.get("mid"):
         logger.info("evento de messenger sin mensaje", extra={"claves": sorted(evento)[:10]})
         return

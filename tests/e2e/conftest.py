@@ -103,7 +103,12 @@ def graph_servidor(moto_endpoint):
 
     from localstage.graph_local import GraphLocal
 
-    graph = GraphLocal(token=os.environ["VD_GRAPH_TOKEN"])
+    graph = GraphLocal(
+        token=os.environ["VD_GRAPH_TOKEN"],
+        token_whatsapp=os.environ["VD_WHATSAPP_TOKEN"],
+        token_pagina=os.environ["VD_MESSENGER_TOKEN"],
+        token_botmaker=os.environ["VD_BOTMAKER_API_TOKEN"],
+    )
     graph.iniciar(0)
     yield graph
     graph.detener()
@@ -114,6 +119,8 @@ def etapa(settings, graph_servidor, monkeypatch):
     from chalice.test import Client
 
     from chalicelib import bootstrap
+    from chalicelib.adapters.mensajeria_botmaker import BotmakerApi
+    from chalicelib.adapters.mensajeria_meta import MessengerSend, WhatsAppCloud
     from chalicelib.adapters.meta_graph import GraphMeta
     from localstage.stream_pump import StreamPump
 
@@ -121,11 +128,28 @@ def etapa(settings, graph_servidor, monkeypatch):
     graph_servidor.medios.clear()
     graph_servidor.fallos.clear()
     graph_servidor.peticiones.clear()
+    graph_servidor.reiniciar()
     monkeypatch.setenv("VD_GRAPH_URL", graph_servidor.url_api)
+    monkeypatch.setenv("VD_BOTMAKER_URL", graph_servidor.url_botmaker)
     bootstrap.reset()
-    # Built now, from this environment (the test client patches in the stage's own values); short Graph backoff.
+    # Built now, from this environment (the test client patches in the stage's own values); short backoffs.
     bootstrap.override(
-        graph=GraphMeta(base_url=graph_servidor.url_api, token=graph_servidor.token, timeout=10, espera=0.01)
+        graph=GraphMeta(base_url=graph_servidor.url_api, token=graph_servidor.token, timeout=10, espera=0.01),
+        mensajeros={
+            "whatsapp": WhatsAppCloud(
+                base_url=graph_servidor.url_api, token=graph_servidor.token_whatsapp, timeout=10, espera=0.01
+            ),
+            "messenger": MessengerSend(
+                base_url=graph_servidor.url_api, token=graph_servidor.token_pagina, timeout=10, espera=0.01
+            ),
+            "botmaker": BotmakerApi(
+                base_url=graph_servidor.url_botmaker,
+                token=graph_servidor.token_botmaker,
+                publicar=lambda documento: bootstrap.get_services()._publicar(documento),
+                timeout=10,
+                espera=0.01,
+            ),
+        },
     )
     from app import app
 

@@ -25,6 +25,10 @@ ID = "VD-7F3K9Q2M"
 
 ACCION_DE_PLANTILLA = {
     "acuse_cliente": "capturar",
+    "comprobante_recibido": "registrar_comprobante",
+    "sin_servicio_cliente": "cerrar_sin_cobertura",
+    "mensaje_no_entregado": "enviar_oferta",
+    "mensaje_cliente": "aceptar_oferta",
     "aviso_ejecutivos": "capturar",
     "aviso_redigitacion": "crear_redigitacion",
     "derivacion_empresas": "derivar_empresas",

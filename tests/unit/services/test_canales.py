@@ -13,6 +13,7 @@ from chalicelib.domain.errors import ServicioExternoNoDisponible
 from chalicelib.services import canales, solicitudes, webhooks
 from chalicelib.services.canales import PuertosCanales
 from tests.fakes_canales import AlmacenEnMemoria, EntrantesEnMemoria, FakeGraph, SalientesEnMemoria
+from tests.fakes_persistencia import InMemorySolicitudRepository
 
 EVENTOS = Path(__file__).resolve().parents[2] / "events"
 LEAD = {
@@ -158,6 +159,57 @@ def test_a_change_applied_after_a_merge_keeps_the_touchpoint(puertos):
         puertos=puertos,
     )
     assert [c["canal"] for c in puertos.repo.obtener(solicitud_id).contactos] == ["web", "whatsapp"]
+
+
+class IndiceAtrasado(InMemorySolicitudRepository):
+    """The contact indexes have not caught up with the last writes (DynamoDB GSIs are eventually consistent): every
+    lookup finds nothing, as for two first contacts of one person processed at the same instant."""
+
+    def buscar_por_contacto(self, **claves):
+        return []
+
+
+def _whatsapp(referencia: str, texto: str) -> CapturarSolicitud:
+    return CapturarSolicitud(
+        canal="whatsapp",
+        datos={"telefono": "59170712345"},
+        mensaje=texto,
+        clave_envio=referencia,
+        tipo_contacto="mensaje",
+    )
+
+
+def test_a_first_contact_the_index_does_not_show_yet_joins_the_request_that_claimed_the_phone(puertos):
+    # Given a new person's first WhatsApp message, captured, that the contact index does not show yet
+    puertos = replace(puertos, repo=IndiceAtrasado())
+    primera = canales.recibir_contacto(_whatsapp("wamid.1", "Hola"), puertos=puertos)
+    # When her second message arrives
+    segunda = canales.recibir_contacto(_whatsapp("wamid.2", "Quiero fibra"), puertos=puertos)
+    # Then the phone's claim sends it to her open request: one request, both touchpoints, one mensaje entry
+    assert primera.nueva and segunda == canales.Recepcion(primera.solicitud_id, nueva=False)
+    (s,) = puertos.repo.solicitudes.values()
+    assert [c["referencia"] for c in s.contactos] == ["wamid.1", "wamid.2"] and s.version == 1
+    (mensaje,) = [e for e in puertos.repo.historial(s.id) if e.tipo == "mensaje"]
+    assert len(puertos.repo.historial(s.id)) == 2 and mensaje.campos["texto"] == "Quiero fibra"
+
+
+def test_the_same_message_redelivered_before_the_index_shows_it_is_a_duplicate(puertos):
+    puertos = replace(puertos, repo=IndiceAtrasado())
+    primera = canales.recibir_contacto(_whatsapp("wamid.1", "Hola"), puertos=puertos)
+    otra = canales.recibir_contacto(_whatsapp("wamid.1", "Hola"), puertos=puertos)
+    assert otra == canales.Recepcion(primera.solicitud_id, nueva=False, duplicada=True)
+    assert len(puertos.repo.solicitudes) == 1 and len(puertos.repo.historial(primera.solicitud_id)) == 1
+
+
+def test_a_claim_held_by_a_request_closed_since_does_not_absorb_the_new_contact(puertos):
+    # Given a request that claimed the phone and was closed within the claim's lifetime
+    puertos = replace(puertos, repo=IndiceAtrasado())
+    primera = canales.recibir_contacto(_whatsapp("wamid.1", "Hola"), puertos=puertos).solicitud_id
+    puertos.repo.solicitudes[primera] = replace(puertos.repo.obtener(primera), estado="derivada_empresas")
+    # When the same person writes again
+    recepcion = canales.recibir_contacto(_whatsapp("wamid.2", "Otra consulta"), puertos=puertos)
+    # Then it is a new request (without a claim of its own)
+    assert recepcion.nueva and recepcion.solicitud_id != primera and len(puertos.repo.solicitudes) == 2
 
 
 # --- processing of stored items -----------------------------------------------------------------------------------

@@ -132,4 +132,5 @@ def test_cajas_gets_the_print_link_then_the_delivery_link(repo, puertos_reaccion
 
 def test_without_link_ports_the_emails_still_go_without_links(repo, puertos_reaccion, mailer):
     s = _guardada(repo, estado="validacion_deposito", pago={"monto_bs": 349.0})
-    assert reacciones.reaccionar(_evento(s, "registrar_comprobante"), puertos=puertos_reaccion) == ["validar_deposito"]
+    enviadas = reacciones.reaccionar(_evento(s, "registrar_comprobante"), puertos=puertos_reaccion)
+    assert enviadas == ["validar_deposito", "comprobante_recibido"]
