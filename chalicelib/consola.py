@@ -3,6 +3,8 @@
 Another door to the same use cases as the staff API: the queue reads through ``Services.cola`` (the ``por_estado``
 index via ``listar``), the request page through ``obtener`` and ``acciones_para_roles``, and every form posts one
 ``AplicarAccion`` whose role ``rol_para`` chooses, so what a person may see and apply is the services' decision.
+The request page also shows the conversation with the customer (``hilo_conversacion``) and its message form posts
+to ``Services.escribir_al_cliente`` (executive and team lead only).
 Handlers: session → parse → one service call → page or 303 redirect.
 """
 
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import re
+import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -30,6 +33,7 @@ from chalicelib.domain.errors import (
     DatosInvalidos,
     DomainError,
     EstadoInvalido,
+    MensajeNoEnviado,
     NoAutenticado,
     RolNoAutorizado,
     SolicitudNoEncontrada,
@@ -38,7 +42,15 @@ from chalicelib.domain.model import EntradaHistorial, Rol, Solicitud
 from chalicelib.domain.states import ETIQUETA_ESTADO, Estado
 from chalicelib.http import CABECERAS_HTML, EntradaInvalida, cuerpo_formulario, leer_cabecera, parametro
 from chalicelib.observability import logger
-from chalicelib.services.consola import MI_TRABAJO, bandejas_para, conversacion
+from chalicelib.services.consola import (
+    MI_TRABAJO,
+    ROLES_MENSAJE_CLIENTE,
+    SIN_CANAL_CLIENTE,
+    bandejas_para,
+    canal_respuesta,
+    hilo_conversacion,
+)
+from chalicelib.services.mensajeria import ETIQUETA_CANAL_MENSAJE, MAX_TEXTO_EJECUTIVO, ResultadoMensaje
 from chalicelib.services.solicitudes import parsear_accion, rol_para
 from chalicelib.services.vistas import vista_historial, vista_solicitud
 
@@ -48,6 +60,9 @@ FORMULARIO: Final = ["application/x-www-form-urlencoded"]
 CAMPOS_DE_CONTROL: Final = frozenset({"csrf", "version", "nota"})
 MAX_NOTA: Final = 2000
 _ID = re.compile(r"^[A-Za-z0-9-]{1,40}$")
+_REFERENCIA = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+NO_ENVIADO: Final = "No se pudo enviar"
+"""How every notice of a message that did not go begins (shown as an alert, not as a success)."""
 ETIQUETA_CAMPO: Final[Mapping[str, str]] = {
     "disponible": "Con cobertura",
     "velocidad_maxima_mbps": "Velocidad máxima (Mbps)",
@@ -448,6 +463,69 @@ def _aviso_aplicada(accion: str, solicitud: Solicitud) -> str:
     return texto
 
 
+@consola.route("/consola/solicitudes/{solicitud_id}/mensajes", methods=["POST"], content_types=FORMULARIO)
+@paginas
+def write_to_customer(solicitud_id: str) -> Response:
+    """The executive (or the team lead) writes to the customer on the channel they last wrote on."""
+    request = consola.current_request
+    puerta = _puerta(request)
+    formulario = cuerpo_formulario(request)
+    puerta.sesiones.verificar_csrf(puerta.sesion.sid if puerta.sesion else None, formulario.get("csrf"))
+    solicitud_id = _id(solicitud_id)
+    if not ROLES_MENSAJE_CLIENTE & frozenset(puerta.usuario.roles):
+        raise RolNoAutorizado(
+            "Solo el Ejecutivo de Ventas Digitales y el Responsable de Canales pueden escribir al cliente."
+        )
+    referencia = formulario.get("referencia") or ""
+    if not _REFERENCIA.match(referencia):
+        raise EntradaInvalida("El formulario del mensaje no es válido; vuelva a cargar la página.")
+    texto = formulario.get("texto") or ""
+    try:
+        if not texto.strip() or len(texto.strip()) > MAX_TEXTO_EJECUTIVO:
+            raise DatosInvalidos(
+                {"texto": f"Escriba un mensaje de 1 a {MAX_TEXTO_EJECUTIVO} caracteres."}, "El mensaje no es válido."
+            )
+        resultado = puerta.servicios.escribir_al_cliente(
+            solicitud_id,
+            texto,
+            actor=puerta.usuario.email or puerta.usuario.actor,
+            nombre_actor=puerta.usuario.nombre or puerta.usuario.email or puerta.usuario.actor,
+            referencia=referencia,
+        )
+    except DatosInvalidos as exc:
+        actual, historial = puerta.servicios.obtener(solicitud_id)
+        error = exc.errores.get("texto") or exc.mensaje
+        return _pagina_solicitud(puerta, actual, historial, mensaje=texto, error_mensaje=error, status=422)
+    except MensajeNoEnviado:
+        logger.warning("mensaje del ejecutivo por reintentar", extra={"solicitud_id": solicitud_id})
+        aviso = f"{NO_ENVIADO}: el servicio de mensajería no respondió. Intente de nuevo en unos minutos."
+    else:
+        logger.append_keys(solicitud_id=solicitud_id)
+        aviso = _aviso_mensaje(resultado)
+    puerta.enviar.append(puerta.sesiones.aviso(aviso))
+    return _redirigir(puerta, puerta.url("solicitudes", solicitud_id))
+
+
+def _aviso_mensaje(resultado: ResultadoMensaje) -> str:
+    """The Spanish notice of what happened to the executive's message."""
+    canal = ETIQUETA_CANAL_MENSAJE.get(resultado.canal or "", resultado.canal or "")
+    if resultado.estado == "enviado":
+        return f"Mensaje enviado por {canal}."
+    if resultado.estado == "duplicado":
+        return "Ese mensaje ya se había enviado; no se envió otra vez."
+    if resultado.estado == "sin_canal":
+        return f"{NO_ENVIADO}: {SIN_CANAL_CLIENTE[0].lower()}{SIN_CANAL_CLIENTE[1:]}"
+    motivo = {
+        "baja": f"el cliente pidió no recibir mensajes por {canal}",
+        "fuera_de_ventana": "pasaron más de 7 días desde el último mensaje del cliente en Messenger",
+    }.get(resultado.estado, f"{canal or 'el proveedor'} rechazó el mensaje")
+    if resultado.respaldo_correo:
+        siguiente = " Se le envió el mensaje por correo electrónico."
+    else:
+        siguiente = " Comuníquese con el cliente por correo o por teléfono."
+    return f"{NO_ENVIADO}: {motivo}.{siguiente}"
+
+
 def _id(solicitud_id: str) -> str:
     if not _ID.match(solicitud_id):
         raise SolicitudNoEncontrada(f"No existe la solicitud {solicitud_id[:40]}.")
@@ -464,6 +542,8 @@ def _pagina_solicitud(
     valores: Mapping[str, str] | None = None,
     errores: Mapping[str, str] | None = None,
     rechazo: str | None = None,
+    mensaje: str = "",
+    error_mensaje: str | None = None,
     status: int = 200,
 ) -> Response:
     acciones = [
@@ -477,7 +557,17 @@ def _pagina_solicitud(
         "rechazo": rechazo,
         "error_general": (errores or {}).get("_"),
         "aviso": aviso,
-        "conversacion": conversacion(solicitud, historial),
+        "aviso_error": bool(aviso and aviso.startswith(NO_ENVIADO)),
+        "hilo": hilo_conversacion(solicitud, historial),
+        "respuesta": canal_respuesta(solicitud, historial, puerta.servicios.clock.ahora()),
+        "escribir": {
+            "permitido": bool(ROLES_MENSAJE_CLIENTE & frozenset(puerta.usuario.roles)),
+            "referencia": secrets.token_hex(16),
+            "texto": mensaje,
+            "error": error_mensaje,
+            "maximo": MAX_TEXTO_EJECUTIVO,
+            "sin_canal": SIN_CANAL_CLIENTE,
+        },
         "documentos": puerta.servicios.enlaces_documentos(solicitud, historial),
         "historial": [vista_historial(e) for e in reversed(historial)],
         "etiqueta_accion": {a.value: d.etiqueta for a, d in ACCIONES.items()},

@@ -1,6 +1,7 @@
-"""The staff console's reads: work queues by state, search by name, phone, CI or code, and the conversation of a
-request. Queues read the ``por_estado`` index through ``listar``; nothing scans the table and no CI is decrypted
-(a CI is found by its keyed hash)."""
+"""The staff console's reads: work queues by state, search by name, phone, CI or code, and the conversation with
+the customer (every channel, both directions, delivery statuses) with the channel a reply would take. Queues read
+the ``por_estado`` index through ``listar``; nothing scans the table and no CI is decrypted (a CI is found by its
+keyed hash)."""
 
 from __future__ import annotations
 
@@ -8,14 +9,20 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from chalicelib.domain.actions import ACCIONES, Normalizador
 from chalicelib.domain.errors import DatosInvalidos, SolicitudNoEncontrada
 from chalicelib.domain.events import ACCION_CAPTURA
+from chalicelib.domain.mensajeria import VENTANA_SERVICIO, Destino, ModoEnvio, modo_envio
 from chalicelib.domain.model import EntradaHistorial, Rol, Solicitud
 from chalicelib.domain.ports import SolicitudRepository
+from chalicelib.domain.seguimiento import ETIQUETA_CANAL
 from chalicelib.domain.states import Accion, Estado, acciones_desde
+from chalicelib.services.mensajeria import ETIQUETA_CANAL_MENSAJE, estado_actual
+from chalicelib.services.mensajeria import ETIQUETA_ESTADO as ETIQUETA_ESTADO_MENSAJE
+from chalicelib.services.mensajeria import conversacion as conversacion_cliente
 from chalicelib.services.solicitudes import listar
 
 E = Estado
@@ -209,3 +216,253 @@ def conversacion(solicitud: Solicitud, historial: Iterable[EntradaHistorial]) ->
 
 def _linea(entrada: EntradaHistorial, direccion: str, autor: str, texto: str, canal: str = "") -> dict[str, Any]:
     return {"en": entrada.en, "direccion": direccion, "canal": canal or entrada.canal, "autor": autor, "texto": texto}
+
+
+# --- the conversation with the customer (every channel, both directions) -------------------------------------------
+
+CANALES_PRIMER_MENSAJE: Final = frozenset({"whatsapp", "messenger", "botmaker", "web", "facebook"})
+"""Channels whose capture note is the customer's own first message."""
+TIPOS_ENTRANTES: Final = frozenset({"mensaje", "correo_recibido"})
+TIPOS_SISTEMA: Final = frozenset({"mensaje_no_entendido", "baja_canal", "alta_canal"})
+ROLES_MENSAJE_CLIENTE: Final = frozenset({Rol.EJ, Rol.RC})
+"""Who may write to the customer from the console."""
+ETIQUETA_CANAL_HILO: Final[Mapping[str, str]] = {**ETIQUETA_CANAL, "correo": "Correo", "consola": "Consola"}
+EXPLICACION_MODO: Final[Mapping[ModoEnvio, str]] = {
+    ModoEnvio.LIBRE: "puede escribir libremente",
+    ModoEnvio.PLANTILLA: "fuera de las 24 h: se enviará la plantilla aprobada",
+    ModoEnvio.AGENTE_HUMANO: "Messenger, 24 h a 7 días: se envía como respuesta de agente",
+    ModoEnvio.NINGUNO: "Messenger, más de 7 días: no se puede escribir; use el correo",
+}
+SIN_CANAL_CLIENTE: Final = "El cliente no escribió por WhatsApp, Messenger ni el chatbot; use el correo."
+
+
+def hilo_conversacion(solicitud: Solicitud, historial: Iterable[EntradaHistorial]) -> list[dict[str, Any]]:
+    """The conversation with the customer, oldest first: what they wrote on any channel (the first message and
+    later messages), what was sent to them (channel messages with their delivery status, emails to their address),
+    messages that could not go, and system notes (opt-out, opt-in, a message nobody could read).
+
+    Delivery statuses arrive twice and out of order: each outbound message shows ``estado_actual`` of every status
+    that names it (by ``entrada_id`` or by one of its provider ids)."""
+    entradas = list(historial)
+    estados = _estados_por_saliente(entradas)
+    lineas: list[dict[str, Any]] = []
+    for entrada in entradas:
+        linea = _linea_hilo(solicitud, entrada, estados)
+        if linea is not None:
+            lineas.append(linea)
+    return sorted(lineas, key=lambda linea: _orden(linea["en"]))
+
+
+def _estados_por_saliente(entradas: list[EntradaHistorial]) -> dict[str, list[EntradaHistorial]]:
+    """Outbound entry id -> every delivery status entry received for it (duplicates kept, order irrelevant)."""
+    salientes: set[str] = set()
+    por_id: dict[str, str] = {}
+    for entrada in entradas:
+        if entrada.tipo == "mensaje_saliente":
+            salientes.add(entrada.id)
+            for mensaje_id in entrada.campos.get("ids") or []:
+                por_id[str(mensaje_id)] = entrada.id
+    estados: dict[str, list[EntradaHistorial]] = {}
+    for entrada in entradas:
+        if entrada.tipo != "estado_mensaje":
+            continue
+        campos = entrada.campos
+        destino = str(campos.get("entrada_id") or "")
+        if destino not in salientes:
+            destino = por_id.get(str(campos.get("mensaje_id") or ""), "")
+        if destino:
+            estados.setdefault(destino, []).append(entrada)
+    return estados
+
+
+def _linea_hilo(
+    solicitud: Solicitud, entrada: EntradaHistorial, estados: Mapping[str, list[EntradaHistorial]]
+) -> dict[str, Any] | None:
+    campos = entrada.campos
+    if entrada.accion == ACCION_CAPTURA:
+        if not entrada.nota or entrada.canal not in CANALES_PRIMER_MENSAJE:
+            return None
+        return _item(entrada, "entrante", texto=entrada.nota, documentos=_nombres_adjuntos(campos.get("adjuntos")))
+    if entrada.tipo in TIPOS_ENTRANTES:
+        canal = "correo" if entrada.tipo == "correo_recibido" else entrada.canal
+        texto = str(campos.get("texto") or entrada.nota or "")
+        adjuntos = _nombres_adjuntos(campos.get("adjuntos"))
+        return _item(
+            entrada, "entrante", canal=canal, texto=texto or ("" if adjuntos else entrada.resumen), documentos=adjuntos
+        )
+    if entrada.tipo == "mensaje_saliente":
+        recibidos = estados.get(entrada.id, [])
+        estado = estado_actual([str(e.campos.get("estado") or "") for e in recibidos])
+        fallo = next((e.resumen for e in recibidos if e.campos.get("estado") == "failed"), "")
+        return _item(
+            entrada,
+            "saliente",
+            canal=str(campos.get("canal") or entrada.canal),
+            texto=str(campos.get("texto") or ""),
+            documentos=[str(d) for d in campos.get("documentos") or []],
+            botones=[str(b) for b in campos.get("botones") or []],
+            plantilla=campos.get("plantilla") or None,
+            estado=estado or ("aceptado" if campos.get("ids") else None),
+            requiere_atencion=estado == "failed",
+            resumen=fallo or entrada.resumen,
+        )
+    if entrada.tipo == "mensaje_no_enviado":
+        return _item(
+            entrada,
+            "saliente",
+            canal=str(campos.get("canal") or entrada.canal),
+            texto=str(campos.get("texto") or ""),
+            estado="no_enviado",
+            requiere_atencion=bool(campos.get("requiere_atencion")),
+        )
+    if entrada.tipo == "correo" and solicitud.email and solicitud.email in (campos.get("para") or []):
+        return _item(entrada, "saliente", canal="correo", texto=entrada.resumen)
+    if entrada.tipo in TIPOS_SISTEMA:
+        return _item(
+            entrada,
+            "sistema",
+            canal=str(campos.get("canal") or entrada.canal),
+            texto=entrada.resumen,
+            requiere_atencion=bool(campos.get("requiere_atencion")),
+        )
+    return None
+
+
+def _item(
+    entrada: EntradaHistorial,
+    direccion: str,
+    *,
+    canal: str = "",
+    texto: str = "",
+    documentos: list[str] | None = None,
+    botones: list[str] | None = None,
+    plantilla: Any = None,
+    estado: str | None = None,
+    requiere_atencion: bool = False,
+    resumen: str = "",
+) -> dict[str, Any]:
+    canal = canal or entrada.canal
+    return {
+        "id": entrada.id,
+        "en": entrada.en,
+        "direccion": direccion,
+        "canal": canal,
+        "etiqueta_canal": ETIQUETA_CANAL_HILO.get(canal, canal),
+        "autor": _autor(entrada, direccion),
+        "texto": texto,
+        "documentos": documentos or [],
+        "botones": botones or [],
+        "plantilla": str(plantilla) if plantilla else None,
+        "estado": estado,
+        "etiqueta_estado": _etiqueta_estado(estado),
+        "requiere_atencion": requiere_atencion,
+        "resumen": resumen or entrada.resumen,
+    }
+
+
+def _etiqueta_estado(estado: str | None) -> str:
+    if estado is None:
+        return ""
+    if estado == "no_enviado":
+        return "no enviado"
+    return ETIQUETA_ESTADO_MENSAJE.get(estado, estado)
+
+
+def _autor(entrada: EntradaHistorial, direccion: str) -> str:
+    if direccion == "entrante":
+        return "Cliente"
+    if direccion == "sistema":
+        return "Sistema"
+    actor = entrada.actor or "sistema"
+    return "Envío automático" if actor == "sistema" or actor.startswith("prospecto:") else actor
+
+
+def _nombres_adjuntos(adjuntos: Any) -> list[str]:
+    nombres: list[str] = []
+    for adjunto in adjuntos if isinstance(adjuntos, list) else []:
+        if isinstance(adjunto, Mapping):
+            nombres.append(str(adjunto.get("nombre") or adjunto.get("tipo") or "archivo"))
+        elif adjunto:
+            nombres.append(str(adjunto))
+    return nombres
+
+
+def _orden(en: Any) -> float:
+    momento = _momento(en)
+    if momento is None:
+        return float("inf")
+    if momento.tzinfo is None:
+        momento = momento.replace(tzinfo=UTC)
+    return momento.timestamp()
+
+
+def _momento(valor: Any) -> datetime | None:
+    if isinstance(valor, datetime):
+        return valor
+    try:
+        return datetime.fromisoformat(str(valor))
+    except (TypeError, ValueError):
+        return None
+
+
+def canal_respuesta(
+    solicitud: Solicitud, historial: Iterable[EntradaHistorial], ahora: datetime
+) -> dict[str, Any] | None:
+    """Where and how the executive's message would go now: the customer's messaging channel, how long ago they
+    last wrote there, whether the 24-hour window is open and what that means (``modo_envio``). None when the
+    customer never wrote on WhatsApp, Messenger or the chatbot."""
+    conv = conversacion_cliente(solicitud)
+    if conv is None:
+        return None
+    destino = conv.destino
+    modo = modo_envio(destino, conv.ultimo_mensaje, ahora)
+    transcurrido = ahora - conv.ultimo_mensaje if conv.ultimo_mensaje is not None else None
+    if modo is ModoEnvio.LIBRE and (transcurrido is None or transcurrido > VENTANA_SERVICIO):
+        ventana = "sin ventana de 24 h en este canal"
+    else:
+        ventana = "ventana abierta" if modo is ModoEnvio.LIBRE else "ventana cerrada"
+    return {
+        "canal": destino.canal,
+        "etiqueta_canal": ETIQUETA_CANAL_MENSAJE.get(destino.canal, destino.canal),
+        "destino": _destino_visible(destino),
+        "ultimo_mensaje": conv.ultimo_mensaje.isoformat() if conv.ultimo_mensaje else None,
+        "hace": _hace(transcurrido),
+        "modo": modo.value,
+        "ventana": ventana,
+        "ventana_abierta": ventana == "ventana abierta",
+        "explicacion": EXPLICACION_MODO[modo],
+        "puede_escribir": modo is not ModoEnvio.NINGUNO,
+        "baja": _de_baja(historial, destino.canal),
+    }
+
+
+def _destino_visible(destino: Destino) -> str:
+    """The customer's number on WhatsApp (and Botmaker on WhatsApp); Messenger and web chat ids mean nothing."""
+    if destino.canal == "whatsapp" or (destino.canal == "botmaker" and destino.plataforma == "whatsapp"):
+        return "+" + destino.id if destino.id.isdigit() else destino.id
+    return ""
+
+
+def _hace(transcurrido: timedelta | None) -> str:
+    if transcurrido is None:
+        return "sin fecha registrada"
+    minutos = max(int(transcurrido.total_seconds() // 60), 0)
+    if minutos < 1:
+        return "hace menos de un minuto"
+    if minutos < 60:
+        return f"hace {minutos} min"
+    horas = minutos // 60
+    if horas < 48:
+        return f"hace {horas} h" + (f" {minutos % 60} min" if horas < 6 and minutos % 60 else "")
+    return f"hace {horas // 24} días"
+
+
+def _de_baja(historial: Iterable[EntradaHistorial], canal: str) -> bool:
+    """The customer's last opt-out / opt-in word on ``canal`` was an opt-out."""
+    ultima: tuple[float, str] | None = None
+    for entrada in historial:
+        if entrada.tipo in ("baja_canal", "alta_canal") and entrada.canal == canal:
+            momento = _orden(entrada.en)
+            if ultima is None or momento >= ultima[0]:
+                ultima = (momento, entrada.tipo)
+    return ultima is not None and ultima[1] == "baja_canal"
