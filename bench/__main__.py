@@ -1,10 +1,12 @@
-"""`make bench` = `python -m bench`: runs B1–B5 and rewrites docs/BENCHMARKS.md.
+"""`make bench` = `python -m bench`: runs B1–B6 and rewrites docs/BENCHMARKS.md.
 
-Usage: ``python -m bench [--solo B1,B3] [--rapido] [--salida docs/BENCHMARKS.md]``. ``--solo`` runs some of them
-and prints their raw figures without touching the document; ``--rapido`` uses smaller sizes (a smoke run, figures
-noisier). Exit status 1 if a check fails (a lost, doubled or refused item, a wrong email count) or if the monthly
-report reads anything but its month's items (B3, a count that no machine changes); wall-clock results never fail
-the run, they are reported with their targets.
+Usage: ``python -m bench [--solo B1,B3 [--escribir]] [--rapido] [--salida docs/BENCHMARKS.md]``. ``--solo`` runs some
+of them and prints their raw figures without touching the document, unless ``--escribir``: then their summary rows,
+sections and raw results replace (or are added to) those of the existing document, marked as measured apart;
+``--rapido`` uses smaller sizes (a smoke run, figures noisier). Exit status 1 if a check fails (a lost, doubled or
+refused item, a wrong email count, an acknowledgement lost or doubled) or if the monthly report reads anything but
+its month's items (B3, a count that no machine changes); wall-clock results never fail the run, they are reported
+with their targets.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any
 
 from bench.comun import RAIZ, EntornoMoto, aviso, llamadas_aws, maquina
 
-TODOS = ("B1", "B2", "B3", "B4", "B5")
+TODOS = ("B1", "B2", "B3", "B4", "B5", "B6")
 TAMANOS = {
     "normal": {
         "b1_rondas": 300,
@@ -29,13 +31,22 @@ TAMANOS = {
         "b3_por_mes": 260,
         "b4_corridas": 9,
         "b5": 150,
+        "b6_rondas": 150,
     },
-    "rapido": {"b1_rondas": 40, "lote_rondas": 1, "b2_peticiones": 40, "b3_por_mes": 60, "b4_corridas": 7, "b5": 30},
+    "rapido": {
+        "b1_rondas": 40,
+        "lote_rondas": 1,
+        "b2_peticiones": 40,
+        "b3_por_mes": 60,
+        "b4_corridas": 7,
+        "b5": 30,
+        "b6_rondas": 30,
+    },
 }
 
 
 def ejecutar(solo: Sequence[str], tamanos: dict[str, int]) -> dict[str, Any]:
-    from bench import importacion, informe, reacciones, webhook_lote, webhooks
+    from bench import importacion, informe, reacciones, velocidad, webhook_lote, webhooks
 
     resultados: dict[str, Any] = {}
     if "B4" in solo:  # first, while nothing else of this run loads the machine
@@ -57,6 +68,9 @@ def ejecutar(solo: Sequence[str], tamanos: dict[str, int]) -> dict[str, Any]:
         if "B5" in solo:
             aviso("B5: stream reactions")
             resultados["B5"] = reacciones.reacciones(entorno, solicitudes=tamanos["b5"])
+        if "B6" in solo:
+            aviso("B6: speed to lead, web form vs WhatsApp")
+            resultados["B6"] = velocidad.velocidad(entorno, rondas=tamanos["b6_rondas"])
     return resultados
 
 
@@ -69,13 +83,18 @@ def _versiones() -> dict[str, str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--solo", help="comma-separated subset of B1,B2,B3,B4,B5 (prints, does not write the doc)")
+    parser.add_argument("--solo", help="comma-separated subset of B1,B2,B3,B4,B5,B6 (prints, does not write the doc)")
+    parser.add_argument(
+        "--escribir", action="store_true", help="with --solo: update those benchmarks in the existing document"
+    )
     parser.add_argument("--rapido", action="store_true", help="smaller sizes: a smoke run")
     parser.add_argument("--salida", default=str(RAIZ / "docs" / "BENCHMARKS.md"))
     args = parser.parse_args(argv)
     solo = tuple(x.strip().upper() for x in args.solo.split(",")) if args.solo else TODOS
     if set(solo) - set(TODOS):
         parser.error(f"unknown benchmark in --solo: {args.solo}")
+    if args.escribir and not args.solo:
+        parser.error("--escribir goes with --solo (a full run rewrites the whole document)")
     modo = "rapido" if args.rapido else "normal"
     contexto: dict[str, Any] = {
         "comando": "make bench"
@@ -92,6 +111,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     contexto["carga_final"] = maquina()["carga"]
     if args.solo:
         print(json.dumps(resultados, indent=2, default=str))
+        if args.escribir:
+            from bench.documento import actualizar
+
+            salida = Path(args.salida)
+            salida.write_text(actualizar(salida.read_text(encoding="utf-8"), contexto, resultados), encoding="utf-8")
+            print(f"\nUpdated {', '.join(solo)} in {args.salida} ({contexto['segundos']:.0f} s).")
     else:
         from bench.documento import documento, resumen
 
