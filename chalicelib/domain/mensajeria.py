@@ -240,6 +240,20 @@ def recortar(texto: str, maximo: int) -> str:
     return corte.rstrip() + "…"
 
 
+ETIQUETA_MENSAJE: Final[Mapping[str, str]] = {
+    "acuse_cliente": "Acuse de recibo",
+    "derivacion_cliente": "Derivación a Ventas Empresariales",
+    "carta_comercial": "Carta Comercial",
+    "requisitos_cliente": "Requisitos para la instalación",
+    "recordatorio_requisitos": "Recordatorio de requisitos",
+    "instrucciones_pago": "Instrucciones de pago",
+    "comprobante_recibido": "Comprobante recibido",
+    "factura_cliente": "Factura",
+    "sin_servicio_cliente": "No podemos atender la solicitud",
+    "mensaje_ejecutivo": "Mensaje del ejecutivo",
+}
+"""How people read each customer message's name (history, console)."""
+
 PLANTILLAS_APROBADAS: Final[Mapping[str, PlantillaAprobada]] = {
     "acuse_cliente": PlantillaAprobada(
         "vd_acuse_solicitud",

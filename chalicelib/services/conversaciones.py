@@ -23,7 +23,7 @@ from chalicelib.domain.commands import AplicarAccion, CapturarSolicitud
 from chalicelib.domain.errors import AccionRechazada, ConflictoConcurrente, DatosInvalidos, EstadoInvalido
 from chalicelib.domain.mensajeria import destino_de, es_alta, es_baja
 from chalicelib.domain.model import Buzones, EntradaHistorial, Rol, Solicitud
-from chalicelib.domain.ports import CorreoSaliente, Idempotencia, Mailer, Plantillas, Supresiones
+from chalicelib.domain.ports import Idempotencia, Mailer, Plantillas, Supresiones
 from chalicelib.domain.respuestas import interpretar, requisito_de
 from chalicelib.domain.states import Accion, Estado
 from chalicelib.services import correo_saliente, solicitudes
@@ -231,9 +231,6 @@ def _no_entendido(
             requiere_atencion=True,
         )
     )
-    clave = f"aviso_mensaje#{cmd.canal}#{cmd.clave_envio}"
-    if not puertos.idempotencia.reclamar(clave):
-        return "no_entendido"
     contexto = {
         "solicitud": vista_solicitud(s),
         "buzones": puertos.buzones.como_dict(),
@@ -247,24 +244,17 @@ def _no_entendido(
             "adjuntos": list(adjuntos),
         },
     }
-    try:
-        render = puertos.plantillas.correo("mensaje_cliente", contexto)
-        envio = correo_saliente.enviar(
-            CorreoSaliente(
-                para=(puertos.buzones.ejecutivos,),
-                asunto=render.asunto,
-                texto=render.texto,
-                html=render.html,
-                cabeceras={"X-VD-Solicitud": s.id, "X-VD-Reaccion": "mensaje_cliente"},
-            ),
-            solicitud_id=s.id,
-            clave=f"mensaje_cliente.{cmd.canal}.{cmd.clave_envio}",
-            mailer=puertos.mailer,
-            salida=puertos.salida,
-            ahora=ahora,
-        )
-    except Exception:
-        puertos.idempotencia.liberar(clave)
-        raise
-    puertos.idempotencia.completar(clave, envio.message_id or "")
+    correo_saliente.avisar_una_vez(
+        "mensaje_cliente",
+        contexto,
+        para=(puertos.buzones.ejecutivos,),
+        solicitud_id=s.id,
+        reclamo=f"aviso_mensaje#{cmd.canal}#{cmd.clave_envio}",
+        clave=f"mensaje_cliente.{cmd.canal}.{cmd.clave_envio}",
+        idempotencia=puertos.idempotencia,
+        plantillas=puertos.plantillas,
+        mailer=puertos.mailer,
+        salida=puertos.salida,
+        ahora=ahora,
+    )
     return "no_entendido"

@@ -842,9 +842,6 @@ def _avisar_ejecutivos(
     puertos: PuertosCorreo,
 ) -> None:
     """The executives learn what the customer sent (documents or a question for them), once per message."""
-    clave = f"aviso_documentos#{cmd.message_id}"
-    if not puertos.idempotencia.reclamar(clave):
-        return
     contexto = {
         "solicitud": vista_solicitud(solicitud),
         "buzones": puertos.buzones.como_dict(),
@@ -858,26 +855,19 @@ def _avisar_ejecutivos(
             "adjuntos": list(filas),
         },
     }
-    try:
-        render = puertos.plantillas.correo("documentos_recibidos", contexto)
-        envio = correo_saliente.enviar(
-            CorreoSaliente(
-                para=(puertos.buzones.ejecutivos,),
-                asunto=render.asunto,
-                texto=render.texto,
-                html=render.html,
-                cabeceras={"X-VD-Solicitud": solicitud.id, "X-VD-Reaccion": "documentos_recibidos"},
-            ),
-            solicitud_id=solicitud.id,
-            clave=f"documentos.{cmd.message_id}",
-            mailer=puertos.mailer,
-            salida=puertos.salida,
-            ahora=ahora,
-        )
-    except Exception:
-        puertos.idempotencia.liberar(clave)
-        raise
-    puertos.idempotencia.completar(clave, envio.message_id or "")
+    correo_saliente.avisar_una_vez(
+        "documentos_recibidos",
+        contexto,
+        para=(puertos.buzones.ejecutivos,),
+        solicitud_id=solicitud.id,
+        reclamo=f"aviso_documentos#{cmd.message_id}",
+        clave=f"documentos.{cmd.message_id}",
+        idempotencia=puertos.idempotencia,
+        plantillas=puertos.plantillas,
+        mailer=puertos.mailer,
+        salida=puertos.salida,
+        ahora=ahora,
+    )
 
 
 # --- bounces and complaints -----------------------------------------------------------------------------------------

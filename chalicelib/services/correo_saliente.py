@@ -12,12 +12,22 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from chalicelib.domain.correo import MensajeEnviado, TokenRespuesta, direccion_respuesta
 from chalicelib.domain.model import EntradaHistorial
-from chalicelib.domain.ports import CorreoSaliente, Mailer, SolicitudRepository, Supresiones, TokensRespuesta
+from chalicelib.domain.ports import (
+    CorreoSaliente,
+    Idempotencia,
+    Mailer,
+    Plantillas,
+    SolicitudRepository,
+    Supresiones,
+    TokensRespuesta,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -112,6 +122,47 @@ def enviar(
         token=token,
         cabecera_message_id=cabecera,
     )
+
+
+def avisar_una_vez(
+    plantilla: str,
+    contexto: Mapping[str, Any],
+    *,
+    para: tuple[str, ...],
+    solicitud_id: str,
+    reclamo: str,
+    clave: str,
+    idempotencia: Idempotencia,
+    plantillas: Plantillas,
+    mailer: Mailer,
+    salida: SalidaCorreo | None,
+    ahora: datetime,
+) -> Envio | None:
+    """A notice to staff sent once per ``reclamo`` (the claim is given back if sending fails, so a retry sends it);
+    None when it was already sent."""
+    if not idempotencia.reclamar(reclamo):
+        return None
+    try:
+        render = plantillas.correo(plantilla, contexto)
+        envio = enviar(
+            CorreoSaliente(
+                para=para,
+                asunto=render.asunto,
+                texto=render.texto,
+                html=render.html,
+                cabeceras={"X-VD-Solicitud": solicitud_id, "X-VD-Reaccion": plantilla},
+            ),
+            solicitud_id=solicitud_id,
+            clave=clave,
+            mailer=mailer,
+            salida=salida,
+            ahora=ahora,
+        )
+    except Exception:
+        idempotencia.liberar(reclamo)
+        raise
+    idempotencia.completar(reclamo, envio.message_id or "")
+    return envio
 
 
 def anotar_suprimidas(

@@ -26,6 +26,7 @@ from typing import Any, Final
 from chalicelib.domain.errors import DatosInvalidos, MensajeNoEnviado
 from chalicelib.domain.mensajeria import (
     CANALES_MENSAJERIA,
+    ETIQUETA_MENSAJE,
     MAX_TEXTO,
     PLANTILLAS_APROBADAS,
     REINTENTABLES,
@@ -321,7 +322,7 @@ def _registrar(
             id=entrada_id,
             en=pedido.en,
             tipo="mensaje_saliente",
-            resumen=f"Mensaje «{pedido.nombre}» enviado por {canal}{detalle}.",
+            resumen=f"Mensaje «{ETIQUETA_MENSAJE.get(pedido.nombre, pedido.nombre)}» enviado por {canal}{detalle}.",
             actor=pedido.actor,
             canal=destino.canal,
             campos={
@@ -373,7 +374,8 @@ def _no_enviado(
             id=f"mensaje#{pedido.clave}#no_enviado",
             en=pedido.en,
             tipo="mensaje_no_enviado",
-            resumen=f"Mensaje «{pedido.nombre}» no enviado por {canal}: {razon}.{siguiente}",
+            resumen=f"Mensaje «{ETIQUETA_MENSAJE.get(pedido.nombre, pedido.nombre)}» no enviado por {canal}: "
+            f"{razon}.{siguiente}",
             actor=pedido.actor,
             canal=destino.canal,
             campos={

@@ -311,3 +311,18 @@ def test_an_unreadable_answer_to_the_offer_reaches_the_executives_instead_of_bei
     assert any(e["tipo"] == "mensaje_no_entendido" for e in detalle["historial"])
     avisos = [m for m in etapa.outbox() if m["to"] == [etapa.settings.buzones.ejecutivos] and sid in m["subject"]]
     assert any("más barato" in m["text"] for m in avisos)
+
+
+def test_redelivered_stream_records_send_no_channel_message_twice(etapa):
+    # Given a WhatsApp prospect who received the acknowledgement and the Carta Comercial
+    cliente = _cliente(etapa, "whatsapp")
+    cliente.escribir("Hola, quiero internet")
+    sid = _solicitud_unica(etapa)
+    _hasta_oferta(etapa, sid)
+    antes = _mensajes(etapa, TELEFONO)
+    # When Lambda delivers every state-change batch again (a retried or duplicated stream batch)
+    for evento in list(etapa.entregados):
+        respuesta = etapa.cliente.lambda_.invoke("on_solicitud_change", evento).payload
+        assert respuesta.get("batchItemFailures") == []
+    # Then no message left twice
+    assert _mensajes(etapa, TELEFONO) == antes

@@ -242,3 +242,51 @@ def test_a_customer_reaction_goes_by_email_and_on_the_channel_with_the_offer_but
     assert [b.titulo for b in mensaje.botones] == ["Acepto", "No me interesa"]
     assert mensaje.botones[0].id == f"oferta:{s.id}:acepto"
     assert reacciones.reaccionar(evento, puertos=puertos) == [] and len(canal.enviados) == 1
+
+
+def test_after_baja_the_executive_reaches_the_customer_only_as_an_answer_within_24_hours(
+    repo, clock, canal, puertos_mensajeria
+):
+    # Given a customer who wrote BAJA on WhatsApp 30 hours ago
+    s = _de_whatsapp(repo, clock, horas=30)
+    puertos_mensajeria.bajas.suprimir("whatsapp:59170000000", motivo="baja", en=clock.ahora().isoformat())
+    # When the executive writes: nothing goes (it would be a proactive message)
+    fuera = mensajeria.escribir(
+        s.id, "¿Sigue interesado?", actor="eva@x", nombre_actor="Eva", referencia="r1", puertos=puertos_mensajeria
+    )
+    assert fuera.estado == "baja" and canal.enviados == []
+    # But when the customer wrote an hour ago, the executive's message answers them and goes
+    s2 = _de_whatsapp(repo, clock, horas=1)
+    dentro = mensajeria.escribir(
+        s2.id, "Con gusto le ayudo", actor="eva@x", nombre_actor="Eva", referencia="r2", puertos=puertos_mensajeria
+    )
+    assert dentro.enviado and canal.enviados[0].texto == f"mensaje_ejecutivo {s2.id}"
+
+
+def test_the_requirements_reminder_honours_the_opt_out_too(
+    repo, clock, canal, puertos_mensajeria, idempotencia, mailer
+):
+    from chalicelib.services import recordatorios
+    from tests.fakes import FakeCalendario
+
+    s = _de_whatsapp(
+        repo, clock, horas=72, estado="requisitos", estado_desde=(clock.ahora() - timedelta(days=5)).isoformat()
+    )
+    puertos = recordatorios.PuertosRecordatorio(
+        repo=repo,
+        clock=clock,
+        calendario=FakeCalendario(),
+        mailer=mailer,
+        plantillas=FakePlantillas(),
+        idempotencia=idempotencia,
+        buzones=BUZONES,
+        url_publica="http://vd.test",
+        mensajeria=puertos_mensajeria,
+    )
+    assert recordatorios.recordar_requisitos(puertos=puertos) == [s.id]
+    assert [m.plantilla.nombre for m in canal.enviados if m.plantilla] == ["vd_recordatorio_requisitos"]
+    # a customer who wrote BAJA gets no reminder the next day
+    clock.avanzar(days=1)
+    puertos_mensajeria.bajas.suprimir("whatsapp:59170000000", motivo="baja", en=clock.ahora().isoformat())
+    assert recordatorios.recordar_requisitos(puertos=puertos) == []
+    assert len(canal.enviados) == 1 and mailer.enviados == []
