@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from chalice.app import Chalice, ConvertToMiddleware
 
-from chalicelib.api import api
 from chalicelib.config import LOCAL_STAGE, stage_name
-from chalicelib.consola import consola
-from chalicelib.correo import correo
-from chalicelib.eventos import eventos
-from chalicelib.eventos_canales import eventos_canales
-from chalicelib.http import errores_del_marco
+from chalicelib.handlers.consola import consola
+from chalicelib.handlers.correo import correo
+from chalicelib.handlers.http import errores_del_marco
+from chalicelib.handlers.pagos import pagos
+from chalicelib.handlers.reportes import reportes
+from chalicelib.handlers.solicitudes import api
+from chalicelib.handlers.stream_entrantes import eventos_canales
+from chalicelib.handlers.stream_solicitudes import eventos
+from chalicelib.handlers.venta import venta
+from chalicelib.handlers.webhooks_canales import webhooks
 from chalicelib.observability import logger
-from chalicelib.pagos import pagos
-from chalicelib.reportes import reportes
-from chalicelib.venta import venta
-from chalicelib.webhooks import webhooks
 
 app = Chalice(app_name="ventas-digitales")
 app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context(clear_state=True)))
@@ -29,7 +29,7 @@ app.register_blueprint(reportes)
 app.register_blueprint(venta)
 app.register_blueprint(pagos)
 app.register_blueprint(correo)
-app.api.binary_types.append("application/pdf")  # the contract PDF (chalicelib/venta.py)
+app.api.binary_types.append("application/pdf")  # the contract PDF (chalicelib/handlers/venta.py)
 
 if stage_name() == LOCAL_STAGE:  # developer endpoints exist only on the local stage (never packaged)
     from localstage.dev_api import dev

@@ -128,7 +128,7 @@ class EntornoMoto:
         self._servidor.start()
         host, puerto = self._servidor.get_host_and_port()
         self.endpoint = f"http://{host}:{puerto}"
-        from chalicelib.local_env import entorno_local
+        from localstage.entorno import entorno_local
 
         self._previo = dict(os.environ)
         os.environ.update(entorno_local(self.endpoint))

@@ -27,7 +27,7 @@ OBJETIVO_MS = 150.0
 def _entorno(cache: str, *, compilado: bool) -> dict[str, str]:
     """The local stage's environment; bytecode in ``cache`` (``PYTHONPYCACHEPREFIX``): written by a warm-up run
     and read by every measured run when ``compilado``, else never written (every module compiled on each run)."""
-    from chalicelib.local_env import entorno_local
+    from localstage.entorno import entorno_local
 
     entorno = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "TMPDIR")}
     entorno.update(entorno_local())

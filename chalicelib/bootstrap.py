@@ -386,7 +386,7 @@ class Services:
             ),
         )
 
-    # --- offer, documents and Smartflex (chalicelib/venta.py) ---
+    # --- offer, documents and Smartflex (chalicelib/handlers/venta.py) ---
 
     def acciones_para_roles(self, solicitud: Solicitud, roles: frozenset[Rol]) -> list[dict[str, Any]]:
         """``acciones_disponibles`` with the plan catalogue (the plans eligible for ``enviar_oferta``)."""
@@ -441,7 +441,7 @@ class Services:
             )
         )
 
-    # --- payments and approval links (chalicelib/pagos.py) ---
+    # --- payments and approval links (chalicelib/handlers/pagos.py) ---
 
     @puerto
     def aprobaciones(self) -> Aprobaciones:
@@ -518,7 +518,7 @@ class Services:
         mes = mes or self.clock.ahora().strftime("%Y-%m")
         return {"mes": mes, "solicitudes": pagos.control_recurrente(mes, roles, repo=self.repo)}
 
-    # --- follow-up and reports (chalicelib/reportes.py) ---
+    # --- follow-up and reports (chalicelib/handlers/reportes.py) ---
 
     @puerto
     def graficos(self) -> Graficos:
@@ -565,7 +565,7 @@ class Services:
     def enviar_resumen_no_atendidas(self) -> dict[str, Any]:
         return reportes.enviar_resumen_no_atendidas(puertos=self._puertos_reportes)
 
-    # --- staff console (chalicelib/consola.py) ---
+    # --- staff console (chalicelib/handlers/consola.py) ---
 
     @cached_property
     def clave_consola(self) -> str:
@@ -601,7 +601,7 @@ class Services:
         )
         return consola.cola(roles, puertos=puertos, **filtros)
 
-    # --- email: reply tokens, inbound replies, bounces, the Help Desk loop (chalicelib/correo.py) ---
+    # --- email: reply tokens, inbound replies, bounces, the Help Desk loop (chalicelib/handlers/correo.py) ---
 
     @puerto
     def tokens_respuesta(self) -> TokensRespuesta:

@@ -583,7 +583,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         hasta = ahora.replace(second=0)
 
-    from chalicelib.local_env import entorno_local
+    from localstage.entorno import entorno_local
 
     os.environ.update(entorno_local(args.endpoint))  # never real AWS: the local stage's names and credentials
     from chalicelib.config import Settings

@@ -10,7 +10,7 @@ from chalice.app import Blueprint, Response
 from chalicelib.bootstrap import get_services
 from chalicelib.domain.commands import EnviarInformeMensual
 from chalicelib.domain.model import Rol
-from chalicelib.http import html_response, http_errors, json_response, leer_cabecera, parametro
+from chalicelib.handlers.http import html_response, http_errors, json_response, leer_cabecera, parametro
 
 dev = Blueprint(__name__)
 
@@ -162,7 +162,7 @@ def dev_run_job(job: str) -> Response:
 def dev_smartflex_cancel(numero_contrato: str) -> Response:
     """Cancel a sale in the simulated Smartflex (``?motivo=`` or JSON ``{"motivo"}``) and apply ``anular`` with
     ``origen_anulacion=smartflex`` as the system, as the real integration would on Smartflex's notice."""
-    from chalicelib.http import cuerpo_json
+    from chalicelib.handlers.http import cuerpo_json
     from chalicelib.services.vistas import vista_solicitud
 
     request = dev.current_request

@@ -21,7 +21,7 @@ from chalice.app import Blueprint, Response
 
 from chalicelib.bootstrap import get_services
 from chalicelib.domain.pagos import TIPO_PAGO_APROBADO, monto_esperado
-from chalicelib.http import cuerpo_formulario, html_response, http_errors, leer_cabecera
+from chalicelib.handlers.http import cuerpo_formulario, html_response, http_errors, leer_cabecera
 from chalicelib.services.pagos import firmar
 
 pasarela = Blueprint(__name__)

@@ -75,7 +75,7 @@ def main() -> int:
             print(f"El puerto {puerto} ({que}) está ocupado. Cierre el proceso que lo usa y vuelva a intentar.")
             return 1
 
-    from chalicelib.local_env import entorno_local
+    from localstage.entorno import entorno_local
 
     endpoint = f"http://{HOST}:{PUERTO_AWS}"
     entorno = entorno_local(endpoint)

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from chalicelib.local_env import entorno_local
+from localstage.entorno import entorno_local
 
 
 @pytest.fixture(scope="session")

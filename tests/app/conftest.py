@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.local_env import entorno_local
+from localstage.entorno import entorno_local
 from tests.fakes import (
     FakeCalendario,
     FakeCobertura,

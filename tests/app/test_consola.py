@@ -455,7 +455,7 @@ def aws(monkeypatch):
 
     from app import app
     from chalicelib import bootstrap
-    from chalicelib.local_env import entorno_local
+    from localstage.entorno import entorno_local
     from tests.app.conftest import RAIZ
     from tests.fakes import FakeProtector, InMemorySolicitudRepository
 

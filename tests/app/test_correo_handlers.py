@@ -128,7 +128,7 @@ def test_the_help_desk_schedule_runs_the_follow_up(cliente, servicios, correo):
 
 def test_the_email_blueprint_imports_nothing_from_aws_or_the_adapters():
     # Given
-    arbol = ast.parse((RAIZ / "chalicelib" / "correo.py").read_text(encoding="utf-8"))
+    arbol = ast.parse((RAIZ / "chalicelib" / "handlers" / "correo.py").read_text(encoding="utf-8"))
     # When
     modulos = {n.module for n in ast.walk(arbol) if isinstance(n, ast.ImportFrom) and n.module}
     modulos |= {a.name for n in ast.walk(arbol) if isinstance(n, ast.Import) for a in n.names}

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chalicelib.openapi_pagos import AvisoPagoRecibido, ControlRecurrente
+from chalicelib.openapi.pagos import AvisoPagoRecibido, ControlRecurrente
 from chalicelib.services.pagos import firmar
 from tests.factories import make_entrada, make_solicitud
 from tests.fakes_pagos import InMemoryAprobaciones

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from chalicelib.openapi_reportes import EnvioInforme, InformeMensual, ReporteNoAtendidas, ReporteSeguimiento
+from chalicelib.openapi.reportes import EnvioInforme, InformeMensual, ReporteNoAtendidas, ReporteSeguimiento
 from tests.datos_reportes import noviembre
 
 LA_PAZ = ZoneInfo("America/La_Paz")

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import requests
 
-from chalicelib.local_env import entorno_local
+from localstage.entorno import entorno_local
 
 RAIZ = Path(__file__).resolve().parents[2]
 ARTEFACTOS = RAIZ / "test-artifacts" / "consola"

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from chalicelib.openapi_reportes import InformeMensual, ReporteNoAtendidas, ReporteSeguimiento
+from chalicelib.openapi.reportes import InformeMensual, ReporteNoAtendidas, ReporteSeguimiento
 from tests.e2e.test_procedimiento import COORDENADAS_CENTRO, _hasta_forma_pago, _nueva
 
 pytestmark = pytest.mark.e2e

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
-from chalicelib.local_env import entorno_local
+from localstage.entorno import entorno_local
 from tests.e2e.conftest import etapa, graph_servidor  # noqa: F401  (the local stage on moto, reused)
 from tests.hostil.mundo import Mundo, construir_servicios
 

@@ -8,8 +8,8 @@ from urllib.parse import quote, urlencode
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chalicelib.consola import _sesiones
 from chalicelib.domain.states import Accion
+from chalicelib.handlers.consola import _sesiones
 from tests.hostil import estrategias as e
 from tests.hostil.conftest import PERFIL
 from tests.hostil.mundo import ESTADOS, sembrar, solicitud_en, triples_validos

@@ -541,7 +541,7 @@ def test_dev_mensajes_shows_the_stand_in_record_as_json_html_or_a_503(graph, wha
     from chalice.test import Client
 
     from chalicelib import bootstrap
-    from chalicelib.local_env import RAIZ, entorno_local
+    from localstage.entorno import RAIZ, entorno_local
 
     for nombre, valor in entorno_local().items():
         monkeypatch.setenv(nombre, valor)

@@ -11,17 +11,25 @@ RAIZ = Path(__file__).resolve().parents[2]
 PROHIBIDOS_DOMINIO = ("boto3", "botocore", "pynamodb", "chalice", "aws_lambda_powertools", "jinja2", "pydantic")
 PROHIBIDOS_CHALICELIB = ("chalicelib.config", "chalicelib.adapters", "chalicelib.bootstrap", "chalicelib.services")
 REGLAS = {
-    "chalicelib/domain": PROHIBIDOS_DOMINIO + PROHIBIDOS_CHALICELIB + ("chalicelib.http", "chalicelib.api"),
+    "chalicelib/domain": PROHIBIDOS_DOMINIO
+    + PROHIBIDOS_CHALICELIB
+    + ("chalicelib.handlers.http", "chalicelib.handlers.solicitudes"),
     "chalicelib/services": PROHIBIDOS_DOMINIO
-    + ("chalicelib.config", "chalicelib.adapters", "chalicelib.bootstrap", "chalicelib.http", "chalicelib.api"),
+    + (
+        "chalicelib.config",
+        "chalicelib.adapters",
+        "chalicelib.bootstrap",
+        "chalicelib.handlers.http",
+        "chalicelib.handlers.solicitudes",
+    ),
 }
 EDGE = {
     "app.py": ("boto3", "pynamodb", "chalicelib.adapters"),
-    "chalicelib/api.py": ("boto3", "pynamodb", "chalicelib.adapters"),
-    "chalicelib/eventos.py": ("boto3", "pynamodb", "chalicelib.adapters"),
-    "chalicelib/http.py": ("boto3", "pynamodb", "chalicelib.adapters"),
-    "chalicelib/consola.py": ("boto3", "pynamodb", "chalicelib.adapters"),
-    "chalicelib/consola_sesion.py": ("boto3", "pynamodb", "chalicelib.adapters"),
+    "chalicelib/handlers/solicitudes.py": ("boto3", "pynamodb", "chalicelib.adapters"),
+    "chalicelib/handlers/stream_solicitudes.py": ("boto3", "pynamodb", "chalicelib.adapters"),
+    "chalicelib/handlers/http.py": ("boto3", "pynamodb", "chalicelib.adapters"),
+    "chalicelib/handlers/consola.py": ("boto3", "pynamodb", "chalicelib.adapters"),
+    "chalicelib/handlers/consola_sesion.py": ("boto3", "pynamodb", "chalicelib.adapters"),
 }
 
 

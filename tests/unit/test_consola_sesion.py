@@ -10,7 +10,7 @@ import jwt
 import pytest
 
 from chalicelib.adapters.cognito_hosted_ui import CognitoHostedUi, desafio_pkce
-from chalicelib.consola_sesion import (
+from chalicelib.handlers.consola_sesion import (
     COOKIE_AVISO,
     COOKIE_INGRESO,
     COOKIE_SESION,

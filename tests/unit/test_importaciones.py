@@ -93,7 +93,7 @@ def test_importing_the_app_loads_no_module_it_does_not_need_at_import(modulos, e
     # When it imports the handler module
     cargados = modulos[etapa]
     # Then the app and its handlers are there, and none of the modules kept for first use
-    assert {"app", "chalice", "chalicelib.bootstrap", "chalicelib.api"} <= cargados
+    assert {"app", "chalice", "chalicelib.bootstrap", "chalicelib.handlers.solicitudes"} <= cargados
     fugas = {p: _cargados(cargados, p) for p in NO_AL_IMPORTAR if _cargados(cargados, p)}
     assert not fugas, f"importing app on stage {etapa} loads {fugas}; import them where they are used"
 

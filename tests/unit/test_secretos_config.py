@@ -10,7 +10,7 @@ import pytest
 from chalicelib.adapters.secretos import SecretoNoDisponible, SecretosLocales, SecretosSsm
 from chalicelib.bootstrap import Services
 from chalicelib.config import ConfiguracionIncompleta, Settings
-from chalicelib.local_env import entorno_local
+from localstage.entorno import entorno_local
 
 AWS = {
     "VD_STAGE": "dev",

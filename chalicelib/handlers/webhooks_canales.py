@@ -12,7 +12,7 @@ from chalice.app import Blueprint, Response
 
 from chalicelib.bootstrap import get_services
 from chalicelib.domain.commands import RecibirWebhook
-from chalicelib.http import cuerpo_crudo, http_errors, json_response, leer_cabecera, objeto_json, parametro
+from chalicelib.handlers.http import cuerpo_crudo, http_errors, json_response, leer_cabecera, objeto_json, parametro
 from chalicelib.observability import logger
 from chalicelib.services.webhooks import token_valido, verificar_botmaker, verificar_meta
 

@@ -14,7 +14,7 @@ from chalice.app import Blueprint, CloudWatchEvent, Cron, Response
 from chalicelib.bootstrap import get_services
 from chalicelib.domain.commands import EnviarInformeMensual
 from chalicelib.domain.errors import DatosInvalidos
-from chalicelib.http import http_errors, json_response, parametro, usuario_actual
+from chalicelib.handlers.http import http_errors, json_response, parametro, usuario_actual
 from chalicelib.observability import logger
 from chalicelib.services.reportes import csv_de, tabla_no_atendidas, tablas_informe, tablas_seguimiento
 

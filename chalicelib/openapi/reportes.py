@@ -1,4 +1,4 @@
-"""API models and paths of the follow-up and report routes (chalicelib/reportes.py), merged by chalicelib.openapi.
+"""API models and paths of the follow-up and report routes (chalicelib/handlers/reportes.py), merged by chalicelib.openapi.
 
 Amounts are exact decimal strings in Bolivianos ("1250.00"); percentages are decimal strings truncated to two
 decimals ("98.00"), or null when there is no base.

@@ -22,8 +22,6 @@ from chalice.app import Blueprint, Request, Response
 
 from chalicelib.bootstrap import Services, get_services
 from chalicelib.config import ConfiguracionIncompleta
-from chalicelib.consola_sesion import COOKIE_AVISO, COOKIE_INGRESO, COOKIE_SESION, CsrfInvalido, Sesion, Sesiones
-from chalicelib.consola_sesion import leer_cookies as _leer_cookies
 from chalicelib.domain.actions import ACCIONES
 from chalicelib.domain.commands import AplicarAccion
 from chalicelib.domain.errors import (
@@ -40,7 +38,16 @@ from chalicelib.domain.errors import (
 )
 from chalicelib.domain.model import EntradaHistorial, Rol, Solicitud
 from chalicelib.domain.states import ETIQUETA_ESTADO, Estado
-from chalicelib.http import CABECERAS_HTML, EntradaInvalida, cuerpo_formulario, leer_cabecera, parametro
+from chalicelib.handlers.consola_sesion import (
+    COOKIE_AVISO,
+    COOKIE_INGRESO,
+    COOKIE_SESION,
+    CsrfInvalido,
+    Sesion,
+    Sesiones,
+)
+from chalicelib.handlers.consola_sesion import leer_cookies as _leer_cookies
+from chalicelib.handlers.http import CABECERAS_HTML, EntradaInvalida, cuerpo_formulario, leer_cabecera, parametro
 from chalicelib.observability import logger
 from chalicelib.services.consola import (
     MI_TRABAJO,

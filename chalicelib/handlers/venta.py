@@ -11,7 +11,7 @@ from typing import Any
 from chalice.app import Blueprint, CloudWatchEvent, Cron, Response
 
 from chalicelib.bootstrap import get_services
-from chalicelib.http import http_errors, usuario_actual
+from chalicelib.handlers.http import http_errors, usuario_actual
 from chalicelib.observability import logger
 
 venta = Blueprint(__name__)

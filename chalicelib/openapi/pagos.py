@@ -1,4 +1,4 @@
-"""API models and paths of the payment and approval routes (chalicelib/pagos.py), merged by chalicelib.openapi.
+"""API models and paths of the payment and approval routes (chalicelib/handlers/pagos.py), merged by chalicelib.openapi.
 
 The payment gateway's callback follows Standard Webhooks: the three ``webhook-*`` headers sign
 ``{webhook-id}.{webhook-timestamp}.{raw body}`` with HMAC-SHA256 (base64, ``v1,`` prefix, space-separated list).

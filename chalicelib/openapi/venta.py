@@ -1,4 +1,4 @@
-"""API models and paths of the offer, documents and Smartflex routes (chalicelib/venta.py), merged by
+"""API models and paths of the offer, documents and Smartflex routes (chalicelib/handlers/venta.py), merged by
 chalicelib.openapi."""
 
 from __future__ import annotations

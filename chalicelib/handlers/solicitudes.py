@@ -11,7 +11,7 @@ from chalicelib.bootstrap import get_services
 from chalicelib.domain.commands import AplicarAccion
 from chalicelib.domain.errors import DatosInvalidos
 from chalicelib.domain.model import Rol, Solicitud
-from chalicelib.http import (
+from chalicelib.handlers.http import (
     EntradaInvalida,
     cuerpo_formulario,
     cuerpo_json,

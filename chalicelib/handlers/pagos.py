@@ -26,7 +26,7 @@ from chalicelib.domain.errors import (
     SolicitudNoEncontrada,
 )
 from chalicelib.domain.pagos import RecibirCallbackPago
-from chalicelib.http import (
+from chalicelib.handlers.http import (
     EntradaInvalida,
     cuerpo_crudo,
     cuerpo_formulario,
