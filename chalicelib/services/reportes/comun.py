@@ -1,0 +1,106 @@
+"""What the three reports share: their ports, who may read them, the month filter, and small pure helpers over
+requests and timestamps (La Paz wall time, minutes, durations, plan and state labels)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Final
+from zoneinfo import ZoneInfo
+
+from chalicelib.domain.errors import DatosInvalidos, RolNoAutorizado
+from chalicelib.domain.model import Buzones, Rol, Solicitud
+from chalicelib.domain.ports import (
+    Calendario,
+    Clock,
+    Graficos,
+    HojasCalculo,
+    Idempotencia,
+    Mailer,
+    Plantillas,
+    SolicitudRepository,
+)
+from chalicelib.domain.seguimiento import ROLES_REPORTES, mes_valido
+from chalicelib.domain.states import ETIQUETA_ESTADO, Estado
+
+LA_PAZ: Final = ZoneInfo("America/La_Paz")
+ANULADAS: Final = frozenset({Estado.ANULADA.value, Estado.REDIGITADA.value})
+SIN_PLAN: Final = "Sin plan"
+
+
+@dataclass(frozen=True)
+class PuertosReportes:
+    """The ports the reports need (built once by the composition root)."""
+
+    repo: SolicitudRepository
+    clock: Clock
+    calendario: Calendario
+    mailer: Mailer
+    plantillas: Plantillas
+    idempotencia: Idempotencia
+    graficos: Graficos
+    hojas: HojasCalculo
+    buzones: Buzones
+    url_publica: str
+
+
+def autorizar(roles: Iterable[Rol]) -> None:
+    """The reports are for the team lead (RC) and the division head (JD); anyone else gets RolNoAutorizado."""
+    if not ROLES_REPORTES & set(roles):
+        raise RolNoAutorizado(
+            "Los reportes corresponden al Responsable de Canales Digitales y al Jefe de División Ventas."
+        )
+
+
+def validar_mes(mes: str | None, ahora: datetime, *, por_omision: str) -> str:
+    """``mes`` (AAAA-MM) or the default; DatosInvalidos if malformed or after the current month."""
+    if mes is None:
+        return por_omision
+    if not mes_valido(mes):
+        raise DatosInvalidos({"mes": "Use el formato AAAA-MM (por ejemplo 2026-11)."}, "Filtros inválidos.")
+    if mes > mes_de(ahora):
+        raise DatosInvalidos({"mes": "Ese mes todavía no comenzó."}, "Filtros inválidos.")
+    return mes
+
+
+def mes_de(momento: datetime) -> str:
+    return momento.astimezone(LA_PAZ).strftime("%Y-%m")
+
+
+# --- Small pure helpers ---
+
+
+def momento_de(iso: str) -> datetime:
+    valor = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    return valor if valor.tzinfo else valor.replace(tzinfo=LA_PAZ)
+
+
+def hora_local(iso: str | None) -> datetime | None:
+    """An ISO timestamp as naive La Paz wall time (what a spreadsheet cell shows)."""
+    if not iso:
+        return None
+    return momento_de(iso).astimezone(LA_PAZ).replace(tzinfo=None)
+
+
+def minutos(desde: datetime, hasta: datetime) -> int:
+    return max(0, int((hasta - desde).total_seconds() // 60))
+
+
+def duracion(total_minutos: int) -> str:
+    """Minutes as a short Spanish duration: "45 min", "3 h 20 min", "2 d 4 h"."""
+    dias, resto = divmod(max(0, total_minutos), 24 * 60)
+    horas, mins = divmod(resto, 60)
+    if dias:
+        return f"{dias} d {horas} h" if horas else f"{dias} d"
+    if horas:
+        return f"{horas} h {mins} min" if mins else f"{horas} h"
+    return f"{mins} min"
+
+
+def plan_de(s: Solicitud) -> str:
+    return str((s.oferta or {}).get("plan") or SIN_PLAN)
+
+
+def etiqueta_estado(estado: str) -> str:
+    return ETIQUETA_ESTADO[Estado(estado)]
