@@ -32,6 +32,7 @@ from chalicelib.domain.ports import (
     CatalogoPlanes,
     Clock,
     Cobertura,
+    DirectorioPersonal,
     Documentos,
     EntranteRepository,
     FirmaEnlaces,
@@ -201,6 +202,21 @@ class Services:
         if self.settings.es_local:
             return VerificadorLocal(self.settings.clave_local)
         return VerificadorCognito(issuer=self.settings.cognito_issuer, client_id=self.settings.cognito_client_id)
+
+    @puerto
+    def directorio(self) -> DirectorioPersonal:
+        """The staff who may sign in: one per role with the role mailboxes locally, the user pool's role groups
+        in AWS (pool id and region from ``VD_COGNITO_ISSUER``, ``https://cognito-idp.<region>.amazonaws.com/<id>``)."""
+        from urllib.parse import urlsplit
+
+        from chalicelib.adapters.directorio import DirectorioCognito, DirectorioLocal
+
+        if self.settings.es_local:
+            return DirectorioLocal(self.settings.buzones)
+        emisor = urlsplit(self.settings.cognito_issuer)
+        anfitrion = (emisor.hostname or "").split(".")
+        region = anfitrion[1] if len(anfitrion) > 2 and anfitrion[0] == "cognito-idp" else self.settings.region
+        return DirectorioCognito(user_pool_id=emisor.path.strip("/"), region=region)
 
     @puerto
     def entrantes(self) -> EntranteRepository:

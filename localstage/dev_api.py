@@ -16,17 +16,9 @@ dev = Blueprint(__name__)
 
 
 def personas() -> dict[Rol, tuple[str, str]]:
-    """One local staff member per role, with the role's mailbox as address."""
-    b = get_services().settings.buzones
-    return {
-        Rol.EJ: (b.ejecutivos, "Eva Ejecutiva"),
-        Rol.HD: (b.help_desk, "Hugo Help Desk"),
-        Rol.CO: (b.cobranzas, "Carla Cobranzas"),
-        Rol.CA: (b.cajas, "Carlos Cajero"),
-        Rol.FA: (b.facturacion, "Fabiola Facturación"),
-        Rol.RC: (b.responsable_canales, "Rosa Responsable de Canales"),
-        Rol.JD: (b.jefe_division, "Jorge Jefe de División"),
-    }
+    """One local staff member per role, with the role's mailbox as address (the directory port's list, the same
+    as the local sign-in page's)."""
+    return {p.rol: (p.email, p.nombre) for p in get_services().directorio.personas()}
 
 
 def trabajos() -> dict[str, Callable[[dict[str, Any]], Any]]:

@@ -10,7 +10,7 @@ from typing import Any, Protocol
 from chalicelib.domain.correo import CorreoEntrante, MensajeEnviado, TokenRespuesta
 from chalicelib.domain.enlaces import Aprobacion
 from chalicelib.domain.mensajeria import EnvioCanal, MensajeCanal
-from chalicelib.domain.model import EntradaHistorial, Entrante, Solicitud
+from chalicelib.domain.model import EntradaHistorial, Entrante, Rol, Solicitud
 from chalicelib.domain.planes import Plan
 
 
@@ -472,4 +472,21 @@ class FirmaEnlaces(Protocol):
     def leer(self, token: str, max_segundos: int) -> str:
         """The signed value; EnlaceInvalido if malformed, tampered or signed for something else,
         EnlaceVencido if older than ``max_segundos``."""
+        ...
+
+
+@dataclass(frozen=True)
+class PersonaPersonal:
+    """A staff member who may sign in to the console, in one of the procedure's roles."""
+
+    rol: Rol
+    email: str
+    nombre: str
+
+
+class DirectorioPersonal(Protocol):
+    """Who the staff are: the local stage's fixed list, or the Cognito user pool's role groups in AWS."""
+
+    def personas(self) -> list[PersonaPersonal]:
+        """The staff members who may sign in, one or more per role."""
         ...

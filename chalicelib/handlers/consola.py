@@ -345,12 +345,10 @@ def sign_out() -> Response:
 
 
 def _personas_locales() -> list[dict[str, str]]:
-    """The local stage's staff members, one per role (the same as ``/dev/tokens``)."""
-    from localstage.dev_api import personas  # local stage only: never packaged, never reached in AWS
-
+    """The local stage's staff members, one per role (the directory port; the same as ``/dev/tokens``)."""
     return [
-        {"rol": rol.value, "etiqueta": rol.etiqueta, "email": email, "nombre": nombre}
-        for rol, (email, nombre) in personas().items()
+        {"rol": p.rol.value, "etiqueta": p.rol.etiqueta, "email": p.email, "nombre": p.nombre}
+        for p in get_services().directorio.personas()
     ]
 
 
