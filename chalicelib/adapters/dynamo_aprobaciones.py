@@ -13,47 +13,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute
-from pynamodb.constants import PAY_PER_REQUEST_BILLING_MODE
-from pynamodb.exceptions import DoesNotExist, UpdateError
-from pynamodb.models import Model
+from pynamodb.exceptions import DoesNotExist
 
-from chalicelib.adapters.dynamo_tables import JsonAttribute
+from chalicelib.adapters.dynamo_tables import ClaveItem, actualizar_si, bind
 from chalicelib.config import Settings
 from chalicelib.domain.enlaces import DECIDIDA, PENDIENTE, Aprobacion
 
 PREFIJO = "aprobacion#"
 DIAS_AUDITORIA = 30
-_CONDICION_FALLIDA = "ConditionalCheckFailedException"
-
-
-class AprobacionItem(Model):
-    """An approval record in the claves table (same hash key ``clave`` as the idempotency keys)."""
-
-    class Meta:
-        table_name: str | None = None
-        region: str | None = None
-        host: str | None = None
-        billing_mode = PAY_PER_REQUEST_BILLING_MODE
-
-    clave = UnicodeAttribute(hash_key=True)
-    estado = UnicodeAttribute()
-    solicitud_id = UnicodeAttribute(null=True)
-    vence = NumberAttribute()
-    datos = JsonAttribute()
-    decision = UnicodeAttribute(null=True)
-    decidida_por = UnicodeAttribute(null=True)
-    decidida_en = UnicodeAttribute(null=True)
-    expira = TTLAttribute(null=True)
-
-
-def _bind(settings: Settings) -> None:
-    meta = AprobacionItem.Meta
-    if (meta.table_name, meta.region, meta.host) != (settings.tabla_claves, settings.region, settings.dynamodb_host):
-        meta.table_name = settings.tabla_claves
-        meta.region = settings.region
-        meta.host = settings.dynamodb_host
-        AprobacionItem._connection = None
 
 
 def _epoch(iso: str) -> float:
@@ -62,11 +29,11 @@ def _epoch(iso: str) -> float:
 
 class PynamoAprobaciones:
     def __init__(self, settings: Settings) -> None:
-        _bind(settings)
+        bind(settings)
 
     def crear(self, aprobacion: Aprobacion) -> None:
         vence = datetime.fromisoformat(aprobacion.expira_en)
-        item = AprobacionItem(
+        item = ClaveItem(
             PREFIJO + aprobacion.id,
             estado=aprobacion.estado,
             solicitud_id=aprobacion.solicitud_id,
@@ -74,11 +41,11 @@ class PynamoAprobaciones:
             datos=_datos(aprobacion),
             expira=vence + timedelta(days=DIAS_AUDITORIA),
         )
-        item.save(condition=AprobacionItem.clave.does_not_exist())
+        item.save(condition=ClaveItem.clave.does_not_exist())
 
     def obtener(self, aprobacion_id: str) -> Aprobacion | None:
         try:
-            item = AprobacionItem.get(PREFIJO + aprobacion_id, consistent_read=True)
+            item = ClaveItem.get(PREFIJO + aprobacion_id, consistent_read=True)
         except DoesNotExist:
             return None
         if not isinstance(item.datos, dict):
@@ -86,40 +53,24 @@ class PynamoAprobaciones:
         return _aprobacion(item)
 
     def decidir(self, aprobacion_id: str, *, decision: str, por: str, en: str) -> bool:
-        condicion = (
-            AprobacionItem.clave.exists() & (AprobacionItem.estado == PENDIENTE) & (AprobacionItem.vence > _epoch(en))
-        )
-        try:
-            AprobacionItem(PREFIJO + aprobacion_id).update(
-                actions=[
-                    AprobacionItem.estado.set(DECIDIDA),
-                    AprobacionItem.decidida_en.set(en),
-                    AprobacionItem.decision.set(decision),
-                    AprobacionItem.decidida_por.set(por),
-                ],
-                condition=condicion,
-            )
-        except UpdateError as exc:
-            if exc.cause_response_code == _CONDICION_FALLIDA:
-                return False
-            raise
-        return True
+        condicion = ClaveItem.clave.exists() & (ClaveItem.estado == PENDIENTE) & (ClaveItem.vence > _epoch(en))
+        acciones = [
+            ClaveItem.estado.set(DECIDIDA),
+            ClaveItem.decidida_en.set(en),
+            ClaveItem.decision.set(decision),
+            ClaveItem.decidida_por.set(por),
+        ]
+        return actualizar_si(ClaveItem(PREFIJO + aprobacion_id), acciones, condicion)
 
     def reabrir(self, aprobacion_id: str, *, en: str) -> None:
-        condicion = (AprobacionItem.estado == DECIDIDA) & (AprobacionItem.decidida_en == en)
-        try:
-            AprobacionItem(PREFIJO + aprobacion_id).update(
-                actions=[
-                    AprobacionItem.estado.set(PENDIENTE),
-                    AprobacionItem.decision.remove(),
-                    AprobacionItem.decidida_por.remove(),
-                    AprobacionItem.decidida_en.remove(),
-                ],
-                condition=condicion,
-            )
-        except UpdateError as exc:
-            if exc.cause_response_code != _CONDICION_FALLIDA:
-                raise
+        condicion = (ClaveItem.estado == DECIDIDA) & (ClaveItem.decidida_en == en)
+        acciones = [
+            ClaveItem.estado.set(PENDIENTE),
+            ClaveItem.decision.remove(),
+            ClaveItem.decidida_por.remove(),
+            ClaveItem.decidida_en.remove(),
+        ]
+        actualizar_si(ClaveItem(PREFIJO + aprobacion_id), acciones, condicion)
 
 
 def _datos(a: Aprobacion) -> dict[str, Any]:
@@ -135,7 +86,7 @@ def _datos(a: Aprobacion) -> dict[str, Any]:
     }
 
 
-def _aprobacion(item: AprobacionItem) -> Aprobacion:
+def _aprobacion(item: ClaveItem) -> Aprobacion:
     d = item.datos
     return Aprobacion(
         id=str(d["id"]),

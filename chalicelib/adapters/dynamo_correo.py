@@ -17,12 +17,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pynamodb.attributes import TTLAttribute, UnicodeAttribute
-from pynamodb.constants import PAY_PER_REQUEST_BILLING_MODE
-from pynamodb.exceptions import DeleteError, DoesNotExist, UpdateError
-from pynamodb.models import Model
+from pynamodb.exceptions import DeleteError, DoesNotExist
 
-from chalicelib.adapters.dynamo_tables import JsonAttribute
+from chalicelib.adapters.dynamo_tables import CONDICION_FALLIDA, ClaveItem, actualizar_si, bind
 from chalicelib.config import Settings
 from chalicelib.domain.correo import MensajeEnviado, TokenRespuesta, clave_mensaje
 
@@ -32,52 +29,23 @@ MENSAJE = "mensaje#"
 SUPRESION = "supresion#"
 DIAS_AUDITORIA = 30
 DIAS_MENSAJE = 90
-_CONDICION_FALLIDA = "ConditionalCheckFailedException"
 
 
-class RegistroCorreoItem(Model):
-    """An email record in the claves table (same hash key ``clave`` as the idempotency keys)."""
-
-    class Meta:
-        table_name: str | None = None
-        region: str | None = None
-        host: str | None = None
-        billing_mode = PAY_PER_REQUEST_BILLING_MODE
-
-    clave = UnicodeAttribute(hash_key=True)
-    estado = UnicodeAttribute()
-    solicitud_id = UnicodeAttribute(null=True)
-    datos = JsonAttribute(null=True)
-    usado_en = UnicodeAttribute(null=True)
-    usado_por = UnicodeAttribute(null=True)
-    decision = UnicodeAttribute(null=True)
-    expira = TTLAttribute(null=True)
-
-
-def _bind(settings: Settings) -> None:
-    meta = RegistroCorreoItem.Meta
-    if (meta.table_name, meta.region, meta.host) != (settings.tabla_claves, settings.region, settings.dynamodb_host):
-        meta.table_name = settings.tabla_claves
-        meta.region = settings.region
-        meta.host = settings.dynamodb_host
-        RegistroCorreoItem._connection = None
-
-
-def _get(clave: str) -> RegistroCorreoItem | None:
+def _get(clave: str) -> ClaveItem | None:
     try:
-        return RegistroCorreoItem.get(clave, consistent_read=True)
+        return ClaveItem.get(clave, consistent_read=True)
     except DoesNotExist:
         return None
 
 
 class PynamoTokensRespuesta:
     def __init__(self, settings: Settings) -> None:
-        _bind(settings)
+        bind(settings)
 
     def emitir(self, datos: TokenRespuesta) -> TokenRespuesta:
         token = secrets.token_hex(16)
         vence = datetime.fromisoformat(datos.expira_en)
-        item = RegistroCorreoItem(
+        item = ClaveItem(
             TOKEN + token,
             estado="token",
             solicitud_id=datos.solicitud_id,
@@ -90,8 +58,8 @@ class PynamoTokensRespuesta:
             },
             expira=vence + timedelta(days=DIAS_AUDITORIA),
         )
-        item.save(condition=RegistroCorreoItem.clave.does_not_exist())
-        RegistroCorreoItem(
+        item.save(condition=ClaveItem.clave.does_not_exist())
+        ClaveItem(
             f"{PREGUNTA}{datos.solicitud_id}#{datos.proposito}",
             estado="pregunta",
             solicitud_id=datos.solicitud_id,
@@ -114,31 +82,19 @@ class PynamoTokensRespuesta:
         return self.obtener(str(item.datos.get("token", "")))
 
     def marcar_usado(self, token: str, *, en: str, por: str, decision: str) -> bool:
-        condicion = RegistroCorreoItem.clave.exists() & RegistroCorreoItem.usado_en.does_not_exist()
-        try:
-            RegistroCorreoItem(TOKEN + token.lower()).update(
-                actions=[
-                    RegistroCorreoItem.usado_en.set(en),
-                    RegistroCorreoItem.usado_por.set(por),
-                    RegistroCorreoItem.decision.set(decision),
-                ],
-                condition=condicion,
-            )
-        except UpdateError as exc:
-            if exc.cause_response_code == _CONDICION_FALLIDA:
-                return False
-            raise
-        return True
+        condicion = ClaveItem.clave.exists() & ClaveItem.usado_en.does_not_exist()
+        acciones = [ClaveItem.usado_en.set(en), ClaveItem.usado_por.set(por), ClaveItem.decision.set(decision)]
+        return actualizar_si(ClaveItem(TOKEN + token.lower()), acciones, condicion)
 
     def revocar(self, token: str) -> None:
         try:
-            RegistroCorreoItem(TOKEN + token.lower()).delete()
+            ClaveItem(TOKEN + token.lower()).delete()
         except DeleteError as exc:
-            if exc.cause_response_code != _CONDICION_FALLIDA:
+            if exc.cause_response_code != CONDICION_FALLIDA:
                 raise
 
     def registrar_mensaje(self, mensaje: MensajeEnviado) -> None:
-        RegistroCorreoItem(
+        ClaveItem(
             MENSAJE + clave_mensaje(mensaje.message_id),
             estado="mensaje",
             solicitud_id=mensaje.solicitud_id,
@@ -159,10 +115,10 @@ class PynamoTokensRespuesta:
 
 class PynamoSupresiones:
     def __init__(self, settings: Settings) -> None:
-        _bind(settings)
+        bind(settings)
 
     def suprimir(self, direccion: str, *, motivo: str, en: str, solicitud_id: str | None = None) -> None:
-        RegistroCorreoItem(
+        ClaveItem(
             SUPRESION + direccion.strip().lower(),
             estado="supresion",
             solicitud_id=solicitud_id,
@@ -170,7 +126,7 @@ class PynamoSupresiones:
         ).save()
 
     def reactivar(self, direccion: str) -> None:
-        RegistroCorreoItem(SUPRESION + direccion.strip().lower()).delete()
+        ClaveItem(SUPRESION + direccion.strip().lower()).delete()
 
     def suprimidas(self, direcciones: Sequence[str]) -> set[str]:
         claves = sorted({SUPRESION + d.strip().lower() for d in direcciones if d.strip()})
@@ -178,12 +134,12 @@ class PynamoSupresiones:
             return set()
         return {
             item.clave.removeprefix(SUPRESION)
-            for item in RegistroCorreoItem.batch_get(claves, consistent_read=True)
+            for item in ClaveItem.batch_get(claves, consistent_read=True)
             if item.estado == "supresion"
         }
 
 
-def _token(token: str, item: RegistroCorreoItem) -> TokenRespuesta:
+def _token(token: str, item: ClaveItem) -> TokenRespuesta:
     d: dict[str, Any] = item.datos if isinstance(item.datos, dict) else {}
     return TokenRespuesta(
         token=token,

@@ -1,4 +1,5 @@
-"""``EntranteRepository`` on the entrantes table, and ``Salientes`` on the claves table (pynamodb).
+"""``EntranteRepository`` on the entrantes table, and ``Salientes`` on the claves table (pynamodb; the models are
+in ``dynamo_tables``).
 
 - entrantes: hash ``clave`` = ``f"{canal}#{external_id}"``; stream NEW_IMAGE (INSERTs feed ``on_entrante``); GSI
   ``por_estado`` (estado, recibido_en) for the pending/failed listing; TTL ``expira`` = received + 8 days (longer than
@@ -17,14 +18,10 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
-from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute
-from pynamodb.constants import PAY_PER_REQUEST_BILLING_MODE
 from pynamodb.exceptions import DoesNotExist, PutError
 from pynamodb.expressions.update import Action
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
-from pynamodb.models import Model
 
-from chalicelib.adapters.dynamo_tables import ClaveItem, JsonAttribute, bind
+from chalicelib.adapters.dynamo_tables import ClaveItem, EntranteItem, bind
 from chalicelib.config import Settings
 from chalicelib.domain.model import Entrante
 from chalicelib.domain.ports import SalienteRegistrado
@@ -33,52 +30,6 @@ DIAS_ENTRANTE = 8
 DIAS_SALIENTE = 30
 PARALELO = 16
 _CONDICION_FALLIDA = "ConditionalCheckFailedException"
-
-
-class PorEstadoEntrante(GlobalSecondaryIndex["EntranteItem"]):  # type: ignore[no-untyped-call]
-    """Items in a processing state, oldest first (the pending/failed listing)."""
-
-    class Meta:
-        index_name = "por_estado"
-        projection = AllProjection()
-
-    estado = UnicodeAttribute(hash_key=True)
-    recibido_en = UnicodeAttribute(range_key=True)
-
-
-class EntranteItem(Model):
-    """One message, lead or status of a webhook delivery."""
-
-    class Meta:
-        table_name: str | None = None
-        region: str | None = None
-        host: str | None = None
-        billing_mode = PAY_PER_REQUEST_BILLING_MODE
-        stream_view_type = "NEW_IMAGE"
-
-    clave = UnicodeAttribute(hash_key=True)
-    canal = UnicodeAttribute()
-    tipo = UnicodeAttribute()
-    payload = JsonAttribute()
-    s3_key = UnicodeAttribute(null=True)
-    estado = UnicodeAttribute()
-    intentos = NumberAttribute(default=0)
-    error = UnicodeAttribute(null=True)
-    solicitud_id = UnicodeAttribute(null=True)
-    recibido_en = UnicodeAttribute()
-    expira = TTLAttribute(null=True)
-
-    por_estado = PorEstadoEntrante()
-
-
-def bind_entrantes(settings: Settings) -> None:
-    """Point the model at the settings' table name, region and endpoint."""
-    meta = EntranteItem.Meta
-    if (meta.table_name, meta.region, meta.host) != (settings.tabla_entrantes, settings.region, settings.dynamodb_host):
-        meta.table_name = settings.tabla_entrantes
-        meta.region = settings.region
-        meta.host = settings.dynamodb_host
-        EntranteItem._connection = None
 
 
 def item_de_entrante(e: Entrante, expira: datetime) -> EntranteItem:
@@ -121,7 +72,7 @@ class PynamoEntrantes:
     """Inbound items; ``reloj`` gives epoch seconds (injectable for tests)."""
 
     def __init__(self, settings: Settings, reloj: Callable[[], float] = time.time) -> None:
-        bind_entrantes(settings)
+        bind(settings)
         self._reloj = reloj
 
     def registrar(self, entrantes: Sequence[Entrante]) -> list[str]:

@@ -1,27 +1,35 @@
-"""pynamodb models of the three tables; names, region and endpoint come from Settings via ``bind``.
+"""pynamodb models of the four tables; names, region and endpoint come from Settings via ``bind``.
 
 - solicitudes: hash ``id``; stream NEW_AND_OLD_IMAGES; GSIs ``por_estado`` (estado, estado_desde),
   ``por_mes`` (mes, creada_en), the sparse ``por_mes_factura`` (mes_factura, factura_emitida_en), the sparse
   follow-up index ``por_atencion`` (atencion, vence_en) and the sparse
   contact indexes ``por_telefono``, ``por_email``, ``por_ci``, ``por_id_canal`` (contacto_*, creada_en; keys only).
 - historial: hash ``solicitud_id``, range ``orden`` = ``f"{en}#{id}"`` (a query reads oldest first).
-- claves: hash ``clave``; dedupe keys of submissions and idempotency keys of side effects; TTL on ``expira``.
+- claves: hash ``clave``; dedupe keys of submissions and idempotency keys of side effects, signed links' approvals,
+  email records and sent channel messages, one model (``ClaveItem``); TTL on ``expira``.
+- entrantes: hash ``clave`` = ``f"{canal}#{external_id}"``; stream NEW_IMAGE; GSI ``por_estado`` (estado,
+  recibido_en); TTL on ``expira`` (the repository is ``dynamo_entrantes``).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from pynamodb.attributes import Attribute, ListAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute
 from pynamodb.connection import Connection
 from pynamodb.constants import PAY_PER_REQUEST_BILLING_MODE, STRING
+from pynamodb.exceptions import UpdateError
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 from chalicelib.config import Settings
 
 STREAM_VIEW = "NEW_AND_OLD_IMAGES"
+CONDICION_FALLIDA = "ConditionalCheckFailedException"
 
 
 class JsonAttribute(Attribute[Any]):
@@ -215,7 +223,18 @@ class HistorialItem(Model):
 
 
 class ClaveItem(Model):
-    """A dedupe or idempotency key: ``estado`` en_curso|completo, ``en_curso_hasta`` epoch seconds, TTL ``expira``."""
+    """An item of the claves table; the key's prefix says what it is and ``estado`` where it stands:
+
+    - a dedupe or idempotency key (``dynamo_idempotencia``): ``estado`` en_curso|completo, ``resultado``,
+      ``en_curso_hasta`` epoch seconds;
+    - a signed link's approval (``dynamo_aprobaciones``, ``aprobacion#<id>``): ``estado`` pendiente|decidida, ``vence``
+      epoch seconds, ``datos``, ``decision``, ``decidida_por``, ``decidida_en``;
+    - an email record (``dynamo_correo``: reply token, question, sent message, suppression): ``datos``,
+      ``usado_en``, ``usado_por``, ``decision``;
+    - a message sent on a channel (``dynamo_entrantes``, ``saliente#<canal>#<id>``): ``resultado``.
+
+    ``expira`` is the table's TTL (absent: kept for good).
+    """
 
     class Meta:
         table_name: str | None = None
@@ -229,9 +248,64 @@ class ClaveItem(Model):
     solicitud_id = UnicodeAttribute(null=True)
     expira = TTLAttribute(null=True)
     en_curso_hasta = NumberAttribute(null=True)
+    vence = NumberAttribute(null=True)
+    datos = JsonAttribute(null=True)
+    decision = UnicodeAttribute(null=True)
+    decidida_por = UnicodeAttribute(null=True)
+    decidida_en = UnicodeAttribute(null=True)
+    usado_en = UnicodeAttribute(null=True)
+    usado_por = UnicodeAttribute(null=True)
 
 
-MODELOS: tuple[type[Model], ...] = (SolicitudItem, HistorialItem, ClaveItem)
+def actualizar_si(item: ClaveItem, acciones: Sequence[Action], condicion: Condition) -> bool:
+    """One conditional UpdateItem of a claves item: False when the condition failed (nothing changed); any other
+    error is raised."""
+    try:
+        item.update(actions=list(acciones), condition=condicion)
+    except UpdateError as exc:
+        if exc.cause_response_code == CONDICION_FALLIDA:
+            return False
+        raise
+    return True
+
+
+class PorEstadoEntrante(GlobalSecondaryIndex["EntranteItem"]):  # type: ignore[no-untyped-call]
+    """Items in a processing state, oldest first (the pending/failed listing)."""
+
+    class Meta:
+        index_name = "por_estado"
+        projection = AllProjection()
+
+    estado = UnicodeAttribute(hash_key=True)
+    recibido_en = UnicodeAttribute(range_key=True)
+
+
+class EntranteItem(Model):
+    """One message, lead or status of a webhook delivery."""
+
+    class Meta:
+        table_name: str | None = None
+        region: str | None = None
+        host: str | None = None
+        billing_mode = PAY_PER_REQUEST_BILLING_MODE
+        stream_view_type = "NEW_IMAGE"
+
+    clave = UnicodeAttribute(hash_key=True)
+    canal = UnicodeAttribute()
+    tipo = UnicodeAttribute()
+    payload = JsonAttribute()
+    s3_key = UnicodeAttribute(null=True)
+    estado = UnicodeAttribute()
+    intentos = NumberAttribute(default=0)
+    error = UnicodeAttribute(null=True)
+    solicitud_id = UnicodeAttribute(null=True)
+    recibido_en = UnicodeAttribute()
+    expira = TTLAttribute(null=True)
+
+    por_estado = PorEstadoEntrante()
+
+
+MODELOS: tuple[type[Model], ...] = (SolicitudItem, HistorialItem, ClaveItem, EntranteItem)
 
 
 def bind(settings: Settings) -> None:
@@ -240,6 +314,7 @@ def bind(settings: Settings) -> None:
         SolicitudItem: settings.tabla_solicitudes,
         HistorialItem: settings.tabla_historial,
         ClaveItem: settings.tabla_claves,
+        EntranteItem: settings.tabla_entrantes,
     }
     for modelo, nombre in nombres.items():
         meta = modelo.Meta
@@ -257,11 +332,7 @@ def conexion(settings: Settings) -> Connection:
 
 def crear_tablas(settings: Settings) -> None:
     """Create the missing tables (on-demand billing, stream and TTL as declared) and wait until active."""
-    from chalicelib.adapters.dynamo_entrantes import EntranteItem, bind_entrantes
-
     bind(settings)
-    bind_entrantes(settings)
-    modelos: tuple[type[Model], ...] = (*MODELOS, EntranteItem)
-    for modelo in modelos:
+    for modelo in MODELOS:
         if not modelo.exists():
             modelo.create_table(wait=True, billing_mode=PAY_PER_REQUEST_BILLING_MODE)

@@ -26,6 +26,7 @@ from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 from markupsafe import Markup, escape
 
+from chalicelib.domain.model import ETIQUETA_CANAL
 from chalicelib.domain.ports import CorreoRenderizado
 
 DIRECTORIO_PLANTILLAS: Final = Path(__file__).resolve().parent.parent.parent / "templates"
@@ -33,15 +34,6 @@ ZONA_HORARIA: Final = ZoneInfo("America/La_Paz")
 LOCALE: Final = "es_BO"
 VACIO: Final = "—"
 
-ETIQUETA_CANAL: Final[Mapping[str, str]] = {
-    "web": "Formulario web",
-    "facebook": "Facebook Lead Ads",
-    "messenger": "Messenger",
-    "whatsapp": "WhatsApp",
-    "botmaker": "Chatbot (Botmaker)",
-    "otro": "Otro",
-    "redigitacion": "Redigitación",
-}
 ETIQUETA_TECNOLOGIA: Final[Mapping[str, str]] = {
     "FTTH": "Fibra óptica (FTTH)",
     "HFC": "Cable (HFC)",

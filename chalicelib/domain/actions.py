@@ -214,7 +214,7 @@ ACCIONES: Final[Mapping[Accion, DefinicionAccion]] = {
     ),
     Accion.REGISTRAR_REQUISITO: DefinicionAccion(
         "Registrar requisito recibido",
-        frozenset({Rol.EJ, Rol.SISTEMA}),  # SISTEMA: documents received by email (services/correo_entrante.py)
+        frozenset({Rol.EJ, Rol.SISTEMA}),  # SISTEMA: documents received by email (services/correo_entrante/)
         (
             Campo(
                 "requisito",

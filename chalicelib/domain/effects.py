@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from chalicelib.domain.model import Solicitud
-from chalicelib.domain.states import Accion
+from chalicelib.domain.vocabulario import Accion
 
 Efecto = Callable[[Solicitud, Mapping[str, Any], datetime], Solicitud]
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, Final
 
 
 class Rol(StrEnum):
@@ -65,6 +66,39 @@ class Canal(StrEnum):
     BOTMAKER = "botmaker"
     OTRO = "otro"
     REDIGITACION = "redigitacion"
+
+
+@dataclass(frozen=True)
+class NombreCanal:
+    """How people read a channel's name."""
+
+    etiqueta: str
+    """As a label: report tables, email templates, the console (``Chatbot (Botmaker)``)."""
+    frase: str | None = None
+    """Inside a sentence, after "por" or "de" (``Nuevo contacto por el chatbot (Botmaker)``); None: not said so."""
+    breve: str | None = None
+    """In the notes of the customer's conversation (``Respuesta por el chatbot``); None: the ``frase``."""
+
+
+NOMBRE_CANAL: Final[Mapping[Canal, NombreCanal]] = {
+    Canal.WEB: NombreCanal("Formulario web", "el formulario web"),
+    Canal.FACEBOOK: NombreCanal("Facebook Lead Ads", "Facebook (Lead Ads)"),
+    Canal.MESSENGER: NombreCanal("Messenger", "Messenger"),
+    Canal.WHATSAPP: NombreCanal("WhatsApp", "WhatsApp"),
+    Canal.BOTMAKER: NombreCanal("Chatbot (Botmaker)", "el chatbot (Botmaker)", "el chatbot"),
+    Canal.OTRO: NombreCanal("Otro"),
+    Canal.REDIGITACION: NombreCanal("Redigitación"),
+}
+"""The one table of the channels' Spanish names; the mappings below are read from it."""
+
+ETIQUETA_CANAL: Final[Mapping[str, str]] = {c.value: n.etiqueta for c, n in NOMBRE_CANAL.items()}
+"""Channel -> its label (``WhatsApp``, ``Formulario web``)."""
+
+FRASE_CANAL: Final[Mapping[str, str]] = {c.value: n.frase for c, n in NOMBRE_CANAL.items() if n.frase}
+"""Channel -> its name inside a sentence (``por WhatsApp``, ``por el formulario web``); only the channels said so."""
+
+FRASE_BREVE_CANAL: Final[Mapping[str, str]] = {c.value: n.breve or n.frase for c, n in NOMBRE_CANAL.items() if n.frase}
+"""Channel -> its name in the notes of the customer's conversation (``por el chatbot``)."""
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any, Final
 
-from chalicelib.domain.model import Rol, Solicitud
+from chalicelib.domain.model import ETIQUETA_CANAL, Rol, Solicitud
 from chalicelib.domain.states import Estado
 
 E = Estado
@@ -80,19 +80,9 @@ ROLES_REPORTES: Final[frozenset[Rol]] = frozenset({Rol.RC, Rol.JD})
 
 SIN_EJECUTIVO: Final = "Sin asignar"
 
-ETIQUETA_CANAL: Final[Mapping[str, str]] = {
-    "web": "Formulario web",
-    "facebook": "Facebook Lead Ads",
-    "messenger": "Messenger",
-    "whatsapp": "WhatsApp",
-    "botmaker": "Chatbot (Botmaker)",
-    "otro": "Otro",
-    "redigitacion": "Redigitación",
-}
-"""Channel names for report tables (the same the email templates show)."""
-
 
 def etiqueta_canal(canal: str) -> str:
+    """A channel's name for report tables (the same the email templates show)."""
     return ETIQUETA_CANAL.get(canal, canal)
 
 

@@ -24,20 +24,13 @@ from chalicelib.domain.commands import CapturarSolicitud
 from chalicelib.domain.contacto import esta_abierta
 from chalicelib.domain.errors import ContactoReclamado, DomainError, EnvioDuplicado
 from chalicelib.domain.mensajeria import CANALES_MENSAJERIA
-from chalicelib.domain.model import Canal, EntradaHistorial, Entrante, EstadoEntrante, Rol, TipoEntrante
+from chalicelib.domain.model import FRASE_CANAL, Canal, EntradaHistorial, Entrante, EstadoEntrante, Rol, TipoEntrante
 from chalicelib.domain.ports import Almacen, EntranteRepository, GraphApi, Salientes
 from chalicelib.services import conversaciones, mensajeria, solicitudes, webhooks
 from chalicelib.services.solicitudes import Puertos
 
 logger = logging.getLogger(__name__)
 
-ETIQUETA_CANAL: Final = {
-    "web": "el formulario web",
-    "facebook": "Facebook (Lead Ads)",
-    "messenger": "Messenger",
-    "whatsapp": "WhatsApp",
-    "botmaker": "el chatbot (Botmaker)",
-}
 CAMPOS_LEAD: Final = {
     "full_name": "nombre",
     "nombre_completo": "nombre",
@@ -182,7 +175,7 @@ def _unir_a(solicitud_id: str, cmd: CapturarSolicitud, puertos: Puertos) -> Rece
 
 
 def _resumen_mensaje(cmd: CapturarSolicitud) -> str:
-    canal = ETIQUETA_CANAL.get(cmd.canal, cmd.canal)
+    canal = FRASE_CANAL.get(cmd.canal, cmd.canal)
     if cmd.tipo_contacto == "formulario":
         base = f"Nuevo contacto por {canal}: el prospecto envió el formulario."
     elif cmd.tipo_contacto == "lead":

@@ -16,9 +16,8 @@ from chalicelib.domain.actions import ACCIONES, Normalizador
 from chalicelib.domain.errors import DatosInvalidos, SolicitudNoEncontrada
 from chalicelib.domain.events import ACCION_CAPTURA
 from chalicelib.domain.mensajeria import VENTANA_SERVICIO, Destino, ModoEnvio, modo_envio
-from chalicelib.domain.model import EntradaHistorial, Rol, Solicitud
+from chalicelib.domain.model import ETIQUETA_CANAL, EntradaHistorial, Rol, Solicitud
 from chalicelib.domain.ports import SolicitudRepository
-from chalicelib.domain.seguimiento import ETIQUETA_CANAL
 from chalicelib.domain.states import Accion, Estado, acciones_desde
 from chalicelib.services.mensajeria import ETIQUETA_CANAL_MENSAJE, estado_actual
 from chalicelib.services.mensajeria import ETIQUETA_ESTADO as ETIQUETA_ESTADO_MENSAJE

@@ -21,8 +21,8 @@ from typing import Any, Final
 
 from chalicelib.domain.commands import AplicarAccion, CapturarSolicitud
 from chalicelib.domain.errors import AccionRechazada, ConflictoConcurrente, DatosInvalidos, EstadoInvalido
-from chalicelib.domain.mensajeria import destino_de, es_alta, es_baja
-from chalicelib.domain.model import Buzones, EntradaHistorial, Rol, Solicitud
+from chalicelib.domain.mensajeria import CanalMensajeria, destino_de, es_alta, es_baja
+from chalicelib.domain.model import FRASE_BREVE_CANAL, Buzones, EntradaHistorial, Rol, Solicitud
 from chalicelib.domain.ports import Idempotencia, Mailer, Plantillas, Supresiones
 from chalicelib.domain.respuestas import interpretar, requisito_de
 from chalicelib.domain.states import Accion, Estado
@@ -32,7 +32,7 @@ from chalicelib.services.vistas import url_consola, vista_solicitud
 
 logger = logging.getLogger(__name__)
 
-ETIQUETA: Final[Mapping[str, str]] = {"whatsapp": "WhatsApp", "messenger": "Messenger", "botmaker": "el chatbot"}
+ETIQUETA: Final[Mapping[str, str]] = {c.value: FRASE_BREVE_CANAL[c.value] for c in CanalMensajeria}
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,7 @@ from chalicelib.domain.mensajeria import (
     modo_envio,
     recortar,
 )
-from chalicelib.domain.model import Buzones, EntradaHistorial, Solicitud
+from chalicelib.domain.model import FRASE_CANAL, Buzones, EntradaHistorial, Solicitud
 from chalicelib.domain.ports import (
     Adjunto,
     Clock,
@@ -61,11 +61,7 @@ from chalicelib.services.vistas import vista_solicitud
 
 logger = logging.getLogger(__name__)
 
-ETIQUETA_CANAL_MENSAJE: Final[Mapping[str, str]] = {
-    "whatsapp": "WhatsApp",
-    "messenger": "Messenger",
-    "botmaker": "el chatbot (Botmaker)",
-}
+ETIQUETA_CANAL_MENSAJE: Final[Mapping[str, str]] = {c.value: FRASE_CANAL[c.value] for c in CanalMensajeria}
 RANGO_ESTADO: Final[Mapping[str, int]] = {"aceptado": 0, "sent": 1, "delivered": 2, "read": 3}
 ETIQUETA_ESTADO: Final[Mapping[str, str]] = {
     "aceptado": "aceptado por el proveedor",

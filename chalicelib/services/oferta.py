@@ -11,15 +11,11 @@ customer's behalf (role SISTEMA, actor the customer's address); the executive ca
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Final
+from typing import Final
 
-from chalicelib.domain.events import AccionAplicada
 from chalicelib.domain.model import Rol, Solicitud
 from chalicelib.domain.states import Accion
 from chalicelib.services import enlaces
-
-if TYPE_CHECKING:
-    from chalicelib.services.reacciones import PuertosReaccion
 
 PROPOSITO: Final = "oferta"
 DECISIONES: Final = ("aceptar", "rechazar")
@@ -52,11 +48,3 @@ enlaces.registrar_proposito(
         ficha=_ficha_oferta,
     )
 )
-
-
-def contexto_carta_comercial(s: Solicitud, _: AccionAplicada, puertos: PuertosReaccion) -> dict[str, Any]:
-    """The customer's accept / reject links for the offer just sent (none without an email or link ports)."""
-    if puertos.enlaces is None or not s.email:
-        return {}
-    enlace = enlaces.emitir(s.id, PROPOSITO, Rol.SISTEMA, s.email, DECISIONES, puertos=puertos.enlaces)
-    return {f"url_{d}": url for d, url in enlace.urls.items()} | {"enlace_vence": enlace.expira_en}

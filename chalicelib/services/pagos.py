@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 from chalicelib.domain.commands import AplicarAccion
 from chalicelib.domain.errors import DatosInvalidos, FirmaInvalida, RolNoAutorizado, SolicitudNoEncontrada
@@ -39,12 +39,8 @@ from chalicelib.domain.pagos import (
 from chalicelib.domain.planes import formato_bs
 from chalicelib.domain.ports import CorreoSaliente, Idempotencia, Mailer, Plantillas, SolicitudRepository, Tabla
 from chalicelib.domain.states import ETIQUETA_ESTADO, Accion, Estado
-from chalicelib.services import enlaces, solicitudes
+from chalicelib.services import solicitudes
 from chalicelib.services.vistas import vista_solicitud
-
-if TYPE_CHECKING:
-    from chalicelib.domain.events import AccionAplicada
-    from chalicelib.services.reacciones import PuertosReaccion
 
 logger = logging.getLogger(__name__)
 
@@ -262,7 +258,7 @@ def avisar_cobranzas(
     )
 
 
-# --- What the payment emails carry (reaction hooks) ---------------------------------------------------------------
+# --- Payment data for the emails (their context builders: services.contextos) -------------------------------------
 
 
 @dataclass(frozen=True)
@@ -272,59 +268,6 @@ class ConfigPagos:
 
     cuenta_bancaria: str
     url_pasarela: str = ""
-
-
-def contexto_instrucciones_pago(s: Solicitud, _: AccionAplicada, puertos: PuertosReaccion) -> dict[str, Any]:
-    """Step 10: the amount due (first month + installation), the reference code, the account and the pay link."""
-    monto = monto_esperado(s)
-    contexto: dict[str, Any] = {"monto_total": monto, "referencia": s.id}
-    configuracion = puertos.pagos
-    if configuracion is not None:
-        contexto["cuenta_bancaria"] = configuracion.cuenta_bancaria
-        if configuracion.url_pasarela:
-            monto_texto = f"{monto:.2f}" if monto is not None else ""
-            url = configuracion.url_pasarela.replace("{referencia}", s.id).replace("{monto}", monto_texto)
-            contexto["url_pago_web"] = url
-    return contexto
-
-
-def _enlaces(
-    s: Solicitud, puertos: PuertosReaccion, proposito: str, rol: Rol, responsable: str, decisiones: Sequence[str]
-) -> dict[str, str]:
-    if puertos.enlaces is None:
-        return {}
-    enlace = enlaces.emitir(s.id, proposito, rol, responsable, decisiones, puertos=puertos.enlaces)
-    return {f"url_{d}": url for d, url in enlace.urls.items()} | {"enlace_vence": enlace.expira_en}
-
-
-def contexto_validar_deposito(s: Solicitud, _: AccionAplicada, puertos: PuertosReaccion) -> dict[str, Any]:
-    """Step 12: approve / reject links bound to Collections, and the matched bank notification if any."""
-    contexto: dict[str, Any] = {
-        "monto_esperado": monto_esperado(s),
-        "notificacion_banco": (s.pago or {}).get("notificacion_banco"),
-    }
-    return contexto | _enlaces(s, puertos, "deposito", Rol.CO, puertos.buzones.cobranzas, ("aprobar", "rechazar"))
-
-
-def contexto_validar_pago_web(s: Solicitud, _: AccionAplicada, puertos: PuertosReaccion) -> dict[str, Any]:
-    """Step 13: confirm / reject links bound to Collections (confirming checks the payment in Smartflex)."""
-    contexto: dict[str, Any] = {"monto_esperado": monto_esperado(s)}
-    return contexto | _enlaces(s, puertos, "pago_web", Rol.CO, puertos.buzones.cobranzas, ("confirmar", "rechazar"))
-
-
-def contexto_instruccion_cajas(s: Solicitud, _: AccionAplicada, puertos: PuertosReaccion) -> dict[str, Any]:
-    """Step 15: the cashier's link to the printable invoice data, where the printed invoice is registered."""
-    return _enlaces(s, puertos, "impresion", Rol.CA, puertos.buzones.cajas, ("imprimir",))
-
-
-def contexto_entrega(s: Solicitud, _: AccionAplicada, puertos: PuertosReaccion) -> dict[str, Any]:
-    """Step 17: the cashier's link to register the invoice as filed and delivered."""
-    return _enlaces(s, puertos, "entrega", Rol.CA, puertos.buzones.cajas, ("entregar",))
-
-
-def cobranzas_si_valida_deposito(s: Solicitud, b: Buzones) -> Sequence[str]:
-    """Collections hears of a bank notification only while it is validating that deposit."""
-    return (b.cobranzas,) if s.estado == Estado.VALIDACION_DEPOSITO.value else ()
 
 
 # --- Step 18: Facturación's recurring-control list ---------------------------------------------------------------

@@ -30,8 +30,8 @@ from chalicelib.domain.ports import (
     ProtectorDatos,
     SolicitudRepository,
 )
-from chalicelib.domain.states import Accion
-from chalicelib.services import correo_saliente, documentos, mensajeria, oferta, pagos
+from chalicelib.domain.states import Accion, Estado
+from chalicelib.services import contextos, correo_saliente, documentos, mensajeria
 from chalicelib.services.correo_entrante import PROPOSITOS
 from chalicelib.services.enlaces import PuertosEnlaces
 from chalicelib.services.pagos import ConfigPagos
@@ -70,6 +70,11 @@ def _cliente(s: Solicitud, _: Buzones) -> Sequence[str]:
 
 def _buzon(nombre: str) -> Destinatarios:
     return lambda _s, b: (getattr(b, nombre),)
+
+
+def _cobranzas_si_valida_deposito(s: Solicitud, b: Buzones) -> Sequence[str]:
+    """Collections hears of a bank notification only while it is validating that deposit."""
+    return (b.cobranzas,) if s.estado == Estado.VALIDACION_DEPOSITO.value else ()
 
 
 def _botones_oferta(s: Solicitud) -> tuple[Boton, ...]:
@@ -117,7 +122,7 @@ REACCIONES: Final[Mapping[str, tuple[Reaccion, ...]]] = {
             _cliente,
             _buzon("ejecutivos"),
             adjuntos=_pdf(documentos.carta_comercial),
-            contexto=oferta.contexto_carta_comercial,
+            contexto=contextos.contexto_carta_comercial,
             proposito="oferta",
             mensaje="carta_comercial",
             botones=_botones_oferta,
@@ -144,7 +149,7 @@ REACCIONES: Final[Mapping[str, tuple[Reaccion, ...]]] = {
             "instrucciones_pago",
             _cliente,
             _buzon("ejecutivos"),
-            contexto=pagos.contexto_instrucciones_pago,
+            contexto=contextos.contexto_instrucciones_pago,
             mensaje="instrucciones_pago",
         ),
     ),
@@ -156,7 +161,7 @@ REACCIONES: Final[Mapping[str, tuple[Reaccion, ...]]] = {
             "validar_deposito",
             "validar_deposito",
             _buzon("cobranzas"),
-            contexto=pagos.contexto_validar_deposito,
+            contexto=contextos.contexto_validar_deposito,
             proposito="deposito",
         ),
         Reaccion("comprobante_recibido", "comprobante_recibido", _cliente, mensaje="comprobante_recibido"),
@@ -165,8 +170,8 @@ REACCIONES: Final[Mapping[str, tuple[Reaccion, ...]]] = {
         Reaccion(
             "notificacion_banco",
             "notificacion_banco",
-            pagos.cobranzas_si_valida_deposito,
-            contexto=pagos.contexto_validar_deposito,
+            _cobranzas_si_valida_deposito,
+            contexto=contextos.contexto_validar_deposito,
         ),
     ),
     Accion.REGISTRAR_PAGO_WEB.value: (
@@ -174,7 +179,7 @@ REACCIONES: Final[Mapping[str, tuple[Reaccion, ...]]] = {
             "validar_pago_web",
             "validar_pago_web",
             _buzon("cobranzas"),
-            contexto=pagos.contexto_validar_pago_web,
+            contexto=contextos.contexto_validar_pago_web,
             proposito="pago_web",
         ),
     ),
@@ -184,11 +189,11 @@ REACCIONES: Final[Mapping[str, tuple[Reaccion, ...]]] = {
             "instruccion_cajas",
             _buzon("cajas"),
             _buzon("ejecutivos"),
-            contexto=pagos.contexto_instruccion_cajas,
+            contexto=contextos.contexto_instruccion_cajas,
         ),
     ),
     Accion.MARCAR_IMPRESA.value: (
-        Reaccion("entrega_factura", "entrega_factura", _buzon("cajas"), contexto=pagos.contexto_entrega),
+        Reaccion("entrega_factura", "entrega_factura", _buzon("cajas"), contexto=contextos.contexto_entrega),
     ),
     Accion.RECHAZAR_DEPOSITO.value: (Reaccion("pago_rechazado", "pago_rechazado", _buzon("ejecutivos")),),
     Accion.RECHAZAR_PAGO_WEB.value: (Reaccion("pago_rechazado", "pago_rechazado", _buzon("ejecutivos")),),

@@ -171,12 +171,12 @@ def test_a_wrong_token_changes_nothing(etapa, smtp):
 
 def test_an_expired_token_changes_nothing(etapa, smtp):
     # Given a question whose reply token expired
-    from chalicelib.adapters.dynamo_correo import RegistroCorreoItem
+    from chalicelib.adapters.dynamo_tables import ClaveItem
 
     solicitud_id, pregunta = _en_consulta_hd(etapa)
     token = re.search(r"\+([0-9a-f]{32})@", pregunta["reply_to"]).group(1)
-    item = RegistroCorreoItem.get(f"respuesta#{token}")
-    item.update(actions=[RegistroCorreoItem.datos.set({**item.datos, "expira_en": "2026-01-01T00:00:00-04:00"})])
+    item = ClaveItem.get(f"respuesta#{token}")
+    item.update(actions=[ClaveItem.datos.set({**item.datos, "expira_en": "2026-01-01T00:00:00-04:00"})])
     # When
     resultado = _responder(smtp, pregunta, "correo_gmail_si.eml")
     # Then
