@@ -1,4 +1,4 @@
-"""`make bench` = `python -m bench`: runs B1–B6 and rewrites docs/BENCHMARKS.md.
+"""`make bench` = `python -m bench`: runs B1–B7 and rewrites docs/BENCHMARKS.md.
 
 Usage: ``python -m bench [--solo B1,B3 [--escribir]] [--rapido] [--salida docs/BENCHMARKS.md]``. ``--solo`` runs some
 of them and prints their raw figures without touching the document, unless ``--escribir``: then their summary rows,
@@ -22,7 +22,7 @@ from typing import Any
 
 from bench.comun import RAIZ, EntornoMoto, aviso, llamadas_aws, maquina
 
-TODOS = ("B1", "B2", "B3", "B4", "B5", "B6")
+TODOS = ("B1", "B2", "B3", "B4", "B5", "B6", "B7")
 TAMANOS = {
     "normal": {
         "b1_rondas": 300,
@@ -32,6 +32,7 @@ TAMANOS = {
         "b4_corridas": 9,
         "b5": 150,
         "b6_rondas": 150,
+        "b7_rondas": 200,
     },
     "rapido": {
         "b1_rondas": 40,
@@ -41,6 +42,7 @@ TAMANOS = {
         "b4_corridas": 7,
         "b5": 30,
         "b6_rondas": 30,
+        "b7_rondas": 30,
     },
 }
 
@@ -52,6 +54,13 @@ def ejecutar(solo: Sequence[str], tamanos: dict[str, int]) -> dict[str, Any]:
     if "B4" in solo:  # first, while nothing else of this run loads the machine
         aviso("B4: cold import of the handler module vs import boto3")
         resultados["B4"] = importacion.importacion(corridas=tamanos["b4_corridas"])
+    if "B7" in solo:  # pure CPU, no AWS: before moto's server thread competes for the interpreter
+        from bench import respuesta_patologica
+
+        aviso("B7: a 128 KiB pathological email reply vs an ordinary one")
+        resultados["B7"] = respuesta_patologica.respuesta_patologica(rondas=tamanos["b7_rondas"])
+    if not set(solo) - {"B4", "B7"}:
+        return resultados
     llamadas_aws()
     with EntornoMoto() as entorno:
         if "B1" in solo:
@@ -83,7 +92,9 @@ def _versiones() -> dict[str, str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--solo", help="comma-separated subset of B1,B2,B3,B4,B5,B6 (prints, does not write the doc)")
+    parser.add_argument(
+        "--solo", help="comma-separated subset of B1,B2,B3,B4,B5,B6,B7 (prints, does not write the doc)"
+    )
     parser.add_argument(
         "--escribir", action="store_true", help="with --solo: update those benchmarks in the existing document"
     )

@@ -22,6 +22,35 @@ _ASUNTO_AUTOMATICO: Final = re.compile(
 )
 
 
+# --- the inbound door's limits (checked by the mailbox adapter before the email parser runs) ---
+
+MAX_BYTES_CORREO: Final = 40 * 1024 * 1024
+"""Largest raw message read: SES's own maximum for a message its S3 action stores (40 MB with headers). Anything
+larger was not written by the receipt rule; at this size a message of a few parts parses in about 1 s."""
+MAX_LINEAS: Final = 1_000_000
+"""Most lines a message may have (the parser keeps each one as an object: 5 million short lines took 434 MB). A
+40 MB message of base64 attachments has about 540,000 (76 characters a line)."""
+MAX_PARTES: Final = 100
+"""Most MIME parts (boundary delimiter lines, and multipart/message declarations) a message may have. A reply with
+its documents has 2-10 (text, HTML, a signature's inline images, a few attachments); a forwarded thread a few
+dozen at most. 300,000 tiny parts once took 123 s and 387 MB to parse."""
+MAX_PROFUNDIDAD: Final = 12
+"""Deepest nesting of multipart containers and enclosed messages. The deepest real shape, a reply forwarded as an
+attachment and forwarded again (mixed > message > mixed > message > mixed > related > alternative), is 7; 1,000
+levels once raised ``RecursionError`` in the parser."""
+
+INADMISIBLES: Final[Mapping[str, str]] = {
+    "correo_demasiado_grande": f"el correo supera {MAX_BYTES_CORREO // (1024 * 1024)} MB",
+    "demasiadas_lineas": f"el correo tiene más de {MAX_LINEAS:,} líneas".replace(",", "."),
+    "demasiadas_partes": f"el correo tiene más de {MAX_PARTES} partes MIME",
+    "anidamiento_excesivo": f"el correo anida más de {MAX_PROFUNDIDAD} niveles MIME",
+    "correo_ilegible": "el correo no se pudo interpretar",
+    "remitente_ambiguo": "el correo no tiene exactamente una cabecera From con exactamente un buzón",
+    "sender_multiple": "el correo tiene más de una cabecera Sender o una con más de un buzón",
+}
+"""Why a message is refused before it is read (``CorreoEntrante.rechazo``), in Spanish for the history."""
+
+
 class CorreoNoDisponible(DomainError):
     """The raw message of an inbound email is not in the mailbox bucket."""
 
@@ -58,6 +87,10 @@ class CorreoEntrante:
     """Sent by a robot (Auto-Submitted, X-Autoreply, Precedence: bulk/junk/auto_reply): never answered."""
     firmas_dkim: tuple[str, ...] = ()
     """The ``d=`` domains of its DKIM-Signature headers (lower case)."""
+    rechazo: str | None = None
+    """Why the message is refused before it is read, or None: over a size, part or nesting limit, unparseable
+    (then every other field is empty), or not exactly one author (one From mailbox, at most one Sender; then
+    ``remitente`` is empty). Never acted on, never answered."""
 
     @property
     def es_automatico(self) -> bool:

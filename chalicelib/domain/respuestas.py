@@ -127,8 +127,24 @@ class Respuesta:
         return not self.texto.strip()
 
 
+MAX_CARACTERES_RESPUESTA: Final = 64 * 1024
+"""Characters of a body that are read (the first 64 Ki; the rest is ignored). The new part of a real reply is a few
+hundred characters and comes first; quoted history after it is never read anyway. Bounds the work an inbound
+mail can cause, whatever its size (issue 16: a 132 KiB line once took 55 s)."""
+MAX_CARACTERES_LINEA: Final = 2000
+"""Characters of one line that are read; longer lines are cut. A decision word, a ``Clave: valor`` line or a quote
+header never comes near it (the comment stored from an email is cut at 2000 characters too)."""
+MAX_CARACTERES_HTML: Final = 512 * 1024
+"""Characters of an HTML-only body that are converted to text (Outlook's styled replies run to 50-200 KB; the new
+part is at the top)."""
+
+
 def interpretar(texto: str | None = "", html: str | None = "") -> Respuesta:
-    """Read a reply: the text/plain part when it has a new part, else the HTML part converted to text."""
+    """Read a reply: the text/plain part when it has a new part, else the HTML part converted to text.
+
+    Linear in its input and bounded: only ``MAX_CARACTERES_RESPUESTA`` characters of a body and
+    ``MAX_CARACTERES_LINEA`` of a line are read (``parte_nueva``), and every pattern below is free of adjacent or
+    nested quantifiers over the same characters."""
     nueva = parte_nueva(texto or "")
     if not nueva.strip() and html:
         nueva = parte_nueva(html_a_texto(html))
@@ -145,7 +161,9 @@ _SEPARADOR = re.compile(
     r"|_{6,}|-{6,}|={6,})\s*$",
     re.IGNORECASE,
 )
-_OUTLOOK_DE = re.compile(r"^\s*\*?(?:de|from)\s*:\s*\*?\s*\S", re.IGNORECASE)
+_OUTLOOK_DE = re.compile(r"^\s*+\*?(?:de|from)\s*+:\s*+\S", re.IGNORECASE)
+r"""A "De: x" / "*From:* x" line. (Was ``:\s*\*?\s*\S``: two ``\s*`` around an optional star backtrack against
+each other, quadratic on "De:" plus spaces; ``\S`` already takes a star, so the language is the same.)"""
 _OUTLOOK_CAMPO = re.compile(
     r"^\s*\*?(?:enviado(?:\s+el)?|sent|fecha|date|para|to|asunto|subject|cc)\s*:", re.IGNORECASE
 )
@@ -159,10 +177,12 @@ _FIRMA = re.compile(
 def parte_nueva(texto: str) -> str:
     """The reply without its quoted history and signature (lines in their order, blank edges removed).
 
+    Only the first ``MAX_CARACTERES_RESPUESTA`` characters are read, each line cut at ``MAX_CARACTERES_LINEA``.
     The reply ends at the first quote marker; when nothing was written before it (a bottom-posted reply) a
     ``>``-quoted block after an attribution line is skipped instead, and reading goes on after it.
     """
-    lineas = texto.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    acotado = texto[:MAX_CARACTERES_RESPUESTA].replace("\r\n", "\n").replace("\r", "\n")
+    lineas = [linea[:MAX_CARACTERES_LINEA] for linea in acotado.split("\n")]
     nuevas: list[str] = []
     i = 0
     while i < len(lineas):
@@ -209,7 +229,8 @@ def _es_bloque_outlook(lineas: list[str], i: int) -> bool:
 # --- reading the new part -------------------------------------------------------------------------------------------
 
 _PALABRA = re.compile(r"^[\W_]*?([^\W\d_]+)(.*)$", re.DOTALL)
-_CLAVE_VALOR = re.compile(r"^\s*[*_]*([^:=\n]{1,40}?)[*_]*\s*[:=]\s*(.*?)\s*$")
+_SEPARADOR_CLAVE = re.compile(r"[:=]")
+_LARGO_CLAVE: Final = 40
 _SALUDO = re.compile(
     r"^(?:hola|buen(?:os|as)?\s+(?:dias|tardes|noches|dia)|buen dia|estimad[oa]s?|senor(?:es|a|as)?|srs?|sres|"
     r"querid[oa]s?)\b",
@@ -259,12 +280,26 @@ def _decision(linea: str) -> tuple[Decision | None, str | None, str]:
     return None, palabra, resto
 
 
+def _clave_valor(linea: str) -> tuple[str, str] | None:
+    """``(clave, valor)`` of a "**Clave**: valor" / "Clave = valor" line (key 1-40 characters), else None.
+
+    String operations instead of the former ``^\\s*[*_]*(…{1,40}?)[*_]*\\s*[:=]\\s*(.*?)\\s*$``, whose leading
+    ``\\s*`` against the key and lazy value against the trailing ``\\s*`` were quadratic on long runs of spaces."""
+    separador = _SEPARADOR_CLAVE.search(linea)
+    if separador is None:
+        return None
+    clave = linea[: separador.start()].lstrip().lstrip("*_").rstrip().rstrip("*_")
+    if not 1 <= len(clave) <= _LARGO_CLAVE:
+        return None
+    return clave, linea[separador.end() :].strip()
+
+
 def _clasificar(linea: str, campos: dict[str, str], libres: list[str]) -> None:
-    coincidencia = _CLAVE_VALOR.match(linea)
-    if coincidencia:
-        nombre = CLAVES.get(" ".join(normalizar(coincidencia.group(1)).replace(".", " ").split()))
+    par = _clave_valor(linea)
+    if par:
+        nombre = CLAVES.get(" ".join(normalizar(par[0]).replace(".", " ").split()))
         if nombre:
-            valor = coincidencia.group(2).strip(" *_")
+            valor = par[1].strip(" *_")
             if valor and nombre not in campos:
                 campos[nombre] = valor
             return
@@ -290,9 +325,11 @@ def normalizar(texto: str) -> str:
 # --- values ---------------------------------------------------------------------------------------------------------
 
 _VELOCIDAD = re.compile(
-    r"(\d+(?:[.,]\d+)?)\s*(gbps|gbit/?s|gb/?s|gigas?|g|mbps|mbit/?s|mb/?s|mb|megas?|m)?\b", re.IGNORECASE
+    r"(?<!\d)(\d++(?:[.,]\d++)?)\s*(gbps|gbit/?s|gb/?s|gigas?|g|mbps|mbit/?s|mb/?s|mb|megas?|m)?\b", re.IGNORECASE
 )
-_VELOCIDAD_CON_UNIDAD = re.compile(r"(\d+(?:[.,]\d+)?)\s*(gbps|gigas?|mbps|mb/?s|mb|megas?)\b", re.IGNORECASE)
+_VELOCIDAD_CON_UNIDAD = re.compile(r"(?<!\d)(\d++(?:[.,]\d++)?)\s*(gbps|gigas?|mbps|mb/?s|mb|megas?)\b", re.IGNORECASE)
+"""Digit runs are possessive and start at a run's start: a number never matches by giving digits back (the next
+character would be a digit again), so this only removes the quadratic retry of "1111…1x" from every position."""
 
 
 def leer_mbps(valor: str) -> float | None:
@@ -424,9 +461,10 @@ class _HtmlATexto(HTMLParser):
 
 
 def html_a_texto(html: str) -> str:
-    """Readable text of an HTML body without its quoted history (one line per block, blank lines collapsed)."""
+    """Readable text of an HTML body without its quoted history (one line per block, blank lines collapsed); only
+    the first ``MAX_CARACTERES_HTML`` characters are converted."""
     conversor = _HtmlATexto()
-    conversor.feed(html)
+    conversor.feed(html[:MAX_CARACTERES_HTML])
     conversor.close()
     lineas = [linea.strip() for linea in "".join(conversor.partes).split("\n")]
     texto = "\n".join(lineas)

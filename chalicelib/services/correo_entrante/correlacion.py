@@ -16,7 +16,7 @@ import logging
 from collections.abc import Mapping
 from typing import Final
 
-from chalicelib.domain.correo import TokenRespuesta, token_de_direccion
+from chalicelib.domain.correo import INADMISIBLES, TokenRespuesta, token_de_direccion
 from chalicelib.domain.errors import SolicitudNoEncontrada
 from chalicelib.services.correo_entrante.comun import (
     Correlacion,
@@ -36,6 +36,7 @@ MOTIVOS_RECHAZO: Final[Mapping[str, str]] = {
     "sin_pregunta": "la solicitud no tiene una consulta abierta por correo",
     "remitente_no_autorizado": "el remitente no es el destinatario de la consulta ni un buzón autorizado",
     "token_vencido": "la dirección de respuesta está vencida",
+    **INADMISIBLES,
 }
 
 

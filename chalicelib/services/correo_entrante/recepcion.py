@@ -3,6 +3,10 @@
 Email is one more door to the single decision function (canal ``correo``). The order of work for one message:
 
 1. Dedupe on the SES message id (``correo#<id>`` in the claves table): a redelivered message changes nothing.
+   A message the mailbox refused unread (``CorreoEntrante.rechazo``: over the size, part or nesting limits,
+   unparseable, not exactly one author) is rejected here, before any other flow sees it: logged, the refusal kept
+   in that record (``rechazado:<motivo>``), on the request's history when it correlates; the handler returns
+   normally, so SES does not retry it.
 2. Correlate, then 3. authorise (``correlacion.py``); a rejected message changes nothing and gets no answer.
 4. Read the reply and map it with the purpose's table entry (``propositos.py``) to one action and its fields,
    applied here; an unreadable reply, or one to a question already decided, gets an automatic answer
@@ -24,7 +28,14 @@ from chalicelib.domain.model import Rol
 from chalicelib.domain.pagos import CorreoBanco
 from chalicelib.domain.respuestas import html_a_texto, interpretar
 from chalicelib.services import solicitudes
-from chalicelib.services.correo_entrante.comun import CANAL, Entrante, PuertosCorreo, ResultadoCorreo, anotar
+from chalicelib.services.correo_entrante.comun import (
+    CANAL,
+    Correlacion,
+    Entrante,
+    PuertosCorreo,
+    ResultadoCorreo,
+    anotar,
+)
 from chalicelib.services.correo_entrante.correlacion import (
     autorizar,
     correlacionar,
@@ -36,6 +47,10 @@ from chalicelib.services.correo_entrante.propositos import PROPOSITOS
 from chalicelib.services.correo_entrante.respuestas_automaticas import no_entendida, ya_decidida
 
 logger = logging.getLogger(__name__)
+
+_AUTOR_INVALIDO = frozenset({"remitente_ambiguo", "sender_multiple"})
+"""Refusals of a message that was parsed (its author is the problem): it is correlated to record the refusal on its
+request; the others were refused unread and are only logged and kept in their ``correo#<id>`` record."""
 
 
 def recibir(cmd: RecibirCorreo, *, puertos: PuertosCorreo) -> ResultadoCorreo:
@@ -50,7 +65,8 @@ def recibir(cmd: RecibirCorreo, *, puertos: PuertosCorreo) -> ResultadoCorreo:
     except Exception:
         puertos.idempotencia.liberar(clave)
         raise
-    puertos.idempotencia.completar(clave, resultado.estado)
+    registro = f"{resultado.estado}:{resultado.motivo}" if resultado.estado == "rechazado" else resultado.estado
+    puertos.idempotencia.completar(clave, registro)
     logger.info(
         "correo procesado",
         extra={
@@ -68,6 +84,9 @@ def _procesar(cmd: RecibirCorreo, puertos: PuertosCorreo) -> ResultadoCorreo:
     correo = puertos.buzon.cargar(cmd.message_id)
     ahora = puertos.solicitudes.clock.ahora()
     veredictos = Veredictos(dict(cmd.veredictos))
+    if correo.rechazo is not None:  # refused before it was read: no other flow sees it, nothing is answered
+        e = Entrante(cmd, correo, veredictos, ahora, puertos)
+        return rechazar(e, correo.rechazo, correlacionar(e) if correo.rechazo in _AUTOR_INVALIDO else Correlacion())
     if puertos.derivar is not None:
         derivado = puertos.derivar(correo_banco(correo, veredictos))
         if derivado is not None:
