@@ -17,7 +17,7 @@ from typing import Any, Final
 from chalicelib.domain.errors import EstadoInvalido, RolNoAutorizado
 from chalicelib.domain.model import EntradaHistorial, Rol, Solicitud
 from chalicelib.domain.ports import Adjunto, Clock, Documentos, GeneradorPdf, ProtectorDatos, SolicitudRepository
-from chalicelib.domain.requisitos import ITEMS
+from chalicelib.domain.requisitos import ITEMS, leer_referencia
 from chalicelib.services.vistas import vista_solicitud
 
 logger = logging.getLogger(__name__)
@@ -106,18 +106,25 @@ def enlaces_documentos(
     s: Solicitud, historial: Iterable[EntradaHistorial], *, documentos: Documentos, clock: Clock
 ) -> list[dict[str, Any]]:
     """Every stored document the request points to (requirements, then attachments of received messages), each
-    as a presigned link valid ``SEGUNDOS_ENLACE`` seconds from now; references that are not ours get no link."""
+    as a presigned link valid ``SEGUNDOS_ENLACE`` seconds from now; references that are not ours get no link: the
+    ``Documentos`` adapter signs only the documents bucket (never the raw inbound mail or webhook deliveries), and a
+    requirement's reference was accepted only if it named a file stored for this request
+    (``solicitudes.aplicar``, ``domain.requisitos.documentos_guardados``)."""
     expira_en = (clock.ahora() + timedelta(seconds=SEGUNDOS_ENLACE)).isoformat()
     vistos: set[str] = set()
     enlaces: list[dict[str, Any]] = []
 
     def agregar(referencia: Any, nombre: str, origen: str, requisito: str | None = None) -> None:
-        if not isinstance(referencia, str) or not referencia.strip() or referencia in vistos:
+        if not isinstance(referencia, str) or not referencia.strip():
             return
-        vistos.add(referencia)
+        leida = leer_referencia(referencia)
+        mismo = leida.clave if leida is not None else referencia  # a file once, whether named by key or s3:// URI
+        if mismo in vistos:
+            return
         url = documentos.enlace(referencia, SEGUNDOS_ENLACE)
         if url is None:
             return
+        vistos.add(mismo)
         enlaces.append(
             {
                 "origen": origen,

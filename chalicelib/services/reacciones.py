@@ -6,13 +6,18 @@ and completed with the provider's message id, so a redelivered stream record sen
 ``mensaje`` also goes to the customer's own channel (``services.mensajeria``: the channel they last wrote on, under
 the window and opt-out rules), claimed separately under ``mensaje#<cambio>.<nombre>``; the email goes as well when
 the customer gave an address.
+
+A signed link (``contextos``: offer, deposit, web payment, printing, delivery) decides as the person it is bound to,
+so it reaches only that person: when such an email has copy recipients, the bound recipient's email carries the links
+(its claim, Message-ID and reply token as always) and the copy recipients get a separate email rendered without them
+(``copia``), claimed under ``reaccion#<cambio>#<nombre>#copia``.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cached_property
 from typing import Any, Final
@@ -34,10 +39,14 @@ from chalicelib.domain.states import Accion, Estado
 from chalicelib.services import contextos, correo_saliente, documentos, mensajeria
 from chalicelib.services.correo_entrante import PROPOSITOS
 from chalicelib.services.enlaces import PuertosEnlaces
+from chalicelib.services.formulario import ACUSE_RETENIDO
 from chalicelib.services.pagos import ConfigPagos
 from chalicelib.services.vistas import url_consola, vista_cambio, vista_solicitud
 
 logger = logging.getLogger(__name__)
+
+SUFIJO_COPIA: Final = "copia"
+"""Suffix of the claim, Message-ID key and history entry of the copy without signed links."""
 
 Destinatarios = Callable[[Solicitud, Buzones], Sequence[str]]
 Adjuntos = Callable[[Solicitud, AccionAplicada, "PuertosReaccion"], Sequence[Adjunto]]
@@ -68,6 +77,12 @@ def _cliente(s: Solicitud, _: Buzones) -> Sequence[str]:
     return (s.email,) if s.email else ()
 
 
+def _cliente_acuse(s: Solicitud, b: Buzones) -> Sequence[str]:
+    """The acknowledgement goes to the customer's address unless the web form withheld it (its daily limit per
+    address and per phone, ``services.formulario``; the request's history says why)."""
+    return () if s.origen.get(ACUSE_RETENIDO) else _cliente(s, b)
+
+
 def _buzon(nombre: str) -> Destinatarios:
     return lambda _s, b: (getattr(b, nombre),)
 
@@ -95,7 +110,7 @@ def _pdf(constructor: ConstructorPdf) -> Adjuntos:
 
 REACCIONES: Final[Mapping[str, tuple[Reaccion, ...]]] = {
     ACCION_CAPTURA: (
-        Reaccion("acuse_cliente", "acuse_cliente", _cliente, mensaje="acuse_cliente"),
+        Reaccion("acuse_cliente", "acuse_cliente", _cliente_acuse, mensaje="acuse_cliente"),
         Reaccion("aviso_ejecutivos", "aviso_ejecutivos", _buzon("ejecutivos")),
     ),
     ACCION_REDIGITACION: (Reaccion("aviso_redigitacion", "aviso_redigitacion", _buzon("ejecutivos")),),
@@ -253,18 +268,25 @@ def reaccionar(evento: AccionAplicada, *, puertos: PuertosReaccion) -> list[str]
 
 class _Preparacion:
     """The template context and attachments of one reaction, built once (signed links are issued by the context
-    builders) and shared by the email and the channel message."""
+    builders) and shared by the email and the channel message; only built when something is about to be sent."""
 
     def __init__(self, reaccion: Reaccion, evento: AccionAplicada, s: Solicitud, puertos: PuertosReaccion) -> None:
         self._reaccion, self._evento, self._s, self._puertos = reaccion, evento, s, puertos
 
+    def _construir(self, puertos: PuertosReaccion) -> dict[str, Any]:
+        contexto = contexto_correo(self._s, self._evento, puertos.buzones, puertos.url_publica)
+        if self._reaccion.contexto is not None:
+            contexto.update(self._reaccion.contexto(self._s, self._evento, puertos))
+        return contexto
+
     @cached_property
     def contexto(self) -> dict[str, Any]:
-        p = self._puertos
-        contexto = contexto_correo(self._s, self._evento, p.buzones, p.url_publica)
-        if self._reaccion.contexto is not None:
-            contexto.update(self._reaccion.contexto(self._s, self._evento, p))
-        return contexto
+        return self._construir(self._puertos)
+
+    def copia(self, para: Sequence[str]) -> dict[str, Any]:
+        """The context of the copy: built without link ports (no link is issued for it), marked ``copia``."""
+        contexto = self._construir(replace(self._puertos, enlaces=None))
+        return contextos.copia_sin_enlaces(contexto) | {"enlace_para": ", ".join(para)}
 
     @cached_property
     def adjuntos(self) -> tuple[Adjunto, ...]:
@@ -301,7 +323,7 @@ def _mensaje(
         documentos=tuple(Documento(a.nombre, a.tipo, a.contenido) for a in preparacion.adjuntos if not a.content_id),
         botones=reaccion.botones(s) if reaccion.botones else (),
         respuesta=evento.canal == conversacion.destino.canal,
-        correo_enviado=bool(s.email) and reaccion.para is _cliente,
+        correo_enviado=bool(s.email) and reaccion.para in (_cliente, _cliente_acuse),
     )
     return mensajeria.enviar(pedido, puertos=puertos)
 
@@ -309,47 +331,126 @@ def _mensaje(
 def _correo(
     reaccion: Reaccion, evento: AccionAplicada, s: Solicitud, puertos: PuertosReaccion, preparacion: _Preparacion
 ) -> bool:
+    """The reaction's email. When its context builder issues signed links (``contextos.CON_ENLACES``, bound to the
+    main recipient) and it has copy recipients, the copy goes as a separate email without the links (``_copia``): a
+    link reaches only the person it binds, so nobody else can decide in their name."""
     para = tuple(reaccion.para(s, puertos.buzones))
     if not para:
         logger.info("reaccion sin destinatario", extra={"solicitud_id": s.id, "reaccion": reaccion.nombre})
         return False
+    cc = tuple(c for c in reaccion.cc(s, puertos.buzones) if c not in para)
+    separar = bool(cc) and reaccion.contexto in contextos.CON_ENLACES
     clave = f"reaccion#{evento.cambio_id}#{reaccion.nombre}"
+    enviada = _enviar_una_vez(
+        clave,
+        reaccion,
+        evento,
+        s,
+        puertos,
+        para=para,
+        cc=() if separar else cc,
+        contexto=lambda: preparacion.contexto,
+        adjuntos=lambda: preparacion.adjuntos,
+        clave_mensaje=f"{evento.cambio_id}.{reaccion.nombre}",
+        entrada_id=f"{evento.cambio_id}#{reaccion.nombre}",
+        pregunta=PROPOSITOS[reaccion.proposito].pregunta() if reaccion.proposito else None,
+    )
+    if separar and puertos.idempotencia.resultado(clave):
+        _copia(reaccion, evento, s, puertos, preparacion, para, cc)
+    return enviada
+
+
+def _copia(
+    reaccion: Reaccion,
+    evento: AccionAplicada,
+    s: Solicitud,
+    puertos: PuertosReaccion,
+    preparacion: _Preparacion,
+    para: tuple[str, ...],
+    cc: tuple[str, ...],
+) -> bool:
+    """The copy for the people the signed links are not bound to: the same template without the links (``copia``),
+    no reply token, its own claim, Message-ID and history entry; sent once the main email went (a redelivered
+    change sends a copy that failed before, and never a second one)."""
+    return _enviar_una_vez(
+        f"reaccion#{evento.cambio_id}#{reaccion.nombre}#{SUFIJO_COPIA}",
+        reaccion,
+        evento,
+        s,
+        puertos,
+        para=cc,
+        cc=(),
+        contexto=lambda: preparacion.copia(para),
+        adjuntos=lambda: preparacion.adjuntos,
+        clave_mensaje=f"{evento.cambio_id}.{reaccion.nombre}.{SUFIJO_COPIA}",
+        entrada_id=f"{evento.cambio_id}#{reaccion.nombre}#{SUFIJO_COPIA}",
+        pregunta=None,
+        copia=True,
+    )
+
+
+def _enviar_una_vez(
+    clave: str,
+    reaccion: Reaccion,
+    evento: AccionAplicada,
+    s: Solicitud,
+    puertos: PuertosReaccion,
+    *,
+    para: tuple[str, ...],
+    cc: tuple[str, ...],
+    contexto: Callable[[], Mapping[str, Any]],
+    adjuntos: Callable[[], tuple[Adjunto, ...]],
+    clave_mensaje: str,
+    entrada_id: str,
+    pregunta: correo_saliente.Pregunta | None,
+    copia: bool = False,
+) -> bool:
+    """Claim ``clave``, then build the context (issuing any link), render and send one email, complete the claim
+    with the provider's id and record it. An email carrying signed links never has copy recipients."""
     if not puertos.idempotencia.reclamar(clave):
         message_id = puertos.idempotencia.resultado(clave)
         if message_id:
-            _anotar(reaccion, evento, s, para, message_id, puertos)
+            _anotar(reaccion, evento, s, para, message_id, puertos, entrada_id=entrada_id, copia=copia)
         return False
     try:
-        render = puertos.plantillas.correo(reaccion.plantilla, preparacion.contexto)
+        valores = contexto()
+        if cc and contextos.tiene_enlaces_firmados(valores):
+            logger.error(
+                "enlaces firmados con copia: copia omitida",
+                extra={"solicitud_id": s.id, "reaccion": reaccion.nombre},
+            )
+            cc = ()
+        render = puertos.plantillas.correo(reaccion.plantilla, valores)
         correo = CorreoSaliente(
             para=para,
-            cc=tuple(c for c in reaccion.cc(s, puertos.buzones) if c not in para),
+            cc=cc,
             asunto=render.asunto,
             texto=render.texto,
             html=render.html,
-            cabeceras={"X-VD-Solicitud": s.id, "X-VD-Reaccion": reaccion.nombre},
-            adjuntos=preparacion.adjuntos,
+            cabeceras={"X-VD-Solicitud": s.id, "X-VD-Reaccion": reaccion.nombre + (".copia" if copia else "")},
+            adjuntos=adjuntos(),
         )
         envio = correo_saliente.enviar(
             correo,
             solicitud_id=s.id,
-            clave=f"{evento.cambio_id}.{reaccion.nombre}",
+            clave=clave_mensaje,
             mailer=puertos.mailer,
             salida=puertos.salida,
             ahora=datetime.fromisoformat(evento.en),
-            pregunta=PROPOSITOS[reaccion.proposito].pregunta() if reaccion.proposito else None,
+            pregunta=pregunta,
         )
     except Exception:
         puertos.idempotencia.liberar(clave)
         raise
     puertos.idempotencia.completar(clave, envio.message_id or "")
-    entrada_id = f"{evento.cambio_id}#{reaccion.nombre}"
     correo_saliente.anotar_suprimidas(
         puertos.repo, solicitud_id=s.id, entrada_id=entrada_id, en=evento.en, asunto=render.asunto, envio=envio
     )
     if envio.message_id is None:
         return False
-    _anotar(reaccion, evento, s, envio.para, envio.message_id, puertos, render.asunto)
+    _anotar(
+        reaccion, evento, s, envio.para, envio.message_id, puertos, render.asunto, entrada_id=entrada_id, copia=copia
+    )
     return True
 
 
@@ -361,15 +462,22 @@ def _anotar(
     message_id: str,
     puertos: PuertosReaccion,
     asunto: str = "",
+    *,
+    entrada_id: str,
+    copia: bool = False,
 ) -> None:
+    campos: dict[str, Any] = {"plantilla": reaccion.plantilla, "para": list(para), "ses_message_id": message_id}
+    if copia:
+        campos["copia_sin_enlaces"] = True
+    que = "Copia informativa (sin enlaces firmados) del correo" if copia else "Correo"
     puertos.repo.agregar_historial(
         EntradaHistorial(
             solicitud_id=s.id,
-            id=f"{evento.cambio_id}#{reaccion.nombre}",
+            id=entrada_id,
             en=evento.en,
             tipo="correo",
-            resumen=f"Correo «{asunto or reaccion.plantilla}» enviado a {', '.join(para)}.",
-            campos={"plantilla": reaccion.plantilla, "para": list(para), "ses_message_id": message_id},
+            resumen=f"{que} «{asunto or reaccion.plantilla}» enviado a {', '.join(para)}.",
+            campos=campos,
         )
     )
 

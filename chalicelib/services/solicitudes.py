@@ -33,6 +33,13 @@ from chalicelib.domain.ports import (
     Smartflex,
     SolicitudRepository,
 )
+from chalicelib.domain.requisitos import (
+    DOCUMENTO_AJENO,
+    bucket_de_documentos,
+    documentos_guardados,
+    leer_referencia,
+    prefijo_correo,
+)
 from chalicelib.domain.states import (
     ESTADO_INICIAL,
     ESTADO_REDIGITACION,
@@ -59,6 +66,9 @@ class Puertos:
     smartflex: Smartflex
     normalizadores: Mapping[str, Normalizador]
     catalogo: CatalogoPlanes | None = None
+    bucket_documentos: str | None = None
+    """The documents bucket: a requirement's ``documento`` naming a bucket must name this one (when None, a bucket
+    the system itself wrote in the request's references; the presigned-link adapter links no other bucket)."""
 
 
 def capturar(cmd: CapturarSolicitud, *, puertos: Puertos, reclamar_contacto: bool = False) -> Solicitud:
@@ -153,6 +163,8 @@ def aplicar(cmd: AplicarAccion, *, puertos: Puertos) -> Solicitud:
     from chalicelib.domain.states import destino
 
     destino(Estado(solicitud.estado), accion)  # wrong state -> EstadoInvalido before any external call
+    if accion is Accion.REGISTRAR_REQUISITO and "documento" in campos:
+        _documento_de_la_solicitud(solicitud, cmd, campos["documento"], puertos)
     campos = _enriquecer(accion, solicitud, campos, puertos)
 
     ahora = puertos.clock.ahora()
@@ -181,6 +193,32 @@ def aplicar(cmd: AplicarAccion, *, puertos: Puertos) -> Solicitud:
         extra={"solicitud_id": solicitud.id, "accion": accion.value, "de": cambio.de, "a": cambio.a},
     )
     return actualizada
+
+
+CANAL_CORREO = "correo"
+"""The email intake's channel (``services.correo_entrante``), which registers an attachment right after storing it."""
+
+
+def _documento_de_la_solicitud(solicitud: Solicitud, cmd: AplicarAccion, referencia: Any, puertos: Puertos) -> None:
+    """A requirement's ``documento`` must be a file the system stored for this request (every door: staff API,
+    console, email, channels): one of the attachments its history records as stored in the documents bucket. The
+    email intake registers an attachment before it records the email, so for it (role SISTEMA, channel correo) the
+    key it has just written under this request's prefix (``correo/<id>/``) is accepted too. Otherwise 422 on
+    ``documento`` and nothing is written."""
+    guardados = documentos_guardados(puertos.repo.historial(solicitud.id))
+    if guardados.contiene(referencia, bucket_documentos=puertos.bucket_documentos):
+        return
+    leida = leer_referencia(referencia)
+    if (
+        leida is not None
+        and cmd.rol is Rol.SISTEMA
+        and cmd.canal == CANAL_CORREO
+        and leida.clave.startswith(prefijo_correo(solicitud.id))
+        and bucket_de_documentos(leida, guardados.buckets, puertos.bucket_documentos)
+    ):
+        return
+    logger.info("documento ajeno rechazado", extra={"solicitud_id": solicitud.id, "canal": cmd.canal})
+    raise DatosInvalidos({"documento": DOCUMENTO_AJENO}, "Revise los campos marcados.")
 
 
 def _enriquecer(accion: Accion, solicitud: Solicitud, campos: dict[str, Any], puertos: Puertos) -> dict[str, Any]:

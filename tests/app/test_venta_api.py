@@ -99,10 +99,19 @@ def test_an_offer_above_the_confirmed_capacity_is_409_with_the_reason(api, negoc
 
 
 def test_stored_documents_appear_only_as_short_lived_signed_links(cliente, token, api, negociando, servicios):
-    # Given the CI photo stored by the WhatsApp intake
+    # Given the CI photo stored by the WhatsApp intake (the customer's message joins the request with it)
     clave = f"s3://{servicios.settings.bucket_documentos}/canales/whatsapp/w1/ci.jpg"
     api(negociando, "enviar_oferta", plan="hogar-fibra-50")
     api(negociando, "aceptar_oferta")
+    adjunto = {"nombre": "ci.jpg", "tipo": "image/jpeg", "s3_key": "canales/whatsapp/w1/ci.jpg"}
+    foto = CapturarSolicitud(
+        canal="whatsapp",
+        datos={"telefono": "+59170712345"},
+        adjuntos=(adjunto,),
+        clave_envio="w1",
+        tipo_contacto="mensaje",
+    )
+    assert servicios.recibir_contacto(foto).solicitud_id == negociando
     api(negociando, "registrar_requisito", requisito="ci", documento=clave)
 
     # When

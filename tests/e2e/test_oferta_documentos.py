@@ -14,7 +14,6 @@ from email.message import EmailMessage
 from typing import Any
 from urllib.parse import urlencode
 
-import boto3
 import pytest
 import requests
 
@@ -73,7 +72,9 @@ def _pdf(adjuntos: list[dict[str, Any]], nombre: str) -> dict[str, Any]:
     return adjunto
 
 
-def _responder(smtp, pregunta: dict[str, Any], texto: str, de: str = CLIENTE) -> dict[str, Any]:
+def _responder(
+    smtp, pregunta: dict[str, Any], texto: str, de: str = CLIENTE, adjunto: tuple[str, bytes] | None = None
+) -> dict[str, Any]:
     mensaje = EmailMessage()
     mensaje["From"] = de
     mensaje["To"] = pregunta["reply_to"]
@@ -81,6 +82,8 @@ def _responder(smtp, pregunta: dict[str, Any], texto: str, de: str = CLIENTE) ->
     mensaje["In-Reply-To"] = pregunta["headers"]["Message-ID"]
     mensaje["Message-ID"] = f"<respuesta.{_puerto_libre()}@cliente.example>"
     mensaje.set_content(texto + "\n\nEl lun, 30 nov 2026 a las 10:00, Ventas Digitales escribió:\n> Carta Comercial\n")
+    if adjunto is not None:
+        mensaje.add_attachment(adjunto[1], maintype="image", subtype="jpeg", filename=adjunto[0])
     with smtplib.SMTP("127.0.0.1", smtp.puerto, timeout=60) as conexion:
         conexion.send_message(mensaje, de, [pregunta["reply_to"]])
     return smtp.entregados[-1]["resultado"]["resultados"][0]
@@ -107,7 +110,9 @@ def test_offer_accepted_by_email_then_documents_contract_and_cancellation_in_sma
 
     # Then the customer gets the Carta Comercial with its PDF, a reply address and the accept / reject links
     (carta,) = _correos(etapa, solicitud_id, CLIENTE)[-1:]
-    assert "Carta Comercial" in carta["subject"] and etapa.settings.buzones.ejecutivos in carta["cc"]
+    assert "Carta Comercial" in carta["subject"] and carta["cc"] == []  # the executives get a copy, no link
+    (copia,) = _correos(etapa, solicitud_id, etapa.settings.buzones.ejecutivos)[-1:]
+    assert "Carta Comercial" in copia["subject"] and "/aprobaciones/" not in copia["text"] + copia["html"]
     _pdf(carta["attachments"], f"Carta_Comercial_{solicitud_id}.pdf")
     assert "Hogar Fibra 100" in carta["text"] and "Bs 269,00" in carta["text"] and "Bs 419,00" in carta["text"]
     assert "/aprobaciones/" in carta["text"] and re.search(r"\+[0-9a-f]{32}@", carta["reply_to"])
@@ -125,13 +130,9 @@ def test_offer_accepted_by_email_then_documents_contract_and_cancellation_in_sma
     requisitos = next(m for m in _correos(etapa, solicitud_id, CLIENTE) if "requisitos" in m["subject"])
     _pdf(requisitos["attachments"], f"Carta_de_Solicitud_{solicitud_id}.pdf")
 
-    # When the documents arrive (the CI photo stored in the documents bucket by the WhatsApp intake)
-    clave = f"canales/whatsapp/wamid-{solicitud_id}/ci.jpg"
-    boto3.client("s3", region_name=etapa.settings.region).put_object(
-        Bucket=etapa.settings.bucket_documentos, Key=clave, Body=b"FOTO-CI", ServerSideEncryption="aws:kms"
-    )
-    referencia = f"s3://{etapa.settings.bucket_documentos}/{clave}"
-    etapa.aplicar(solicitud_id, "registrar_requisito", requisito="ci", documento=referencia)
+    # When the documents arrive (the CI photo answered by email: the intake stores it in the documents bucket and
+    # registers it as the CI, the only kind of reference a requirement accepts)
+    assert _responder(smtp, requisitos, "Adjunto mi carnet", adjunto=("ci.jpg", b"FOTO-CI"))["estado"] == "documentos"
     etapa.aplicar(solicitud_id, "registrar_requisito", requisito="ubicacion", **COORDENADAS_CENTRO)
     etapa.aplicar(solicitud_id, "registrar_requisito", requisito="carta_solicitud", detalle="Firmada, por correo")
 

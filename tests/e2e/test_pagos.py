@@ -161,7 +161,9 @@ def _cerrar_en_cajas(etapa, solicitud_id: str) -> None:
     """Steps 15-17 through the cashier's signed links: print data and registration, then delivery."""
     cajas = etapa.settings.buzones.cajas
     instruccion = _ultimo(etapa, solicitud_id, cajas, "facturar e imprimir")
-    assert etapa.settings.buzones.ejecutivos in instruccion["cc"]
+    assert instruccion["cc"] == []  # the executives get a copy without the link
+    copia = _ultimo(etapa, solicitud_id, etapa.settings.buzones.ejecutivos, "facturar e imprimir")
+    assert not _enlaces(copia) and "COPIA INFORMATIVA" in copia["text"]
     (imprimir,) = _enlaces(instruccion)
     pagina = _abrir(etapa, imprimir).body.decode()
     assert "Datos para la factura" in pagina and "Bs 349,00" in pagina

@@ -19,9 +19,10 @@ from tests.fakes_pagos import FakeFirmaEnlaces, InMemoryAprobaciones
 class PlantillasRegistradas:
     def __init__(self) -> None:
         self.contextos: dict[str, dict] = {}
+        self.copias: dict[str, dict] = {}
 
     def correo(self, nombre, contexto):
-        self.contextos[nombre] = dict(contexto)
+        (self.copias if contexto.get("copia") else self.contextos)[nombre] = dict(contexto)
         return CorreoRenderizado(asunto=nombre, texto=nombre, html="<p></p>")
 
 

@@ -22,7 +22,7 @@ from chalicelib.domain.errors import (
 )
 from chalicelib.domain.events import AccionAplicada
 from chalicelib.domain.model import Rol
-from chalicelib.services import documentos, reacciones, recordatorios, smartflex, solicitudes
+from chalicelib.services import canales, documentos, reacciones, recordatorios, smartflex, solicitudes
 from chalicelib.services.correo_saliente import SalidaCorreo
 from tests.fakes import FakeCalendario, FakePlantillas, FakeProtector
 from tests.fakes_correo import InMemorySupresiones, InMemoryTokensRespuesta
@@ -68,6 +68,19 @@ def _aplicar(puertos, solicitud_id, accion, rol=Rol.EJ, **campos):
         solicitud_id=solicitud_id, accion=accion, campos=campos, actor=f"{rol.value.lower()}@ventas.test", rol=rol
     )
     return solicitudes.aplicar(cmd, puertos=puertos)
+
+
+def _foto_por_whatsapp(puertos, clave):
+    """The customer sends a photo on WhatsApp: the intake stores it (``clave`` in the documents bucket) and the
+    message joins the request with its attachment in the history."""
+    cmd = CapturarSolicitud(
+        canal="whatsapp",
+        datos={"telefono": "+59171234567"},
+        adjuntos=({"nombre": "ci.jpg", "tipo": "image/jpeg", "s3_key": clave},),
+        clave_envio=f"wamid.{clave}",
+        tipo_contacto="mensaje",
+    )
+    return canales.recibir_contacto(cmd, puertos=puertos)
 
 
 def _negociando(puertos, **datos):
@@ -371,12 +384,13 @@ def test_there_is_no_contract_before_the_sale_is_registered(puertos, repo, pdf, 
 
 
 def test_stored_documents_are_shown_only_as_links_valid_300_seconds(puertos, repo, clock):
-    # Given requirements with stored documents and a foreign reference, and a channel attachment
+    # Given a requirement whose document the WhatsApp intake stored for this request, and one without a document
     s = _negociando(puertos)
     _aplicar(puertos, s.id, "enviar_oferta", plan="hogar-fibra-50")
     _aplicar(puertos, s.id, "aceptar_oferta")
+    _foto_por_whatsapp(puertos, "canales/ci.jpg")
     _aplicar(puertos, s.id, "registrar_requisito", requisito="ci", documento="s3://vd-documentos/canales/ci.jpg")
-    _aplicar(puertos, s.id, "registrar_requisito", requisito="ubicacion", documento="https://maps.example/x")
+    _aplicar(puertos, s.id, "registrar_requisito", requisito="ubicacion")
     s = repo.obtener(s.id)
     enlazador = FakeEnlaces()
 
@@ -433,7 +447,7 @@ def test_a_late_customer_gets_one_reminder_a_day_with_the_model_letter(
 ):
     # Given requirements pending for more than two business days
     s = _en_requisitos(puertos)
-    _aplicar(puertos, s.id, "registrar_requisito", requisito="ci", documento="s3://vd-documentos/ci.jpg")
+    _aplicar(puertos, s.id, "registrar_requisito", requisito="ci")
     clock.avanzar(days=2, minutes=1)
 
     # When the job runs twice the same day and once the next day
