@@ -23,6 +23,7 @@ from chalicelib.handlers.http import (
     usuario_actual,
 )
 from chalicelib.observability import logger
+from chalicelib.services import formulario
 from chalicelib.services.formulario import es_trampa, validar_formulario
 from chalicelib.services.solicitudes import parsear_accion, rol_para
 from chalicelib.services.vistas import vista_historial, vista_solicitud
@@ -54,19 +55,29 @@ def submit_form() -> Response:
     if tipo_contenido(request) == "multipart/form-data":
         raise EntradaInvalida("Envíe el formulario como application/x-www-form-urlencoded o JSON.")
     crudos: dict[str, Any] = cuerpo_json(request) if es_json else cuerpo_formulario(request)
+    servicios = get_services()
     if es_trampa(crudos):
         logger.info("formulario descartado por campo trampa")
-        return _recibida(None, es_json)
-    servicios = get_services()
+        return _recibida(formulario.recibo_suelto(servicios.ids), es_json)
     try:
         cmd = validar_formulario(crudos, servicios.normalizadores)
     except DatosInvalidos as exc:
         if es_json:
             raise
         return html_response(_pagina_formulario(crudos, exc.errores), 422)
-    recepcion = servicios.recibir_contacto(cmd)
-    logger.append_keys(solicitud_id=recepcion.solicitud_id)
-    return _recibida(recepcion.solicitud_id, es_json, status=201 if recepcion.nueva else 200)
+    s = servicios.settings
+    puertos = formulario.PuertosFormulario(
+        recibir_contacto=servicios.recibir_contacto,
+        repo=servicios.repo,
+        limites=servicios.limites,
+        clock=servicios.clock,
+        ids=servicios.ids,
+        acuses_por_direccion_dia=s.acuses_por_direccion_dia,
+        acuses_por_telefono_dia=s.acuses_por_telefono_dia,
+    )
+    recibo = formulario.recibir(cmd, puertos=puertos)
+    logger.append_keys(recibo=recibo)
+    return _recibida(recibo, es_json)
 
 
 def _pagina_formulario(valores: dict[str, Any], errores: dict[str, str]) -> str:
@@ -79,12 +90,15 @@ def _pagina_formulario(valores: dict[str, Any], errores: dict[str, str]) -> str:
     return str(get_services().plantillas.pagina("solicitud_form", contexto))
 
 
-def _recibida(solicitud_id: str | None, es_json: bool, status: int = 201) -> Response:
+def _recibida(recibo: str, es_json: bool) -> Response:
+    """The one answer to an accepted submission, whatever it led to (new request, joined an open one, repeated,
+    honeypot, over the acknowledgement limit): 201 with this submission's receipt code, so the form tells nobody
+    whether a phone or an email already has a request."""
     mensaje = "Recibimos su solicitud. Un ejecutivo de Ventas Digitales le contactará en horario de oficina."
     if es_json:
-        return json_response({"solicitud_id": solicitud_id, "estado": "recibida", "mensaje": mensaje}, status)
-    pagina = get_services().plantillas.pagina("solicitud_recibida", {"solicitud_id": solicitud_id, "mensaje": mensaje})
-    return html_response(str(pagina), status)
+        return json_response({"recibo": recibo, "estado": "recibida", "mensaje": mensaje}, 201)
+    pagina = get_services().plantillas.pagina("solicitud_recibida", {"recibo": recibo, "mensaje": mensaje})
+    return html_response(str(pagina), 201)
 
 
 # --- Staff API ---

@@ -89,8 +89,12 @@ def documento() -> dict[str, Any]:
                         },
                     },
                     "responses": {
-                        "201": _json(SolicitudRecibida, "Solicitud creada (HTML si se envió como formulario)"),
-                        "200": _json(SolicitudRecibida, "Envío repetido: la solicitud ya existía"),
+                        "201": _json(
+                            SolicitudRecibida,
+                            "Envío recibido, con su código de recibo; la misma respuesta si abrió una solicitud, se"
+                            " unió a la solicitud abierta de la misma persona o se repitió (HTML si se envió como"
+                            " formulario)",
+                        ),
                         **_errores(400, 422),
                     },
                 },

@@ -50,7 +50,11 @@ class FormularioSolicitud(Modelo):
 
 
 class SolicitudRecibida(Modelo):
-    solicitud_id: str | None
+    """The one answer to an accepted web form, whatever it led to: a new request, a touchpoint on the person's open
+    request, a repeated submission, a bot caught by the honeypot. ``recibo`` is this submission's receipt code (the
+    new request's code, or a code of its own when it joined another request); never another request's code."""
+
+    recibo: str
     estado: Literal["recibida"]
     mensaje: str
 

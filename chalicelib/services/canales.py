@@ -54,6 +54,21 @@ CAMPOS_LEAD: Final = {
 }
 """Lead Ads form fields (standard and this operator's custom questions) and the request field each one feeds."""
 ATRIBUCION_LEAD: Final = ("page_id", "form_id", "ad_id", "adgroup_id", "adset_id", "campaign_id", "created_time")
+CANALES_VERIFICADOS: Final = frozenset({Canal.WHATSAPP.value, Canal.MESSENGER.value, Canal.BOTMAKER.value})
+"""Channels that authenticate the sender: a WhatsApp wa_id, a Messenger PSID or a Botmaker contactId IS the person.
+A web form or a Lead Ads answer only claims a phone or an email (anyone can type one), so when it joins an open
+request it is shown as an unverified contact, never under the holder's name, and it changes none of her data."""
+ACTOR_NO_VERIFICADO: Final = "no_verificado"
+DATOS_DECLARADOS: Final = {
+    "nombre": "nombre",
+    "telefono": "teléfono",
+    "email": "correo",
+    "ciudad": "ciudad",
+    "zona": "zona",
+    "direccion": "dirección",
+    "razon_social": "razón social",
+}
+"""What an unverified contact claims, as the console shows it (field -> Spanish label)."""
 ETIQUETA_ESTADO_MENSAJE: Final = {
     "sent": "enviado",
     "delivered": "entregado",
@@ -71,6 +86,8 @@ class Recepcion:
     solicitud_id: str | None
     nueva: bool
     duplicada: bool = False
+    recibo: str | None = None
+    """A web form joined to an open request: the receipt code of this submission (never the request's code)."""
 
 
 @dataclass(frozen=True)
@@ -143,26 +160,40 @@ def _nueva(cmd: CapturarSolicitud, puertos: Puertos, *, reclamar_contacto: bool)
 
 
 def _unir_a(solicitud_id: str, cmd: CapturarSolicitud, puertos: Puertos) -> Recepcion:
-    """Append the (normalised) contact to the open request ``solicitud_id`` with its ``mensaje`` history entry."""
+    """Append the (normalised) contact to the open request ``solicitud_id`` with its ``mensaje`` history entry.
+
+    Only the touchpoint and the history entry are written: the request's ``datos`` never change here. A contact
+    from a channel that does not authenticate the sender (``CANALES_VERIFICADOS``) is recorded as "contacto no
+    verificado" with what it claims (actor ``no_verificado:<canal>``, ``campos.verificado`` False); a web form also
+    gets a receipt code of its own, recorded on the touchpoint, so the form never shows the request's code."""
     ahora = puertos.clock.ahora().isoformat()
     referencia = cmd.clave_envio or puertos.ids.evento()
+    verificado = cmd.canal in CANALES_VERIFICADOS
+    recibo = puertos.ids.solicitud() if cmd.canal == Canal.WEB.value else None
     contacto = solicitudes.contacto_de(replace(cmd, clave_envio=referencia), ahora)
+    if not verificado:
+        contacto["verificado"] = False
+    if recibo:
+        contacto["recibo"] = recibo
+    declarado = {k: v for k, v in cmd.datos.items() if k not in ("ci", "mensaje")}
     entrada = EntradaHistorial(
         solicitud_id=solicitud_id,
         id=f"contacto#{cmd.canal}#{referencia}",
         en=ahora,
         tipo="mensaje",
-        resumen=_resumen_mensaje(cmd),
-        actor=f"prospecto:{cmd.canal}",
+        resumen=_resumen_mensaje(cmd) if verificado else _resumen_no_verificado(cmd, declarado),
+        actor=f"prospecto:{cmd.canal}" if verificado else f"{ACTOR_NO_VERIFICADO}:{cmd.canal}",
         rol=Rol.SISTEMA.value,
         canal=cmd.canal,
         campos={
             "texto": cmd.mensaje,
             "adjuntos": list(cmd.adjuntos),
-            "contacto": {k: v for k, v in cmd.datos.items() if k not in ("ci", "mensaje")},
+            "contacto": declarado,
+            "verificado": verificado,
             "origen": dict(cmd.origen),
             "tipo_cliente_sugerido": cmd.tipo_cliente_sugerido,
             "motivo_clasificacion": cmd.motivo_clasificacion,
+            **({"recibo": recibo} if recibo else {}),
         },
         nota=cmd.mensaje,
     )
@@ -170,8 +201,24 @@ def _unir_a(solicitud_id: str, cmd: CapturarSolicitud, puertos: Puertos) -> Rece
         puertos.repo.agregar_contacto(solicitud_id, contacto, entrada, f"envio#{cmd.canal}#{referencia}")
     except EnvioDuplicado as exc:
         return Recepcion(exc.existente_id or solicitud_id, nueva=False, duplicada=True)
-    logger.info("contacto agregado a solicitud abierta", extra={"solicitud_id": solicitud_id, "canal": cmd.canal})
-    return Recepcion(solicitud_id, nueva=False)
+    logger.info(
+        "contacto agregado a solicitud abierta",
+        extra={"solicitud_id": solicitud_id, "canal": cmd.canal, "verificado": verificado},
+    )
+    return Recepcion(solicitud_id, nueva=False, recibo=recibo)
+
+
+def _resumen_no_verificado(cmd: CapturarSolicitud, declarado: Mapping[str, Any]) -> str:
+    """What an unverified contact claims, never attributed to the holder: the executive confirms with the
+    customer through the data on file before using any of it."""
+    canal = FRASE_CANAL.get(cmd.canal, cmd.canal)
+    dice = "; ".join(f"{etiqueta} «{declarado[k]}»" for k, etiqueta in DATOS_DECLARADOS.items() if declarado.get(k))
+    texto = (
+        f"Contacto no verificado por {canal}: coincide con un dato de esta solicitud, sin prueba de que sea el cliente."
+    )
+    if dice:
+        texto += f" Dice: {dice}."
+    return texto + " No se cambió ningún dato; confirme con el cliente por los datos registrados antes de usarlo."
 
 
 def _resumen_mensaje(cmd: CapturarSolicitud) -> str:

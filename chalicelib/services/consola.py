@@ -19,6 +19,7 @@ from chalicelib.domain.mensajeria import VENTANA_SERVICIO, Destino, ModoEnvio, m
 from chalicelib.domain.model import ETIQUETA_CANAL, EntradaHistorial, Rol, Solicitud
 from chalicelib.domain.ports import SolicitudRepository
 from chalicelib.domain.states import Accion, Estado, acciones_desde
+from chalicelib.services.canales import ACTOR_NO_VERIFICADO, DATOS_DECLARADOS
 from chalicelib.services.mensajeria import ETIQUETA_CANAL_MENSAJE, estado_actual
 from chalicelib.services.mensajeria import ETIQUETA_ESTADO as ETIQUETA_ESTADO_MENSAJE
 from chalicelib.services.mensajeria import conversacion as conversacion_cliente
@@ -223,6 +224,8 @@ CANALES_PRIMER_MENSAJE: Final = frozenset({"whatsapp", "messenger", "botmaker", 
 """Channels whose capture note is the customer's own first message."""
 TIPOS_ENTRANTES: Final = frozenset({"mensaje", "correo_recibido"})
 TIPOS_SISTEMA: Final = frozenset({"mensaje_no_entendido", "baja_canal", "alta_canal"})
+AUTOR_NO_VERIFICADO: Final = "Contacto no verificado"
+"""Who a thread line is from when a web form or Lead Ads answer matched by phone or email: not the customer."""
 ROLES_MENSAJE_CLIENTE: Final = frozenset({Rol.EJ, Rol.RC})
 """Who may write to the customer from the console."""
 ETIQUETA_CANAL_HILO: Final[Mapping[str, str]] = {**ETIQUETA_CANAL, "correo": "Correo", "consola": "Consola"}
@@ -286,6 +289,10 @@ def _linea_hilo(
         canal = "correo" if entrada.tipo == "correo_recibido" else entrada.canal
         texto = str(campos.get("texto") or entrada.nota or "")
         adjuntos = _nombres_adjuntos(campos.get("adjuntos"))
+        if _no_verificado(entrada):
+            # a web form or Lead Ads answer that matched by phone or email: what it claims, never the customer's
+            dice = _lo_que_dice(campos.get("contacto"))
+            texto = "\n\n".join(t for t in (dice, texto) if t)
         return _item(
             entrada, "entrante", canal=canal, texto=texto or ("" if adjuntos else entrada.resumen), documentos=adjuntos
         )
@@ -348,6 +355,7 @@ def _item(
         "canal": canal,
         "etiqueta_canal": ETIQUETA_CANAL_HILO.get(canal, canal),
         "autor": _autor(entrada, direccion),
+        "verificado": not (direccion == "entrante" and _no_verificado(entrada)),
         "texto": texto,
         "documentos": documentos or [],
         "botones": botones or [],
@@ -367,9 +375,21 @@ def _etiqueta_estado(estado: str | None) -> str:
     return ETIQUETA_ESTADO_MENSAJE.get(estado, estado)
 
 
+def _no_verificado(entrada: EntradaHistorial) -> bool:
+    """A contact that matched this request by a phone or email it only typed (``canales._unir_a``)."""
+    return entrada.campos.get("verificado") is False or entrada.actor.startswith(f"{ACTOR_NO_VERIFICADO}:")
+
+
+def _lo_que_dice(contacto: Any) -> str:
+    if not isinstance(contacto, Mapping):
+        return ""
+    partes = [f"{etiqueta} «{contacto[k]}»" for k, etiqueta in DATOS_DECLARADOS.items() if contacto.get(k)]
+    return ("Dice: " + "; ".join(partes) + ".") if partes else ""
+
+
 def _autor(entrada: EntradaHistorial, direccion: str) -> str:
     if direccion == "entrante":
-        return "Cliente"
+        return AUTOR_NO_VERIFICADO if _no_verificado(entrada) else "Cliente"
     if direccion == "sistema":
         return "Sistema"
     actor = entrada.actor or "sistema"

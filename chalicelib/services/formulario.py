@@ -1,15 +1,27 @@
-"""The hosted web form (step 1): validation of a submission into a capture command."""
+"""The hosted web form (step 1): validation of a submission into a capture command, and its reception.
+
+The form is a public door anyone can use with anyone's phone or email, so it answers the same way whatever
+happened (a new request, a join to an open request, a repeated submission, a bot caught by the honeypot, a
+submission over the daily limit): 201 and a receipt code of the submission, never another request's code. The
+acknowledgement email goes to an address at most ``acuses_por_direccion_dia`` times a day (and for one phone
+``acuses_por_telefono_dia`` times); over that the request is still recorded, the history says why, and no email
+goes.
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from typing import Any, Final
 
 from chalicelib.domain.actions import Normalizador
 from chalicelib.domain.clasificacion import sugerir_tipo
 from chalicelib.domain.commands import CapturarSolicitud
 from chalicelib.domain.errors import DatosInvalidos
+from chalicelib.domain.model import Canal, EntradaHistorial, Rol
+from chalicelib.domain.ports import Clock, IdGenerator, Limites, SolicitudRepository
+from chalicelib.services.canales import Recepcion
 
 CIUDADES: Final = ("Cochabamba", "Quillacollo", "Sacaba", "Tiquipaya", "Colcapirhua", "Vinto", "Sipe Sipe", "Otra")
 SERVICIOS: Final = ("internet_hogar", "internet_tv", "telefonia", "otro")
@@ -113,3 +125,103 @@ def validar_formulario(crudos: Mapping[str, Any], normalizadores: Mapping[str, N
         motivo_clasificacion=motivo,
         clave_envio=valores["envio_id"].lower() or None,
     )
+
+
+# --- reception: one answer for every outcome, limited acknowledgements ------------------------------------------
+
+ACUSE_RETENIDO: Final = "acuse_retenido"
+"""Key in the request's ``origen``: the acknowledgement was withheld (the value says why); read by the reaction."""
+VENTANA_DIA: Final = 24 * 3600
+
+
+@dataclass(frozen=True)
+class PuertosFormulario:
+    recibir_contacto: Callable[[CapturarSolicitud], Recepcion]
+    repo: SolicitudRepository
+    limites: Limites
+    clock: Clock
+    ids: IdGenerator
+    acuses_por_direccion_dia: int = 3
+    acuses_por_telefono_dia: int = 3
+
+
+def recibir(cmd: CapturarSolicitud, *, puertos: PuertosFormulario) -> str:
+    """Record a valid submission (a new request or a touchpoint on the person's open request) and return its
+    receipt code: the new request's own code, or a code of this submission when it joined another request (the
+    same shape, so the answer says nothing about who else has a request). A repeated submission gets the receipt
+    it got the first time."""
+    motivo = _motivo_retencion(cmd, puertos)
+    if motivo:
+        cmd = replace(cmd, origen={**cmd.origen, ACUSE_RETENIDO: motivo})
+    recepcion = puertos.recibir_contacto(cmd)
+    if recepcion.nueva and recepcion.solicitud_id and motivo:
+        _anotar_retencion(recepcion.solicitud_id, cmd, motivo, puertos)
+    return _recibo(recepcion, cmd, puertos)
+
+
+def _motivo_retencion(cmd: CapturarSolicitud, puertos: PuertosFormulario) -> str | None:
+    """Count this submission for its address and its phone (every valid submission counts); the reason the
+    acknowledgement is withheld when either went over its daily limit, else None."""
+    motivos = []
+    email, telefono = cmd.datos.get("email"), cmd.datos.get("telefono")
+    if email:
+        enviados = puertos.limites.contar(f"acuse#email#{email}", VENTANA_DIA)
+        if enviados > puertos.acuses_por_direccion_dia:
+            motivos.append(f"el correo {email} ya recibió {puertos.acuses_por_direccion_dia} acuses hoy")
+    if telefono:
+        enviados = puertos.limites.contar(f"acuse#telefono#{telefono}", VENTANA_DIA)
+        if enviados > puertos.acuses_por_telefono_dia:
+            motivos.append(f"el teléfono {telefono} ya se usó en {puertos.acuses_por_telefono_dia} formularios hoy")
+    return " y ".join(motivos) if motivos else None
+
+
+def _anotar_retencion(solicitud_id: str, cmd: CapturarSolicitud, motivo: str, puertos: PuertosFormulario) -> None:
+    email = cmd.datos.get("email")
+    destino = f" a {email}" if email else ""
+    puertos.repo.agregar_historial(
+        EntradaHistorial(
+            solicitud_id=solicitud_id,
+            id=f"acuse_retenido#{cmd.clave_envio or solicitud_id}",
+            en=puertos.clock.ahora().isoformat(),
+            tipo=ACUSE_RETENIDO,
+            resumen=(
+                f"No se envió el acuse de recibo{destino}: {motivo} por el formulario web (límite diario contra el"
+                " envío de correos a terceros). La solicitud quedó registrada; contacte al prospecto por teléfono."
+            ),
+            actor="sistema",
+            rol=Rol.SISTEMA.value,
+            canal=Canal.WEB.value,
+            campos={"motivo": motivo, **({"para": [email]} if email else {})},
+        )
+    )
+
+
+def _recibo(recepcion: Recepcion, cmd: CapturarSolicitud, puertos: PuertosFormulario) -> str:
+    if recepcion.nueva and recepcion.solicitud_id:
+        return recepcion.solicitud_id
+    if recepcion.recibo:
+        return recepcion.recibo
+    if recepcion.duplicada and recepcion.solicitud_id and cmd.clave_envio:
+        anterior = _recibo_anterior(recepcion.solicitud_id, cmd.clave_envio, puertos)
+        if anterior:
+            return anterior
+    return recibo_suelto(puertos.ids)
+
+
+def _recibo_anterior(solicitud_id: str, clave_envio: str, puertos: PuertosFormulario) -> str | None:
+    """The receipt a repeated submission got the first time: the code of the request it created, or the receipt
+    recorded on the touchpoint it left on an open request."""
+    solicitud = puertos.repo.obtener(solicitud_id)
+    for indice, contacto in enumerate(solicitud.contactos):
+        if contacto.get("canal") != Canal.WEB.value or contacto.get("referencia") != clave_envio:
+            continue
+        if contacto.get("recibo"):
+            return str(contacto["recibo"])
+        if indice == 0 and solicitud.canal == Canal.WEB.value:
+            return solicitud.id
+    return None
+
+
+def recibo_suelto(ids: IdGenerator) -> str:
+    """A receipt for a submission that recorded nothing (the honeypot): the same shape as any other."""
+    return ids.solicitud()

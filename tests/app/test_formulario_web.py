@@ -35,7 +35,8 @@ def test_a_valid_form_creates_a_web_request_and_shows_its_code(cliente, servicio
 def test_a_resubmitted_form_does_not_create_a_second_request(cliente, servicios):
     cliente.http.post("/solicitud", headers=FORM, body=urlencode(VALIDO).encode())
     otra = cliente.http.post("/solicitud", headers=FORM, body=urlencode(VALIDO).encode())
-    assert otra.status_code == 200 and "VD-00000001" in otra.body.decode()
+    # the same answer as the first time: 201 and the receipt it got then (here the code of the request it created)
+    assert otra.status_code == 201 and "VD-00000001" in otra.body.decode()
     assert len(servicios.repo.listar(mes="2026-11").solicitudes) == 1
 
 
@@ -59,7 +60,8 @@ def test_json_submit_gets_json_errors(cliente, servicios):
 
 def test_json_submit_creates_the_request(cliente):
     respuesta = cliente.http.post("/solicitud", headers={"Content-Type": "application/json"}, body=json.dumps(VALIDO))
-    assert respuesta.status_code == 201 and respuesta.json_body["solicitud_id"] == "VD-00000001"
+    assert respuesta.status_code == 201 and respuesta.json_body["recibo"] == "VD-00000001"
+    assert set(respuesta.json_body) == {"recibo", "estado", "mensaje"}
 
 
 def test_the_honeypot_pretends_success_and_writes_nothing(cliente, servicios):

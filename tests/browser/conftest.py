@@ -132,7 +132,7 @@ class Sistema:
     def nueva(self, **datos: str) -> str:
         respuesta = requests.post(f"{self.url}/solicitud", json={"consentimiento": "si", **datos}, timeout=10)
         assert respuesta.status_code == 201, respuesta.text
-        return str(respuesta.json()["solicitud_id"])
+        return str(respuesta.json()["recibo"])  # a new request's receipt is its code
 
     def bombear(self) -> int:
         return int(self.bomba.drain())

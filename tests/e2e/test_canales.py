@@ -339,7 +339,8 @@ def test_whatsapp_then_the_web_form_joins_the_open_request(etapa):
     etapa.bombear()
     respuesta = etapa.enviar_formulario(nombre="María Quispe", telefono="+591 70712345", consentimiento="on")
     (resumen,) = _solicitudes(etapa)
-    assert respuesta.status_code == 200 and resumen["id"] in respuesta.body.decode()
+    # the form answers as for a new request: 201 and a receipt of this submission, never the request's code
+    assert respuesta.status_code == 201 and resumen["id"] not in respuesta.body.decode()
     contactos = etapa.detalle(resumen["id"])["solicitud"]["contactos"]
     assert [c["canal"] for c in contactos] == ["whatsapp", "web"]
 

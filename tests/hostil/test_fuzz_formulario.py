@@ -130,6 +130,6 @@ def test_the_same_envio_id_twice_is_one_request(mundo):
     segunda = mundo.pedir(
         "POST /solicitud (formulario)", "POST", "/solicitud", headers=cabeceras, body=urlencode(campos).encode()
     )
-    # Then the same request answers and nothing new is written
-    assert (primera.status_code, segunda.status_code) == (201, 200)
+    # Then the same answer (201, the same receipt) and nothing new is written
+    assert (primera.status_code, segunda.status_code) == (201, 201) and primera.body == segunda.body
     assert len(mundo.servicios.repo.solicitudes) == 1 and mundo.huella() == huella

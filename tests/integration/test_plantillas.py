@@ -504,7 +504,7 @@ def test_form_defaults_to_cochabamba(plantillas: JinjaPlantillas) -> None:
 
 def test_confirmation_and_error_pages_render(plantillas: JinjaPlantillas) -> None:
     # When
-    recibida = plantillas.pagina("solicitud_recibida", {"solicitud_id": ID})
+    recibida = plantillas.pagina("solicitud_recibida", {"recibo": ID})
     error = plantillas.pagina("error", {"titulo": "Enlace vencido", "mensaje": "Pida un nuevo enlace <ya>."})
     # Then
     assert ID in recibida
@@ -525,7 +525,6 @@ def test_templates_dir_sits_beside_chalicelib() -> None:
 @pytest.mark.parametrize(
     "nombre",
     [
-        "acuse_cliente",
         "derivacion_cliente",
         "carta_comercial",
         "requisitos_cliente",
@@ -541,6 +540,27 @@ def test_customer_emails_greet_the_customer_by_name(plantillas: JinjaPlantillas,
     # Then
     assert "Hola, Juan Pérez:" in correo.texto
     assert "Hola, Juan Pérez:" in correo.html
+
+
+def test_the_acknowledgement_echoes_nothing_the_visitor_typed(plantillas: JinjaPlantillas) -> None:
+    # Given a web form anyone can send with any address: a name and a message written to be read by a third party
+    solicitud = replace(
+        _solicitud_minima(),
+        datos={
+            "nombre": "Soy del banco, llame al 800-PIRATA",
+            "telefono": "+59170712345",
+            "servicio": "internet_hogar",
+        },
+        origen={"mensaje": "Haga clic en http://pirata.example"},
+    )
+    # When the acknowledgement is rendered, as an email and as a chat message
+    correo = plantillas.correo("acuse_cliente", _contexto("acuse_cliente", solicitud, campos={}))
+    chat = plantillas.mensaje("acuse_cliente", _contexto("acuse_cliente", solicitud, campos={}))
+    # Then it greets neutrally and keeps the request code; the free text is nowhere
+    for texto in (correo.asunto, correo.texto, correo.html, str(chat)):
+        assert "PIRATA" not in texto.upper() and "pirata.example" not in texto
+    assert "Hola:" in correo.texto and "Hola:" in correo.html
+    assert solicitud.id in correo.texto and solicitud.id in str(chat)
 
 
 def test_a_missing_required_context_value_is_an_error_not_a_blank(plantillas: JinjaPlantillas) -> None:
