@@ -29,7 +29,7 @@ run: $(RUN_STAMP)
 demo: $(RUN_STAMP)
 	$(BIN)/python -m localstage.demo
 
-## Benchmarks B1–B6 (not part of `make test`): in-process moto, ~6 min, rewrites docs/BENCHMARKS.md.
+## Benchmarks B1–B7 (not part of `make test`): in-process moto, ~6 min, rewrites docs/BENCHMARKS.md.
 bench: $(STAMP)
 	$(BIN)/python -m bench
 

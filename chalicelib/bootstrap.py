@@ -42,11 +42,13 @@ from chalicelib.domain.ports import (
     HojasCalculo,
     Idempotencia,
     IdGenerator,
+    Limites,
     Mailer,
     MensajeriaCanal,
     Pagina,
     ProtectorDatos,
     Salientes,
+    SesionesConsola,
     Smartflex,
     SolicitudRepository,
     Supresiones,
@@ -111,6 +113,13 @@ class Services:
         from chalicelib.adapters.dynamo_idempotencia import PynamoIdempotencia
 
         return PynamoIdempotencia(self.settings)
+
+    @puerto
+    def limites(self) -> Limites:
+        """Counters of the public doors' limits (claves table, atomic ADD, TTL)."""
+        from chalicelib.adapters.dynamo_limites import PynamoLimites
+
+        return PynamoLimites(self.settings)
 
     @puerto
     def mailer(self) -> Mailer:
@@ -181,7 +190,7 @@ class Services:
         from chalicelib.adapters.s3_documentos import S3Documentos
 
         s = self.settings
-        return S3Documentos(bucket_documentos=s.bucket_documentos, otros_buckets=(s.bucket_entrantes,), region=s.region)
+        return S3Documentos(bucket_documentos=s.bucket_documentos, region=s.region)
 
     @puerto
     def pdf(self) -> GeneradorPdf:
@@ -327,6 +336,7 @@ class Services:
             smartflex=self.smartflex,
             normalizadores=self.normalizadores,
             catalogo=self.catalogo,
+            bucket_documentos=self.settings.bucket_documentos,
         )
 
     def capturar(self, cmd: CapturarSolicitud) -> Solicitud:
@@ -610,6 +620,13 @@ class Services:
             url_retorno=f"{base}/consola/auth/callback",
             url_salida=f"{base}/consola/ingresar",
         )
+
+    @puerto
+    def sesiones_consola(self) -> SesionesConsola:
+        """The console's server-side sessions (claves table, ``sesion#`` and ``revocacion#`` items)."""
+        from chalicelib.adapters.dynamo_sesiones import PynamoSesionesConsola
+
+        return PynamoSesionesConsola(self.settings)
 
     def cola(self, roles: Any, **filtros: Any) -> consola.Cola:
         puertos = consola.PuertosConsola(

@@ -6,17 +6,36 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
+from urllib.parse import urlsplit
 
 from chalicelib.adapters.secretos import SECRETOS
 from chalicelib.domain.model import Buzones
 
 LOCAL_STAGE = "local"
 CUENTA_BANCARIA_LOCAL = "Banco Unión S.A. — Cta. Cte. 1-0000000 — COMTECO R.L."
-"""Sample account shown in payment instructions when ``VD_CUENTA_BANCARIA`` is not set."""
+"""Sample account shown in payment instructions when ``VD_CUENTA_BANCARIA`` is not set (local stage only)."""
+DOMINIO_CORREO_LOCAL = "ventas.comteco.local"
+"""Mail domain of the local stage's mailboxes (``VD_DOMINIO_CORREO`` default); never valid outside it."""
+URL_PUBLICA_LOCAL = "http://127.0.0.1:8000"
+MARCADOR = "REPLACE_"
+"""How the placeholders of ``.chalice/config.json`` begin (a value a person fills in before deploying)."""
+CORREOS: tuple[tuple[str, str, str], ...] = (
+    ("remitente", "VD_CORREO_REMITENTE", "ventas-digitales"),
+    ("ejecutivos", "VD_CORREO_EJECUTIVOS", "ejecutivos"),
+    ("help_desk", "VD_CORREO_HELP_DESK", "helpdesk"),
+    ("cobranzas", "VD_CORREO_COBRANZAS", "cobranzas"),
+    ("cajas", "VD_CORREO_CAJAS", "cajas"),
+    ("facturacion", "VD_CORREO_FACTURACION", "facturacion"),
+    ("responsable_canales", "VD_CORREO_RC", "responsable.canales"),
+    ("jefe_division", "VD_CORREO_JD", "jefe.ventas"),
+    ("empresas", "VD_CORREO_EMPRESAS", "ventas.empresas"),
+)
+"""Each mailbox of ``Buzones``: its variable, and its local part under ``VD_DOMINIO_CORREO`` when not set."""
 
 
 class ConfiguracionIncompleta(RuntimeError):
-    """A required environment variable is missing (fail fast at cold start)."""
+    """A required environment variable is missing, or outside the local stage still holds a local default or a
+    placeholder (fail fast at cold start, one error naming every such variable)."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +77,10 @@ class Settings:
     cuenta_bancaria: str = CUENTA_BANCARIA_LOCAL
     url_pasarela: str = ""
     horas_enlace: int = 72
+    acuses_por_direccion_dia: int = 3
+    """Web form: acknowledgements a day to one email address (more submissions are recorded, not acknowledged)."""
+    acuses_por_telefono_dia: int = 3
+    """Web form: acknowledgements a day for submissions with one phone number."""
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -68,24 +91,18 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
 
+        faltan: list[str] = []
+
         def req(nombre: str) -> str:
             valor = env.get(nombre, "").strip()
             if not valor:
-                raise ConfiguracionIncompleta(f"Missing environment variable {nombre}")
+                faltan.append(f"{nombre} (missing)")
             return valor
 
         stage = env.get("VD_STAGE", LOCAL_STAGE)
-        dominio = env.get("VD_DOMINIO_CORREO", "ventas.comteco.local")
+        dominio = env.get("VD_DOMINIO_CORREO", DOMINIO_CORREO_LOCAL)
         buzones = Buzones(
-            remitente=env.get("VD_CORREO_REMITENTE", f"ventas-digitales@{dominio}"),
-            ejecutivos=env.get("VD_CORREO_EJECUTIVOS", f"ejecutivos@{dominio}"),
-            help_desk=env.get("VD_CORREO_HELP_DESK", f"helpdesk@{dominio}"),
-            cobranzas=env.get("VD_CORREO_COBRANZAS", f"cobranzas@{dominio}"),
-            cajas=env.get("VD_CORREO_CAJAS", f"cajas@{dominio}"),
-            facturacion=env.get("VD_CORREO_FACTURACION", f"facturacion@{dominio}"),
-            responsable_canales=env.get("VD_CORREO_RC", f"responsable.canales@{dominio}"),
-            jefe_division=env.get("VD_CORREO_JD", f"jefe.ventas@{dominio}"),
-            empresas=env.get("VD_CORREO_EMPRESAS", f"ventas.empresas@{dominio}"),
+            **{atributo: env.get(variable, f"{local}@{dominio}") for atributo, variable, local in CORREOS}
         )
         settings = cls(
             stage=stage,
@@ -124,18 +141,98 @@ class Settings:
             cuenta_bancaria=env.get("VD_CUENTA_BANCARIA", "").strip() or CUENTA_BANCARIA_LOCAL,
             url_pasarela=_url_pasarela(env, stage),
             horas_enlace=int(env.get("VD_HORAS_ENLACE", "72")),
+            acuses_por_direccion_dia=int(env.get("VD_ACUSES_POR_DIRECCION_DIA", "3")),
+            acuses_por_telefono_dia=int(env.get("VD_ACUSES_POR_TELEFONO_DIA", "3")),
         )
-        if settings.es_local and not settings.clave_local:
-            raise ConfiguracionIncompleta("Missing environment variable VD_CLAVE_LOCAL (local stage signing key)")
-        if not settings.es_local and settings.clave_local:
-            raise ConfiguracionIncompleta("VD_CLAVE_LOCAL is the local stage's key and must never be set in AWS")
-        if not settings.es_local and not (settings.cognito_issuer and settings.cognito_client_id):
-            raise ConfiguracionIncompleta("Missing VD_COGNITO_ISSUER / VD_COGNITO_CLIENT_ID outside the local stage")
-        if not settings.es_local and not settings.ssm_prefijo:
-            raise ConfiguracionIncompleta("Missing VD_SSM_PREFIX (SSM path of the stage's secrets) outside local")
-        if settings.es_local and not settings.pepper_ci:
-            raise ConfiguracionIncompleta("Missing environment variable VD_PEPPER_CI")
+        if settings.es_local:
+            if not settings.clave_local:
+                faltan.append("VD_CLAVE_LOCAL (missing: the local stage's signing key)")
+            if not settings.pepper_ci:
+                faltan.append("VD_PEPPER_CI (missing)")
+        else:
+            faltan += fuera_de_local(env)
+        if faltan:
+            raise ConfiguracionIncompleta(
+                f"Stage {stage!r} cannot start; set these environment variables: " + "; ".join(faltan)
+            )
         return settings
+
+
+def fuera_de_local(env: Mapping[str, str]) -> list[str]:
+    """What an AWS stage lacks: every setting that is missing, still a local default (the sample bank account,
+    the ``ventas.comteco.local`` mailboxes, the loopback URL, the simulated gateway), a placeholder of
+    ``.chalice/config.json`` (``REPLACE_…``), or a local-only key. One entry per variable, with the reason."""
+    problemas: list[str] = []
+
+    def valor(nombre: str) -> str:
+        return env.get(nombre, "").strip()
+
+    def exigir(nombre: str, motivo: str = "") -> str:
+        texto = valor(nombre)
+        if not texto:
+            problemas.append(f"{nombre} (missing{': ' + motivo if motivo else ''})")
+        elif MARCADOR in texto:
+            problemas.append(f"{nombre} (still the placeholder {texto!r})")
+        return texto
+
+    if valor("VD_CLAVE_LOCAL"):
+        problemas.append("VD_CLAVE_LOCAL (the local stage's key; it must never be set in AWS)")
+    exigir("VD_COGNITO_ISSUER", "staff tokens")
+    exigir("VD_COGNITO_CLIENT_ID", "staff tokens")
+    exigir("VD_COGNITO_DOMINIO", "the console's sign-in")
+    exigir("VD_SSM_PREFIX", "SSM path of the stage's secrets")
+    exigir("VD_KMS_KEY_ID", "the data key")
+
+    cuenta = exigir("VD_CUENTA_BANCARIA", "the payment instructions would show the local sample account")
+    if cuenta == CUENTA_BANCARIA_LOCAL:
+        problemas.append("VD_CUENTA_BANCARIA (is the local sample account; customers would pay into it)")
+
+    publica = exigir("VD_URL_PUBLICA", f"the default {URL_PUBLICA_LOCAL} is the local stage's")
+    if publica and MARCADOR not in publica and not _url_publica_valida(publica):
+        problemas.append(f"VD_URL_PUBLICA ({publica!r} is not the stage's public https address)")
+
+    pasarela = exigir("VD_URL_PASARELA", "the payment gateway's checkout URL with {referencia} and {monto}")
+    if pasarela and MARCADOR not in pasarela:
+        if not _url_publica_valida(pasarela) or "/dev/pasarela" in pasarela:
+            problemas.append(f"VD_URL_PASARELA ({pasarela!r} is the simulated or a local gateway)")
+        elif "{referencia}" not in pasarela:
+            problemas.append("VD_URL_PASARELA (has no {referencia}: a payment could not be matched to its request)")
+
+    dominio = valor("VD_DOMINIO_CORREO")
+    derivados = [variable for _, variable, _ in CORREOS if not valor(variable)]
+    if derivados and (not dominio or _dominio_local(dominio) or MARCADOR in dominio):
+        estado = "missing" if not dominio else f"{dominio!r} is the local mail domain"
+        problemas.append(f"VD_DOMINIO_CORREO ({estado}; the mailboxes not set one by one derive from it)")
+    for _, variable, local in CORREOS:
+        direccion = valor(variable) or f"{local}@{dominio or DOMINIO_CORREO_LOCAL}"
+        if MARCADOR in direccion or _dominio_local(direccion.rpartition("@")[2]):
+            problemas.append(f"{variable} ({direccion!r} is a local mailbox; set it or VD_DOMINIO_CORREO)")
+
+    for nombre in ("VD_GRAPH_URL", "VD_BOTMAKER_URL"):
+        if valor(nombre) and not _url_publica_valida(valor(nombre)):
+            problemas.append(f"{nombre} ({valor(nombre)!r} is the local stand-in; leave it unset or use https)")
+    return problemas
+
+
+def _dominio_local(dominio: str) -> bool:
+    dominio = dominio.strip().lower().rstrip(".")
+    return not dominio or dominio == DOMINIO_CORREO_LOCAL or dominio.endswith((".local", ".localhost", ".test"))
+
+
+def _url_publica_valida(url: str) -> bool:
+    """An https URL whose host is a public name (not loopback, not a local name)."""
+    try:
+        partes = urlsplit(url)
+        anfitrion = (partes.hostname or "").lower()
+    except ValueError:
+        return False
+    return (
+        partes.scheme == "https"
+        and bool(anfitrion)
+        and anfitrion not in ("localhost", "::1")
+        and not anfitrion.startswith(("127.", "0."))
+        and not _dominio_local(anfitrion)
+    )
 
 
 def _url_pasarela(env: Mapping[str, str], stage: str) -> str:

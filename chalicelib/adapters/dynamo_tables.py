@@ -232,6 +232,7 @@ class ClaveItem(Model):
     - an email record (``dynamo_correo``: reply token, question, sent message, suppression): ``datos``,
       ``usado_en``, ``usado_por``, ``decision``;
     - a message sent on a channel (``dynamo_entrantes``, ``saliente#<canal>#<id>``): ``resultado``.
+    - a counter of a public door's limit (``dynamo_limites``, ``limite#<what>#<window>``): ``contador``.
 
     ``expira`` is the table's TTL (absent: kept for good).
     """
@@ -248,6 +249,7 @@ class ClaveItem(Model):
     solicitud_id = UnicodeAttribute(null=True)
     expira = TTLAttribute(null=True)
     en_curso_hasta = NumberAttribute(null=True)
+    contador = NumberAttribute(null=True)
     vence = NumberAttribute(null=True)
     datos = JsonAttribute(null=True)
     decision = UnicodeAttribute(null=True)

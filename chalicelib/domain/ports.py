@@ -262,6 +262,15 @@ class Idempotencia(Protocol):
         ...
 
 
+class Limites(Protocol):
+    """Counters for the limits of the public doors (how many acknowledgements an address got today)."""
+
+    def contar(self, clave: str, ventana_segundos: int) -> int:
+        """Add one to the counter ``clave`` of the current window (fixed windows of ``ventana_segundos``, counted
+        from the epoch) atomically and return its new value; the counter is forgotten after its window."""
+        ...
+
+
 class Mailer(Protocol):
     def enviar(self, correo: CorreoSaliente) -> str:
         """Send one email; returns the provider's message id. CorreoNoEnviado on failure."""
@@ -489,4 +498,40 @@ class DirectorioPersonal(Protocol):
 
     def personas(self) -> list[PersonaPersonal]:
         """The staff members who may sign in, one or more per role."""
+        ...
+
+
+@dataclass(frozen=True)
+class SesionConsola:
+    """A signed-in console session as the server keeps it: whose it is, with which roles, and until when
+    (epoch seconds). The signed cookie only carries its ``sid`` and the person's token."""
+
+    sid: str
+    identidad: str
+    """The person's email in lower case (the token's ``sub`` when it has no email): what revocation is keyed by."""
+    sub: str
+    roles: tuple[str, ...]
+    creada_en: float
+    vence_en: float
+
+
+class SesionesConsola(Protocol):
+    """Server-side console sessions: a cookie is only a session while its record is here (sign-out and
+    revocation take effect at once, whatever copies of the cookie exist)."""
+
+    def abrir(self, sesion: SesionConsola) -> None:
+        """Record a new session (it lives until ``vence_en``)."""
+        ...
+
+    def vigente(self, sid: str, identidad: str) -> SesionConsola | None:
+        """The session ``sid`` of that person if it is recorded, unexpired and not revoked; else None."""
+        ...
+
+    def cerrar(self, sid: str) -> None:
+        """Sign-out: the session ends now (idempotent)."""
+        ...
+
+    def revocar_sesiones(self, identidad: str) -> None:
+        """End every session of that person opened until now (a role change, a departure, a stolen device).
+        The person can sign in again at once, and gets the roles the identity provider gives them then."""
         ...

@@ -119,10 +119,17 @@ def raiz_consola(url_publica: str) -> str:
 
 
 def _sesiones(servicios: Services) -> Sesiones:
-    """Cookies on the console's path; ``Secure`` unless the local stage is served over plain http."""
+    """Cookies on the console's path; ``Secure`` unless the local stage is served over plain http. Sessions are
+    recorded on the server (``Services.sesiones_consola``) and checked with the staff token verifier."""
     settings = servicios.settings
     segura = not (settings.es_local and settings.url_publica.startswith("http://"))
-    return Sesiones(servicios.clave_consola, ruta=raiz_consola(settings.url_publica), segura=segura)
+    return Sesiones(
+        servicios.clave_consola,
+        ruta=raiz_consola(settings.url_publica),
+        segura=segura,
+        registro=servicios.sesiones_consola,
+        verificador=servicios.verificador,
+    )
 
 
 def _puerta(request: Request, *, autenticada: bool = True) -> Puerta:
@@ -131,9 +138,7 @@ def _puerta(request: Request, *, autenticada: bool = True) -> Puerta:
     puerta = Puerta(servicios, _sesiones(servicios), raiz, _leer_cookies(leer_cabecera(request, "cookie")))
     puerta.sesion = puerta.sesiones.sesion(puerta.cookies)
     if autenticada:
-        if puerta.sesion is None:
-            raise NoAutenticado("Inicie sesión para usar la consola.")
-        puerta.usuario = servicios.verificador.verificar(puerta.sesion.token)
+        puerta.usuario = puerta.sesiones.usuario(puerta.sesion)
     return puerta
 
 
@@ -322,12 +327,12 @@ def sign_in_callback() -> Response:
             400, "Inicio de sesión no válido", "El inicio de sesión venció; vuelva a ingresar.", puerta
         )
     token = hosted.canjear_codigo(codigo, ingreso.verificador)
-    puerta.servicios.verificador.verificar(token)
+    usuario = puerta.servicios.verificador.verificar(token)
     if not puerta.sesiones.nonce_valido(ingreso, hosted.nonce_de(token)):
         return _pagina_error(
             400, "Inicio de sesión no válido", "El inicio de sesión venció; vuelva a ingresar.", puerta
         )
-    _, cookie = puerta.sesiones.iniciar(token)
+    _, cookie = puerta.sesiones.iniciar(token, usuario)
     puerta.enviar.append(cookie)
     return _redirigir(puerta, _siguiente_seguro(puerta.raiz, ingreso.siguiente))
 
@@ -339,6 +344,7 @@ def sign_out() -> Response:
     puerta = _puerta(request, autenticada=False)
     if puerta.sesion is not None:
         puerta.sesiones.verificar_csrf(puerta.sesion.sid, cuerpo_formulario(request).get("csrf"))
+        puerta.sesiones.cerrar(puerta.sesion)
     puerta.enviar.append(puerta.sesiones.borrar(COOKIE_SESION))
     hosted = None if puerta.servicios.settings.es_local else puerta.servicios.hosted_ui
     return _redirigir(puerta, hosted.url_cierre() if hosted is not None else puerta.url("ingresar"))

@@ -4,6 +4,11 @@ Every cookie is signed with itsdangerous (HMAC-SHA1 over a SHA-512-derived key, 
 maximum age), one salt per kind so one cannot stand in for another, and sent ``HttpOnly; SameSite=Lax`` on the
 console's path, ``Secure`` except on the local stage served over plain http. The session holds the staff JWT
 (the local token, or the Cognito ID token) and a random id; the CSRF token of every form is an HMAC of that id.
+
+The cookie alone is not a session: the server keeps a record of each one (``SesionesConsola``: who, with which
+roles, until when), and ``usuario`` accepts a cookie only while its record is there and says the same person and
+roles as the token. Sign-out deletes the record and ``revocar_sesiones`` voids a person's sessions, so a copied
+cookie stops working at once instead of at its expiry.
 """
 
 from __future__ import annotations
@@ -11,14 +16,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from http.cookies import CookieError, SimpleCookie
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from chalicelib.domain.errors import DomainError
+from chalicelib.domain.errors import DomainError, NoAutenticado
+from chalicelib.domain.ports import SesionConsola, SesionesConsola
 
 COOKIE_SESION: Final = "vd_consola"
 COOKIE_INGRESO: Final = "vd_consola_ingreso"
@@ -38,6 +45,19 @@ class CsrfInvalido(DomainError):
             "El formulario no es válido o venció. Vuelva a cargar la página e inténtelo de nuevo "
             "(por seguridad, cada formulario lleva un código de su sesión)."
         )
+
+
+class Verificador(Protocol):
+    def verificar(self, token: str) -> Any: ...
+
+
+def identidad(usuario: Any) -> str:
+    """What a person's sessions are keyed by: the email in lower case, else the token's ``sub``."""
+    return str(usuario.email or usuario.sub).strip().lower()
+
+
+def roles_de(usuario: Any) -> tuple[str, ...]:
+    return tuple(sorted(r.value for r in usuario.roles))
 
 
 @dataclass(frozen=True)
@@ -70,22 +90,75 @@ def leer_cookies(cabecera: str) -> dict[str, str]:
 class Sesiones:
     """Issues and reads the console's cookies with one key (see the module docstring)."""
 
-    def __init__(self, clave: str, *, ruta: str, segura: bool) -> None:
+    def __init__(
+        self,
+        clave: str,
+        *,
+        ruta: str,
+        segura: bool,
+        registro: SesionesConsola | None = None,
+        verificador: Verificador | None = None,
+    ) -> None:
         if not clave:
             raise ValueError("the console needs a session key")
         self._clave = clave.encode()
         self._ruta = ruta
         self._segura = segura
+        self._registro = registro
+        self._verificador = verificador
         self._firmas = {
             tipo: URLSafeTimedSerializer(clave, salt=f"consola-{tipo}") for tipo in ("sesion", "ingreso", "aviso")
         }
 
     # --- session and CSRF ---
 
-    def iniciar(self, token: str) -> tuple[Sesion, str]:
-        sesion = Sesion(token=token, sid=secrets.token_urlsafe(18))
+    def iniciar(self, token: str, usuario: Any = None) -> tuple[Sesion, str]:
+        """A new session for a verified token: recorded on the server (when this instance has a registry), and
+        its cookie. ``usuario`` is the token's person if the caller already verified it."""
+        sesion = Sesion(token=token, sid=secrets.token_urlsafe(24))
+        if self._registro is not None:
+            if usuario is None:
+                usuario = self._verificar(token)
+            ahora = time.time()
+            self._registro.abrir(
+                SesionConsola(
+                    sid=sesion.sid,
+                    identidad=identidad(usuario),
+                    sub=str(usuario.sub),
+                    roles=roles_de(usuario),
+                    creada_en=ahora,
+                    vence_en=ahora + DURACION_SESION,
+                )
+            )
         valor = self._firmas["sesion"].dumps({"t": sesion.token, "s": sesion.sid})
         return sesion, self.cookie(COOKIE_SESION, valor, DURACION_SESION)
+
+    def usuario(self, sesion: Sesion | None) -> Any:
+        """The signed-in person of a cookie's session, or NoAutenticado: the token must verify, and the server's
+        record must exist (not signed out, not revoked, not expired) for the same person with the same roles.
+        A record whose roles differ from the token's is closed on the spot."""
+        if sesion is None:
+            raise NoAutenticado("Inicie sesión para usar la consola.")
+        usuario = self._verificar(sesion.token)
+        if self._registro is None:
+            raise NoAutenticado("Inicie sesión para usar la consola.")
+        registro = self._registro.vigente(sesion.sid, identidad(usuario))
+        if registro is None:
+            raise NoAutenticado("Su sesión terminó. Vuelva a ingresar.")
+        if registro.sub != str(usuario.sub) or tuple(sorted(registro.roles)) != roles_de(usuario):
+            self._registro.cerrar(sesion.sid)
+            raise NoAutenticado("Sus roles cambiaron. Vuelva a ingresar.")
+        return usuario
+
+    def cerrar(self, sesion: Sesion | None) -> None:
+        """Sign-out: the server forgets the session, so any copy of its cookie is refused from now on."""
+        if sesion is not None and self._registro is not None:
+            self._registro.cerrar(sesion.sid)
+
+    def _verificar(self, token: str) -> Any:
+        if self._verificador is None:
+            raise NoAutenticado("Inicie sesión para usar la consola.")
+        return self._verificador.verificar(token)
 
     def sesion(self, cookies: Mapping[str, str]) -> Sesion | None:
         datos = self._cargar("sesion", cookies.get(COOKIE_SESION), DURACION_SESION)

@@ -18,6 +18,8 @@ from tests.fakes import (
     InMemorySolicitudRepository,
     SequentialIds,
 )
+from tests.fakes_limites import LimitesEnMemoria
+from tests.fakes_sesiones import InMemorySesionesConsola
 
 RAIZ = Path(__file__).resolve().parents[2]
 
@@ -41,6 +43,8 @@ def servicios(monkeypatch):
         cobertura=FakeCobertura(),
         smartflex=FakeSmartflex(),
         calendario=FakeCalendario(),
+        limites=LimitesEnMemoria(),
+        sesiones_consola=InMemorySesionesConsola(),
     )
     yield servicios
     bootstrap.reset()

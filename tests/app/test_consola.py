@@ -457,7 +457,9 @@ def aws(monkeypatch):
     from chalicelib import bootstrap
     from localstage.entorno import entorno_local
     from tests.app.conftest import RAIZ
+    from tests.entorno_aws import negocio_aws
     from tests.fakes import FakeProtector, InMemorySolicitudRepository
+    from tests.fakes_sesiones import InMemorySesionesConsola
 
     for nombre, valor in entorno_local().items():
         monkeypatch.setenv(nombre, valor)
@@ -469,6 +471,11 @@ def aws(monkeypatch):
     monkeypatch.setenv("VD_COGNITO_CLIENT_ID", "cliente123")
     monkeypatch.setenv("VD_COGNITO_DOMINIO", "vd.auth.example")
     monkeypatch.setenv("VD_SSM_PREFIX", "/ventas-digitales/dev")
+    for local in ("VD_GRAPH_URL", "VD_BOTMAKER_URL"):  # the local stand-in's loopback URLs
+        monkeypatch.delenv(local, raising=False)
+    for nombre, valor in negocio_aws("dev").items():
+        if nombre not in ("VD_URL_PUBLICA", "VD_COGNITO_ISSUER", "VD_COGNITO_CLIENT_ID", "VD_COGNITO_DOMINIO"):
+            monkeypatch.setenv(nombre, valor)
     hosted = FakeHostedUi()
     bootstrap.override(
         repo=InMemorySolicitudRepository(),
@@ -476,6 +483,7 @@ def aws(monkeypatch):
         clave_consola="clave-aws",
         hosted_ui=hosted,
         verificador=FakeVerificador(),
+        sesiones_consola=InMemorySesionesConsola(),
     )
     with Client(app, stage_name="dev", project_dir=str(RAIZ)) as cliente:
         yield Visitante(cliente), hosted

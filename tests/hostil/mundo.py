@@ -31,7 +31,9 @@ from tests.fakes import (
 )
 from tests.fakes_canales import AlmacenEnMemoria, EntrantesEnMemoria, FakeGraph, SalientesEnMemoria
 from tests.fakes_correo import InMemoryAlmacen, InMemorySupresiones, InMemoryTokensRespuesta
+from tests.fakes_limites import LimitesEnMemoria
 from tests.fakes_pagos import InMemoryAprobaciones
+from tests.fakes_sesiones import InMemorySesionesConsola
 
 MAX_CLAVE_DYNAMO = 2048
 """DynamoDB's limit for a partition key value, in UTF-8 bytes."""
@@ -129,6 +131,8 @@ def construir_servicios() -> Any:
         buzon_entrante=BuzonCrudo(),
         graficos=GraficosFalsos(),
         hojas=HojasFalsas(),
+        limites=LimitesEnMemoria(),
+        sesiones_consola=InMemorySesionesConsola(),
     )
 
 

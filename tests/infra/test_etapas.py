@@ -9,7 +9,8 @@ import subprocess
 import pytest
 
 from chalicelib.adapters.secretos import SECRETOS
-from chalicelib.config import Settings
+from chalicelib.config import ConfiguracionIncompleta, Settings
+from tests.entorno_aws import completar
 from tests.infra.conftest import ETAPAS_AWS, RAIZ, config_chalice, entorno_etapa, plantilla_merge
 
 # template mapping key -> the environment variable the app reads it from
@@ -75,9 +76,25 @@ def test_no_secret_travels_in_an_aws_stage_environment(etapa):
 
 
 @pytest.mark.parametrize("etapa", ETAPAS_AWS)
-def test_an_aws_stage_settings_build_without_local_secrets(etapa):
-    # Given
+def test_an_aws_stage_as_declared_starts_or_names_exactly_the_settings_it_still_lacks(etapa):
+    # Given the stage's environment as .chalice/config.json declares it, and what it lacks for a deploy (a
+    # business setting not declared, or declared as a REPLACE_ placeholder)
     entorno = {**entorno_etapa(etapa), "AWS_DEFAULT_REGION": "us-east-1"}
+    pendientes = {n for n, v in completar(entorno, etapa).items() if entorno.get(n) != v}
+    if not pendientes:
+        assert not Settings.from_env(entorno).es_local
+        return
+    # When the app reads its settings, Then one error names each of them, and nothing the stage declares
+    with pytest.raises(ConfiguracionIncompleta) as error:
+        Settings.from_env(entorno)
+    nombrados = set(re.findall(r"\b(VD_[A-Z_]+) \(", str(error.value)))
+    assert nombrados == pendientes, str(error.value)
+
+
+@pytest.mark.parametrize("etapa", ETAPAS_AWS)
+def test_an_aws_stage_settings_build_without_local_secrets(etapa):
+    # Given the stage's environment, with the business settings a deploy must declare
+    entorno = completar({**entorno_etapa(etapa), "AWS_DEFAULT_REGION": "us-east-1"}, etapa)
     # When
     settings = Settings.from_env(entorno)
     # Then
@@ -89,7 +106,14 @@ def test_an_aws_stage_settings_build_without_local_secrets(etapa):
 
 def test_the_only_placeholders_left_are_the_documented_ones():
     # Given: values a person fills in before the first deploy (README, Deploy), checked by make deploy
-    documentados = {"REPLACE_USER_POOL_ID", "REPLACE_CLIENT_ID", "REPLACE_PUBLIC_HOST", "REPLACE_AT_PACKAGE"}
+    documentados = {
+        "REPLACE_USER_POOL_ID",
+        "REPLACE_CLIENT_ID",
+        "REPLACE_PUBLIC_HOST",
+        "REPLACE_AT_PACKAGE",
+        "REPLACE_BANK_ACCOUNT",
+        "REPLACE_GATEWAY_HOST",
+    }
     # When
     encontrados = set(re.findall(r"REPLACE_[A-Z_]+", (RAIZ / ".chalice" / "config.json").read_text()))
     # Then

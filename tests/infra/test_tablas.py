@@ -20,6 +20,7 @@ from pynamodb.models import Model
 
 import chalicelib.adapters
 from chalicelib.config import Settings
+from tests.entorno_aws import completar
 from tests.infra.conftest import ETAPAS_AWS, entorno_etapa, plantilla_merge, recursos_de_tipo, resolver
 
 
@@ -43,7 +44,7 @@ def _modelos(modulos: list[Any]) -> list[type[Model]]:
 def tablas_de_los_modelos(request) -> Iterator[dict[str, list[type[Model]]]]:
     """Table name -> the models bound to it, for the stage ``request.param``; the models' Meta is restored after."""
     etapa = request.param
-    settings = Settings.from_env({**entorno_etapa(etapa), "AWS_DEFAULT_REGION": "us-east-1"})
+    settings = Settings.from_env(completar({**entorno_etapa(etapa), "AWS_DEFAULT_REGION": "us-east-1"}, etapa))
     modulos = _modulos()
     modelos = _modelos(modulos)
     previo = {m: (m.Meta.table_name, m.Meta.region, m.Meta.host, m.__dict__.get("_connection")) for m in modelos}

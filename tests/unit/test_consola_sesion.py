@@ -4,21 +4,25 @@ exchange itself needs a real Cognito domain and is not exercised here (README "S
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from urllib.parse import parse_qs, urlparse
 
 import jwt
 import pytest
 
 from chalicelib.adapters.cognito_hosted_ui import CognitoHostedUi, desafio_pkce
+from chalicelib.domain.errors import NoAutenticado
 from chalicelib.handlers.consola_sesion import (
     COOKIE_AVISO,
     COOKIE_INGRESO,
     COOKIE_SESION,
     CsrfInvalido,
     Ingreso,
+    Sesion,
     Sesiones,
     leer_cookies,
 )
+from tests.fakes_sesiones import InMemorySesionesConsola
 
 
 def _sesiones(segura: bool = True, clave: str = "clave-de-prueba") -> Sesiones:
@@ -138,6 +142,113 @@ def test_a_flash_message_reads_back_once_issued():
 def test_cookies_are_read_from_the_header_and_a_broken_header_is_no_cookies():
     assert leer_cookies("a=1; vd_consola=abc.def-ghi_") == {"a": "1", "vd_consola": "abc.def-ghi_"}
     assert leer_cookies("") == {}
+
+
+# --- server-side sessions ---
+
+
+class VerificadorFalso:
+    """Tokens ``<email>|<roles comma-separated>`` (any other is invalid), as the staff token verifier reads them."""
+
+    def verificar(self, token: str):
+        from chalicelib.adapters.auth import TokenInvalido, Usuario
+        from chalicelib.domain.model import Rol
+
+        email, _, roles = token.partition("|")
+        if not email or not roles:
+            raise TokenInvalido("Token inválido o vencido.")
+        return Usuario(sub=f"sub-{email}", nombre=email, email=email, roles=frozenset(Rol(r) for r in roles.split(",")))
+
+
+def _servidor(registro=None) -> tuple[Sesiones, InMemorySesionesConsola]:
+    registro = registro or InMemorySesionesConsola()
+    sesiones = Sesiones("clave", ruta="/consola", segura=True, registro=registro, verificador=VerificadorFalso())
+    return sesiones, registro
+
+
+def _leida(sesiones: Sesiones, cookie: str):
+    return sesiones.sesion({COOKIE_SESION: _valor(cookie)})
+
+
+def test_signing_in_records_the_session_with_the_person_and_roles_of_the_token():
+    sesiones, registro = _servidor()
+    # When a person signs in
+    sesion, cookie = sesiones.iniciar("Eva@Comteco.bo|EJ,RC")
+    # Then the server keeps who, with which roles and until when; the cookie carries the token and the id
+    (guardada,) = registro.sesiones.values()
+    assert (
+        guardada.sid == sesion.sid and guardada.identidad == "eva@comteco.bo" and guardada.sub == "sub-Eva@Comteco.bo"
+    )
+    assert guardada.roles == ("EJ", "RC") and guardada.vence_en - guardada.creada_en == 12 * 3600
+    assert sesiones.usuario(_leida(sesiones, cookie)).email == "Eva@Comteco.bo"
+
+
+def test_after_sign_out_the_same_cookie_is_refused():
+    sesiones, registro = _servidor()
+    sesion, cookie = sesiones.iniciar("eva@comteco.bo|EJ")
+    # When the session is closed
+    sesiones.cerrar(sesion)
+    # Then the (still validly signed) cookie is no session any more
+    assert _leida(sesiones, cookie) == sesion
+    with pytest.raises(NoAutenticado):
+        sesiones.usuario(_leida(sesiones, cookie))
+    assert registro.sesiones == {}
+
+
+def test_revoking_a_person_ends_all_their_sessions_and_no_one_elses():
+    sesiones, registro = _servidor()
+    _, movil = sesiones.iniciar("eva@comteco.bo|EJ")
+    _, escritorio = sesiones.iniciar("eva@comteco.bo|EJ")
+    _, de_otro = sesiones.iniciar("hugo@comteco.bo|HD")
+    # When Eva's sessions are revoked (her role changed)
+    registro.revocar_sesiones("EVA@comteco.bo")
+    # Then both of hers are refused, Hugo's is not, and a new sign-in of hers works
+    for cookie in (movil, escritorio):
+        with pytest.raises(NoAutenticado):
+            sesiones.usuario(_leida(sesiones, cookie))
+    assert sesiones.usuario(_leida(sesiones, de_otro)).email == "hugo@comteco.bo"
+    _, nueva = sesiones.iniciar("eva@comteco.bo|EJ,JD")
+    assert {r.value for r in sesiones.usuario(_leida(sesiones, nueva)).roles} == {"EJ", "JD"}
+
+
+def test_a_session_whose_roles_differ_from_the_tokens_is_refused_and_closed():
+    sesiones, registro = _servidor()
+    sesion, cookie = sesiones.iniciar("eva@comteco.bo|EJ")
+    registro.sesiones[sesion.sid] = replace(registro.sesiones[sesion.sid], roles=("EJ", "JD"))
+    with pytest.raises(NoAutenticado):
+        sesiones.usuario(_leida(sesiones, cookie))
+    assert registro.sesiones == {}
+
+
+def test_a_recorded_session_of_another_person_does_not_open_for_this_token():
+    # Given a cookie forged with the key: Hugo's token on Eva's session id
+    sesiones, _ = _servidor()
+    eva, _ = sesiones.iniciar("eva@comteco.bo|EJ")
+    falsa = Sesion(token="hugo@comteco.bo|HD", sid=eva.sid)
+    # Then it is no session
+    with pytest.raises(NoAutenticado):
+        sesiones.usuario(falsa)
+
+
+def test_an_expired_record_is_no_session_even_with_a_fresh_cookie():
+    ahora = [1_000_000.0]
+    sesiones, registro = _servidor(InMemorySesionesConsola(reloj=lambda: ahora[0]))
+    sesion, cookie = sesiones.iniciar("eva@comteco.bo|EJ")
+    registro.sesiones[sesion.sid] = replace(registro.sesiones[sesion.sid], vence_en=ahora[0] - 1)
+    with pytest.raises(NoAutenticado):
+        sesiones.usuario(_leida(sesiones, cookie))
+
+
+def test_without_a_registry_or_a_verifier_no_cookie_is_a_session():
+    # Given cookie-only sessions (how the console worked before): they are never accepted as signed in
+    solo_cookie = _sesiones()
+    sesion, cookie = solo_cookie.iniciar("eva@comteco.bo|EJ")
+    with pytest.raises(NoAutenticado):
+        solo_cookie.usuario(solo_cookie.sesion({COOKIE_SESION: _valor(cookie)}))
+    with pytest.raises(NoAutenticado):
+        Sesiones("clave", ruta="/c", segura=True, verificador=VerificadorFalso()).usuario(sesion)
+    with pytest.raises(NoAutenticado):
+        _servidor()[0].usuario(None)
 
 
 # --- Cognito hosted UI ---

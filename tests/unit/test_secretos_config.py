@@ -11,8 +11,10 @@ from chalicelib.adapters.secretos import SecretoNoDisponible, SecretosLocales, S
 from chalicelib.bootstrap import Services
 from chalicelib.config import ConfiguracionIncompleta, Settings
 from localstage.entorno import entorno_local
+from tests.entorno_aws import negocio_aws
 
 AWS = {
+    **negocio_aws("dev"),
     "VD_STAGE": "dev",
     "VD_TABLA_SOLICITUDES": "t1",
     "VD_TABLA_HISTORIAL": "t2",
