@@ -8,6 +8,36 @@ Optional ``Clave: valor`` lines follow (``Velocidad máxima: 40 Mbps``, ``Tecnol
 ``>`` lines) and signatures ("-- ", "Enviado desde mi iPhone") are never read, so a SI that appears only in the
 quoted history is not a decision. HTML-only replies are converted to text first, dropping ``<blockquote>``, Gmail's
 ``div.gmail_quote`` and everything after Outlook's ``#divRplyFwdMsg`` / ``#appendonsend``.
+
+A first line that is a condition or a question is not a decision (``Respuesta.condicional``; issue 17, item 4): in
+Spanish "si" without an accent is also "if", and "Si el vecino autoriza, entonces instalamos" must not move a request.
+The rule (``_es_condicion``), on the first line after the greeting:
+
+* a question: it starts with "¿", or its first sentence (up to ``.``/``!``/``;``/``¡``/``¿``) ends with "?"
+  ("¿Hay puertos?", "Si hay capacidad?", "NO?"), or it ends with "?" and does not open with a decision word
+  ("Una consulta, ¿es casa o departamento?"); "Sí, ¿necesitan algo más?" is a yes with a question after it;
+* it opens with a conditional or hedging phrase: "en caso de/que", "siempre que", "siempre y cuando", "solo si",
+  "a menos que", "salvo que", "depende", "dependiendo", "quizá(s)", "tal vez", "a lo mejor", "capaz", "creo que",
+  "pienso que", "supongo que", "puede que", "puede ser", "posiblemente", "probablemente";
+* "si"/"sí" followed by punctuation (``,`` ``.`` ``:`` ``!`` …), the end of the line or a number is a yes: "Si.",
+  "Sí, 40 Mbps", "SI" + "Velocidad máxima: 40 Mbps", "Si, confirmado", "SÍ!!", "si 40 megas";
+* "si"/"sí" followed directly by "no" is a condition ("Si no hay respuesta hoy, …"), accent or not;
+* "sí" WITH an accent followed directly by a word is an emphatic yes ("Sí hay capacidad", "Sí se puede", "Sí tienen
+  puertos"), unless the word is an article or subject pronoun ("Sí el vecino autoriza …": an "if" a phone keyboard
+  accented) or the sentence goes on to "entonces" ("Sí hay capacidad entonces instalen" reads both ways);
+* "si" WITHOUT an accent followed directly by a word is a condition ("si el …", "si me confirman …", "si tienen …",
+  "si pueden …", "si es …", "si se …", "si hay que …"), except:
+  - a word that cannot open a condition: "si claro", "si gracias", "si por favor", "si señor", "si de acuerdo",
+    "si correcto", "si perfecto", "si ok", "si confirmado", "si acepto" … (``_SIGUE_SI``): a yes, whatever follows;
+  - a plain affirmation that is the whole sentence: "si hay …", "si tenemos …", "si contamos …", "si existe(n) …",
+    "si se puede …", "si me/nos interesa", "si quiero", "si está bien" … (``_AFIRMACIONES``) with no comma and no
+    "entonces" before the sentence ends: "si hay capacidad" is a yes, "si hay capacidad, entonces instalamos" and
+    "si hay capacidad, 40 Mbps" are conditions (they read both ways: the person is asked again).
+  When the first line ends without closing its sentence and the very next line goes on in lower case or with
+  "entonces", a mail client wrapped it: the sentence (its comma, its "entonces") takes that line too.
+
+A false yes moves a request on; a false "not understood" only asks the person to write SI or NO again. Where a shape
+reads both ways the rule says "not a decision".
 """
 
 from __future__ import annotations
@@ -121,6 +151,8 @@ class Respuesta:
     campos: Mapping[str, str] = field(default_factory=dict)
     comentario: str | None = None
     texto: str = ""
+    condicional: bool = False
+    """The first line is a condition or a question ("Si el vecino autoriza, …", "¿Hay puertos?"): no decision."""
 
     @property
     def vacia(self) -> bool:
@@ -249,8 +281,13 @@ def _leer(nueva: str) -> Respuesta:
     indice = 0
     while indice < len(llenas) - 1 and _es_saludo(llenas[indice]):
         indice += 1
-    primera = llenas[indice]
+    primera = unicodedata.normalize("NFC", llenas[indice])  # "Si\u0301" (decomposed) is "Sí"
+    posicion = [i for i, linea in enumerate(lineas) if linea][indice]
+    siguiente = lineas[posicion + 1] if posicion + 1 < len(lineas) else ""  # "" after a blank line
     decision, palabra, resto = _decision(primera)
+    condicional = _es_condicion(primera, siguiente)
+    if condicional:
+        decision = None
     campos: dict[str, str] = {}
     libres: list[str] = []
     resto = resto.strip().lstrip(",.;:!-–—)").strip()
@@ -261,7 +298,14 @@ def _leer(nueva: str) -> Respuesta:
             break
         _clasificar(linea, campos, libres)
     comentario = libres[0] if libres else None
-    return Respuesta(decision=decision, palabra=palabra, campos=campos, comentario=comentario, texto=nueva.strip())
+    return Respuesta(
+        decision=decision,
+        palabra=palabra,
+        campos=campos,
+        comentario=comentario,
+        texto=nueva.strip(),
+        condicional=condicional,
+    )
 
 
 def _decision(linea: str) -> tuple[Decision | None, str | None, str]:
@@ -271,13 +315,142 @@ def _decision(linea: str) -> tuple[Decision | None, str | None, str]:
     palabra, resto = coincidencia.group(1), coincidencia.group(2)
     clave = normalizar(palabra).upper()
     if clave in PALABRAS_SI:
-        siguiente = _PALABRA.match(resto)
-        if siguiente and resto[:1].isspace() and normalizar(siguiente.group(1)) == "no":
-            return None, palabra, resto  # "Si no hay …": a condition, not a decision
         return Decision.SI, palabra, resto
     if clave in PALABRAS_NO:
         return Decision.NO, palabra, resto
     return None, palabra, resto
+
+
+# --- conditions and questions (see the module docstring) ------------------------------------------------------------
+
+_ABRE_CONDICION = re.compile(
+    r"(?:en caso|siempre que|siempre y cuando|solo si|solamente si|unicamente si|a menos que|salvo que|depende"
+    r"|dependiendo|quiza|quizas|tal vez|a lo mejor|capaz|creo que|pienso que|supongo que|puede que|puede ser"
+    r"|posiblemente|probablemente)\b"
+)
+"""Openers of a condition or a hedge, on the normalised line without its leading punctuation."""
+_FIN_FRASE = re.compile(r"[?¡¿]|[.!;](?=\s|$)")
+"""Where the first sentence of a line ends ("7.5 megas" does not end it)."""
+_PALABRAS = re.compile(r"[^\W_]+|,")
+_QUE_ABRE: Final = frozenset(
+    {"el", "la", "los", "las", "lo", "un", "una", "unos", "unas", "usted", "ustedes", "ud", "uds", "ellos", "ellas"}
+)
+"""After an accented "sí", words that open an "if" clause, never an emphatic yes ("Sí el vecino autoriza …")."""
+_SIGUE_SI: Final = frozenset(
+    {
+        ("claro",),
+        ("gracias",),
+        ("por", "favor"),
+        ("porfa",),
+        ("porfavor",),
+        ("por", "supuesto"),
+        ("desde", "luego"),
+        ("de", "acuerdo"),
+        ("senor",),
+        ("senora",),
+        ("senorita",),
+        ("senores",),
+        ("efectivamente",),
+        ("exacto",),
+        ("exactamente",),
+        ("correcto",),
+        ("perfecto",),
+        ("listo",),
+        ("dale",),
+        ("obvio",),
+        ("seguro",),
+        ("ciertamente",),
+        ("totalmente",),
+    }
+    | {(p.lower(),) for p in PALABRAS_SI}
+)
+"""After an unaccented "si", words that cannot open a condition: the line is a yes, whatever follows."""
+_AFIRMACIONES: Final = frozenset(
+    {
+        ("hay",),
+        ("tenemos",),
+        ("tengo",),
+        ("contamos",),
+        ("existe",),
+        ("existen",),
+        ("se", "puede"),
+        ("me", "interesa"),
+        ("nos", "interesa"),
+        ("me", "parece"),
+        ("nos", "parece"),
+        ("me", "gustaria"),
+        ("nos", "gustaria"),
+        ("quiero",),
+        ("queremos",),
+        ("deseo",),
+        ("deseamos",),
+        ("procede",),
+        ("corresponde",),
+        ("figura",),
+        ("llega",),
+        ("alcanza",),
+        ("soporta",),
+        ("esta", "bien"),
+        ("asi", "es"),
+    }
+)
+"""After an unaccented "si", plain affirmations: a yes when they are the whole sentence (no comma, no "entonces")."""
+_NO_AFIRMAN: Final = frozenset({("hay", "que")})
+"""Shapes of ``_AFIRMACIONES`` that are not one ("si hay que cambiar el splitter" reads both ways)."""
+
+
+def _es_condicion(linea: str, siguiente: str = "") -> bool:
+    """Whether the first line is a condition or a question, not a decision (``siguiente``: the line right after it,
+    "" when a blank line or nothing follows)."""
+    linea = unicodedata.normalize("NFC", linea)
+    sin_marcas = linea.lstrip(" \t*_\"'«“‘(-–—>")
+    if sin_marcas.startswith("¿"):
+        return True
+    fin = _FIN_FRASE.search(linea)
+    if fin and fin.group() == "?":
+        return True
+    if _ABRE_CONDICION.match(normalizar(sin_marcas.lstrip("¡"))):
+        return True
+    coincidencia = _PALABRA.match(linea)
+    clave = normalizar(coincidencia.group(1)).upper() if coincidencia else ""
+    if clave not in PALABRAS_SI | PALABRAS_NO:
+        return linea.rstrip(" \t*_\"'»”’)!").endswith("?")  # "Una consulta, ¿es casa o departamento?"
+    if not coincidencia or clave != "SI":
+        return False
+    palabra, resto = coincidencia.group(1), coincidencia.group(2).lstrip("*_")  # "**Si** el vecino …"
+    if not resto[:1].isspace():
+        return False  # "Si.", "Sí, 40 Mbps", "SI" alone, "Si…"
+    despues = resto.lstrip()
+    if not despues[:1].isalpha():
+        return False  # "si 40 megas", "Sí !"
+    frase = _PALABRAS.findall(normalizar(_primera_frase(despues, siguiente)))
+    if not frase:
+        return False
+    if frase[0] == "no":
+        return True  # "Si no hay respuesta hoy, …"
+    if normalizar(palabra) != palabra.casefold():  # "sí" with its accent
+        return frase[0] in _QUE_ABRE or "entonces" in frase
+    if _empieza(frase, _SIGUE_SI):
+        return False
+    afirma = _empieza(frase, _AFIRMACIONES) and not _empieza(frase, _NO_AFIRMAN)
+    return not afirma or "," in frase or "entonces" in frase
+
+
+def _primera_frase(texto: str, siguiente: str) -> str:
+    """The first sentence of ``texto``; when the line ends without closing it and the next line (no blank line
+    between) goes on in lower case or with "entonces", a client wrapped it and the sentence takes that line too."""
+    fin = _FIN_FRASE.search(texto)
+    if fin:
+        return texto[: fin.start()]
+    siguiente = siguiente.strip()
+    if not (siguiente[:1].islower() or normalizar(siguiente).split()[:1] == ["entonces"]):
+        return texto
+    fin = _FIN_FRASE.search(siguiente)
+    return f"{texto} {siguiente[: fin.start()] if fin else siguiente}"
+
+
+def _empieza(palabras: list[str], frases: frozenset[tuple[str, ...]]) -> bool:
+    return any(tuple(palabras[: len(frase)]) == frase for frase in frases)
 
 
 def _clave_valor(linea: str) -> tuple[str, str] | None:

@@ -18,6 +18,9 @@ from chalicelib.domain.states import Accion, Estado
 from chalicelib.services import correo_saliente
 
 MOTIVO_NO_INDICADO: Final = "Help Desk respondió NO por correo sin indicar el motivo."
+CONDICION: Final = "La primera línea de su respuesta es una condición o una pregunta, no una decisión."
+"""Start of the reason given back for a reply whose first line is a condition or a question
+(``Respuesta.condicional``)."""
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,11 @@ def _capacidad(r: Respuesta, s: Solicitud) -> Orden | str:
         return Orden(Accion.NEGAR_CAPACIDAD.value, {"motivo": motivo})
     if r.vacia:
         return "Su respuesta llegó sin texto nuevo: solo encontramos el mensaje citado."
+    if r.condicional:
+        return (
+            f"{CONDICION} Cuando pueda confirmarlo, escriba solo SI o NO al inicio de la primera línea; las "
+            "condiciones y aclaraciones van debajo, en «Observaciones: …»."
+        )
     inicio = r.palabra or r.texto.splitlines()[0][:40]
     return f"La primera línea de su respuesta empieza con «{inicio}»; debe empezar con SI o NO."
 
@@ -109,6 +117,8 @@ def _decision_cobranzas(r: Respuesta, aprobar: Accion, rechazar: Accion, palabra
         return Orden(rechazar.value, {"motivo": motivo})
     if r.vacia:
         return "Su respuesta llegó sin texto nuevo: solo encontramos el mensaje citado."
+    if r.condicional:
+        return f"{CONDICION} Cuando pueda decidir, escriba solo {palabra} o RECHAZADO al inicio de la primera línea."
     return f"La primera línea de su respuesta debe ser {palabra} o RECHAZADO."
 
 
@@ -126,7 +136,8 @@ def _oferta(r: Respuesta, s: Solicitud) -> Orden | str:
         return Orden(Accion.RECHAZAR_OFERTA.value, {"motivo": motivo})
     if r.vacia:
         return "Su respuesta llegó sin texto nuevo: solo encontramos el mensaje citado."
-    return "Para aceptar la propuesta responda ACEPTO; si no le interesa, responda NO y, si desea, el motivo."
+    como = "Para aceptar la propuesta responda ACEPTO; si no le interesa, responda NO y, si desea, el motivo."
+    return f"{CONDICION} {como}" if r.condicional else como
 
 
 PROPOSITOS: Final[Mapping[str, Proposito]] = {
