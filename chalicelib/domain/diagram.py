@@ -16,7 +16,7 @@ from chalicelib.domain.states import ESTADO_INICIAL, TERMINALES, TRANSITIONS, Ac
 
 MARCA_INICIO: Final = "<!-- estados:inicio -->"
 MARCA_FIN: Final = "<!-- estados:fin -->"
-README: Final = Path(__file__).resolve().parents[2] / "README.md"
+README: Final = Path(__file__).resolve().parents[2] / "docs" / "states-and-data.md"  # where the diagram lives
 _VALLA_INICIO: Final = "```mermaid"
 _VALLA_FIN: Final = "```"
 
@@ -81,7 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     accion = parser.add_mutually_exclusive_group()
     accion.add_argument("--write", action="store_true", help="replace the diagram block in the README")
     accion.add_argument("--check", action="store_true", help="exit 1 when the README's diagram is out of date")
-    parser.add_argument("--readme", type=Path, default=README, help="README path (default: the project's)")
+    parser.add_argument("--readme", type=Path, default=README, help="document path (default: docs/states-and-data.md)")
     args = parser.parse_args(argv)
     ruta: Path = args.readme
     if args.write:

@@ -22,7 +22,7 @@ def test_openapi_documents_every_route_and_method(cliente):
         (ruta, metodo.lower())
         for ruta, metodos in app.routes.items()
         # /dev: local-only developer routes; /consola: the staff console's HTML pages and form posts (session
-        # cookie + CSRF), a door for people, not part of the JSON API contract (README "Staff console").
+        # cookie + CSRF), a door for people, not part of the JSON API contract (docs/console.md).
         if not ruta.startswith(("/dev/", "/consola"))
         for metodo in metodos
     }

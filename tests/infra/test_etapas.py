@@ -105,7 +105,7 @@ def test_an_aws_stage_settings_build_without_local_secrets(etapa):
 
 
 def test_the_only_placeholders_left_are_the_documented_ones():
-    # Given: values a person fills in before the first deploy (README, Deploy), checked by make deploy
+    # Given: values a person fills in before the first deploy (docs/deploy.md), checked by make deploy
     documentados = {
         "REPLACE_USER_POOL_ID",
         "REPLACE_CLIENT_ID",
@@ -120,7 +120,7 @@ def test_the_only_placeholders_left_are_the_documented_ones():
     assert encontrados <= documentados
 
 
-def test_the_readme_shows_the_exact_commands_make_deploy_runs():
+def test_the_deploy_document_shows_the_exact_commands_make_deploy_runs():
     # Given
     proceso = subprocess.run(
         ["make", "-n", "--no-print-directory", "deploy", "STAGE=dev", "BUCKET_ARTEFACTOS=mi-bucket-artefactos"],
@@ -130,14 +130,14 @@ def test_the_readme_shows_the_exact_commands_make_deploy_runs():
         check=True,
     )
     comandos = [linea.strip() for linea in proceso.stdout.splitlines() if linea.strip().startswith("aws ")]
-    readme = (RAIZ / "README.md").read_text(encoding="utf-8")
+    documento = (RAIZ / "docs" / "deploy.md").read_text(encoding="utf-8")
     # Then
     assert [c.split()[:3] for c in comandos] == [
         ["aws", "cloudformation", "package"],
         ["aws", "cloudformation", "deploy"],
     ]
     for comando in comandos:
-        assert comando in readme, f"README (Deploy) must show: {comando}"
+        assert comando in documento, f"docs/deploy.md must show: {comando}"
 
 
 def test_secrets_are_read_through_the_secrets_port_never_from_settings():

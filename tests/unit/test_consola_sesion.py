@@ -1,5 +1,5 @@
 """The console's cookies (session, CSRF, sign-in handshake, flash) and the Cognito hosted UI URLs. The token
-exchange itself needs a real Cognito domain and is not exercised here (README "Staff console")."""
+exchange itself needs a real Cognito domain and is not exercised here (docs/console.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The README's state diagram is generated from TRANSITIONS and kept equal to it."""
+"""The state diagram in docs/states-and-data.md (linked from the README) is generated from TRANSITIONS and kept
+equal to it."""
 
 from __future__ import annotations
 
@@ -9,16 +10,16 @@ import pytest
 from chalicelib.domain import diagram
 from chalicelib.domain.states import TERMINALES, TRANSITIONS, Estado
 
-README = Path(__file__).resolve().parents[3] / "README.md"
+DOCUMENTO = Path(__file__).resolve().parents[3] / "docs" / "states-and-data.md"
 
 
 def _aristas() -> set[str]:
     return {linea.strip() for linea in diagram.mermaid().splitlines() if "-->" in linea}
 
 
-def test_the_readme_holds_exactly_the_diagram_generated_from_the_table() -> None:
+def test_the_states_document_holds_exactly_the_diagram_generated_from_the_table() -> None:
     # Given
-    texto = README.read_text(encoding="utf-8")
+    texto = DOCUMENTO.read_text(encoding="utf-8")
 
     # When
     en_readme = diagram.extraer(texto)
