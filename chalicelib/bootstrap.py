@@ -53,6 +53,7 @@ from chalicelib.domain.ports import (
     SolicitudRepository,
     Supresiones,
     TokensRespuesta,
+    TransporteCorreo,
 )
 from chalicelib.services import (
     bancos,
@@ -121,8 +122,17 @@ class Services:
 
         return PynamoLimites(self.settings)
 
-    @puerto
+    @cached_property
     def mailer(self) -> Mailer:
+        """The one mailer every service sends through: the provider (SES; the test override ``mailer`` replaces
+        only the provider) behind the suppression list, so no send can bypass bounces and complaints."""
+        return correo_saliente.MailerConSupresion(self._transporte_correo, self.supresiones)
+
+    @cached_property
+    def _transporte_correo(self) -> TransporteCorreo:
+        reemplazo: TransporteCorreo | None = self._o("mailer")
+        if reemplazo:
+            return reemplazo
         from chalicelib.adapters.ses_mailer import SesMailer
 
         return SesMailer(
@@ -658,9 +668,7 @@ class Services:
 
     @cached_property
     def _salida_correo(self) -> correo_saliente.SalidaCorreo:
-        return correo_saliente.SalidaCorreo(
-            tokens=self.tokens_respuesta, supresiones=self.supresiones, remitente=self.settings.buzones.remitente
-        )
+        return correo_saliente.SalidaCorreo(tokens=self.tokens_respuesta, remitente=self.settings.buzones.remitente)
 
     def recibir_correo(self, cmd: RecibirCorreo) -> correo_entrante.ResultadoCorreo:
         puertos = correo_entrante.PuertosCorreo(

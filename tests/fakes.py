@@ -12,7 +12,9 @@ from zoneinfo import ZoneInfo
 from chalicelib.domain.errors import CorreoNoEnviado
 from chalicelib.domain.model import Solicitud
 from chalicelib.domain.planes import Plan
-from chalicelib.domain.ports import CorreoRenderizado, CorreoSaliente
+from chalicelib.domain.ports import CorreoRenderizado, CorreoSaliente, Supresiones
+from chalicelib.services.correo_saliente import MailerConSupresion
+from tests.fakes_correo import InMemorySupresiones
 from tests.fakes_persistencia import InMemoryIdempotencia, InMemorySolicitudRepository
 
 __all__ = [
@@ -20,6 +22,7 @@ __all__ = [
     "FakeCatalogo",
     "FakeCobertura",
     "FakeMailer",
+    "con_supresion",
     "FakePlantillas",
     "FakeProtector",
     "FakeSmartflex",
@@ -59,6 +62,9 @@ class SequentialIds:
 
 @dataclass
 class FakeMailer:
+    """The email provider (``TransporteCorreo``): keeps what it is asked to send. Services get it behind the
+    suppression list (``con_supresion``; ``bootstrap`` does the same with the ``mailer`` override)."""
+
     enviados: list[CorreoSaliente] = field(default_factory=list)
     fallar: bool = False
 
@@ -67,6 +73,11 @@ class FakeMailer:
             raise CorreoNoEnviado("fallo simulado")
         self.enviados.append(correo)
         return f"ses-{len(self.enviados)}"
+
+
+def con_supresion(transporte: FakeMailer, supresiones: Supresiones | None = None) -> MailerConSupresion:
+    """The ``Mailer`` port services get: ``transporte`` behind ``supresiones`` (an empty list unless given)."""
+    return MailerConSupresion(transporte, supresiones if supresiones is not None else InMemorySupresiones())
 
 
 class FakePlantillas:

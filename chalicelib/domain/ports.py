@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -61,6 +61,21 @@ class CorreoSaliente:
     cabeceras: Mapping[str, str] = field(default_factory=dict)
     message_id: str | None = None
     """The Message-ID header to use (``<id@domain>``); None lets the mailer generate one."""
+
+
+@dataclass(frozen=True)
+class Entrega:
+    """What the mailer did with one email: the provider's id (None when nothing left: every main recipient is on
+    the suppression list), who got it, and who was skipped because of the list (lower case)."""
+
+    message_id: str | None
+    para: tuple[str, ...]
+    cc: tuple[str, ...] = ()
+    suprimidas: tuple[str, ...] = ()
+
+    @property
+    def enviado(self) -> bool:
+        return self.message_id is not None
 
 
 class SolicitudRepository(Protocol):
@@ -271,9 +286,23 @@ class Limites(Protocol):
         ...
 
 
-class Mailer(Protocol):
+class TransporteCorreo(Protocol):
+    """The email provider (SES): sends exactly what it is given. Services never hold one: they get a ``Mailer``."""
+
     def enviar(self, correo: CorreoSaliente) -> str:
         """Send one email; returns the provider's message id. CorreoNoEnviado on failure."""
+        ...
+
+
+class Mailer(Protocol):
+    """Every email the app sends goes through this port, which honours the suppression list (hard bounces and
+    complaints): a suppressed recipient is dropped, and with no main recipient left nothing is sent."""
+
+    def enviar(
+        self, correo: CorreoSaliente, *, preparar: Callable[[CorreoSaliente], CorreoSaliente] | None = None
+    ) -> Entrega:
+        """Send ``correo`` to its recipients that are not suppressed; ``preparar`` finishes the email once they are
+        known and only if it is going out (reply token, Message-ID). CorreoNoEnviado on failure."""
         ...
 
 

@@ -57,6 +57,7 @@ from chalicelib.services.consola import (
     canal_respuesta,
     hilo_conversacion,
 )
+from chalicelib.services.documentos import ROLES_CONTRATO
 from chalicelib.services.mensajeria import ETIQUETA_CANAL_MENSAJE, MAX_TEXTO_EJECUTIVO, ResultadoMensaje
 from chalicelib.services.solicitudes import parsear_accion, rol_para
 from chalicelib.services.vistas import vista_historial, vista_solicitud
@@ -418,6 +419,26 @@ def show_request(solicitud_id: str) -> Response:
     return _pagina_solicitud(puerta, solicitud, historial, aviso=_tomar_aviso(puerta))
 
 
+@consola.route("/consola/solicitudes/{solicitud_id}/contrato", methods=["GET"])
+@paginas
+def show_contract(solicitud_id: str) -> Response:
+    """The printable Solicitud Contrato de Servicios for a signed-in executive or team lead (the link of the
+    "Venta registrada en Smartflex" email and of the request page); the same service as the staff API's
+    ``/solicitudes/{id}/contrato``, with the console session instead of a bearer token."""
+    puerta = _puerta(consola.current_request)
+    documento = puerta.servicios.contrato_pdf(_id(solicitud_id), puerta.usuario.roles)
+    logger.append_keys(solicitud_id=solicitud_id)
+    cabeceras: dict[str, Any] = {
+        "Content-Type": documento.tipo,
+        "Content-Disposition": f'inline; filename="{documento.nombre}"',
+        "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff",
+    }
+    if puerta.enviar:
+        cabeceras["Set-Cookie"] = list(puerta.enviar)
+    return Response(body=documento.contenido, status_code=200, headers=cabeceras)
+
+
 @consola.route("/consola/solicitudes/{solicitud_id}/acciones/{accion}", methods=["POST"], content_types=FORMULARIO)
 @paginas
 def apply_action(solicitud_id: str, accion: str) -> Response:
@@ -580,6 +601,7 @@ def _pagina_solicitud(
             "sin_canal": SIN_CANAL_CLIENTE,
         },
         "documentos": puerta.servicios.enlaces_documentos(solicitud, historial),
+        "puede_contrato": bool(ROLES_CONTRATO & frozenset(puerta.usuario.roles)),
         "historial": [vista_historial(e) for e in reversed(historial)],
         "etiqueta_accion": {a.value: d.etiqueta for a, d in ACCIONES.items()},
         "etiqueta_campo": ETIQUETA_CAMPO,

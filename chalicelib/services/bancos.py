@@ -28,7 +28,7 @@ from chalicelib.domain.planes import formato_bs
 from chalicelib.domain.states import Accion, Estado
 from chalicelib.services import solicitudes
 from chalicelib.services.pagos import PuertosPagos, avisar_cobranzas
-from chalicelib.services.vistas import vista_solicitud
+from chalicelib.services.vistas import url_consola, vista_solicitud
 
 logger = logging.getLogger(__name__)
 
@@ -140,7 +140,7 @@ def _sin_coincidencia(
         contexto |= {
             "solicitud": vista_solicitud(s),
             "monto_esperado": monto_esperado(s),
-            "url_solicitud": f"{puertos.url_publica}/solicitudes/{s.id}",
+            "url_solicitud": url_consola(puertos.url_publica, s.id),
         }
     message_id = avisar_cobranzas("deposito_sin_coincidencia", contexto, s, f"banco-{notificacion.mensaje_id}", puertos)
     if s is not None:

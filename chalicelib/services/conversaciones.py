@@ -255,6 +255,7 @@ def _no_entendido(
         plantillas=puertos.plantillas,
         mailer=puertos.mailer,
         salida=puertos.salida,
+        repo=puertos.solicitudes.repo,
         ahora=ahora,
     )
     return "no_entendido"

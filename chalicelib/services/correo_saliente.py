@@ -1,7 +1,8 @@
 """The outbound path every system email takes: suppression list, reply token, Message-ID registry, send.
 
 - A recipient on the suppression list (hard bounce or complaint) is dropped; with no main recipient left the email
-  is not sent at all.
+  is not sent at all. This happens in the ``Mailer`` port itself (``MailerConSupresion``, wired once in
+  ``chalicelib.bootstrap``), so every send honours it, present and future, with or without the steps below.
 - An email that expects an answer carries ``Reply-To: <buzón>+<token>@<dominio>`` (a new token bound to the
   request, the question's purpose and the intended responder, or the token of the question it repeats).
 - Its Message-ID is generated here (stable for a given ``clave``, so a retried send keeps it) and recorded, with the
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,23 +22,58 @@ from chalicelib.domain.correo import MensajeEnviado, TokenRespuesta, direccion_r
 from chalicelib.domain.model import EntradaHistorial
 from chalicelib.domain.ports import (
     CorreoSaliente,
+    Entrega,
     Idempotencia,
     Mailer,
     Plantillas,
     SolicitudRepository,
     Supresiones,
     TokensRespuesta,
+    TransporteCorreo,
 )
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
+class MailerConSupresion:
+    """The ``Mailer`` port: the provider behind the suppression list. The list is read once per email; whoever is
+    on it is dropped (and logged), and the ``Entrega`` tells the caller who, so it can record why."""
+
+    transporte: TransporteCorreo
+    supresiones: Supresiones
+
+    def enviar(
+        self, correo: CorreoSaliente, *, preparar: Callable[[CorreoSaliente], CorreoSaliente] | None = None
+    ) -> Entrega:
+        suprimidas = self.supresiones.suprimidas([*correo.para, *correo.cc])
+        para = tuple(d for d in correo.para if d.lower() not in suprimidas)
+        cc = tuple(d for d in correo.cc if d.lower() not in suprimidas)
+        omitidas = tuple(sorted(suprimidas))
+        if omitidas:
+            logger.info(
+                "destinatarios suprimidos",
+                extra={
+                    "solicitud_id": correo.cabeceras.get("X-VD-Solicitud"),
+                    "reaccion": correo.cabeceras.get("X-VD-Reaccion"),
+                    "suprimidas": list(omitidas),
+                    "enviado": bool(para),
+                },
+            )
+        if not para:
+            return Entrega(message_id=None, para=(), cc=(), suprimidas=omitidas)
+        final = replace(correo, para=para, cc=cc)
+        if preparar is not None:
+            final = preparar(final)
+        return Entrega(message_id=self.transporte.enviar(final), para=final.para, cc=final.cc, suprimidas=omitidas)
+
+
+@dataclass(frozen=True)
 class SalidaCorreo:
-    """Ports of the outbound path (None in a ``PuertosReaccion`` keeps the plain mailer behaviour)."""
+    """Ports of the outbound path's reply tokens and Message-ID registry (None in a ``PuertosReaccion`` keeps the
+    plain mailer behaviour; the suppression list applies either way, in the mailer)."""
 
     tokens: TokensRespuesta
-    supresiones: Supresiones
     remitente: str
 
 
@@ -51,19 +87,12 @@ class Pregunta:
 
 
 @dataclass(frozen=True)
-class Envio:
-    """What happened to one email: the provider's id (None if nothing was sent), who got it, who was skipped."""
+class Envio(Entrega):
+    """What happened to one email sent through the outbound path: the mailer's ``Entrega`` and, when it left, its
+    reply token and Message-ID header."""
 
-    message_id: str | None
-    para: tuple[str, ...]
-    cc: tuple[str, ...] = ()
-    suprimidas: tuple[str, ...] = ()
     token: TokenRespuesta | None = None
     cabecera_message_id: str | None = None
-
-    @property
-    def enviado(self) -> bool:
-        return self.message_id is not None
 
 
 def id_mensaje(clave: str, remitente: str) -> str:
@@ -85,41 +114,47 @@ def enviar(
     token: TokenRespuesta | None = None,
 ) -> Envio:
     """Send ``correo`` through the outbound path; an answer-expecting email gets a reply token (``token`` reuses
-    one, ``pregunta`` issues a new one for the first main recipient)."""
+    one, ``pregunta`` issues a new one for the first main recipient that is not suppressed)."""
     if salida is None:
-        return Envio(message_id=mailer.enviar(correo), para=correo.para, cc=correo.cc)
-    suprimidas = salida.supresiones.suprimidas([*correo.para, *correo.cc])
-    para = tuple(d for d in correo.para if d.lower() not in suprimidas)
-    cc = tuple(d for d in correo.cc if d.lower() not in suprimidas)
-    if suprimidas:
-        logger.info("destinatarios suprimidos", extra={"solicitud_id": solicitud_id, "suprimidas": sorted(suprimidas)})
-    if not para:
-        return Envio(message_id=None, para=(), cc=(), suprimidas=tuple(sorted(suprimidas)))
-    if token is None and pregunta is not None:
-        token = salida.tokens.emitir(
-            TokenRespuesta(
-                token="",
-                solicitud_id=solicitud_id,
-                proposito=pregunta.proposito,
-                responsable=para[0].lower(),
-                rol=pregunta.rol,
-                emitido_en=ahora.isoformat(),
-                expira_en=(ahora + timedelta(days=pregunta.dias_validez)).isoformat(),
-            )
-        )
+        entrega = mailer.enviar(correo)
+        return Envio(message_id=entrega.message_id, para=entrega.para, cc=entrega.cc, suprimidas=entrega.suprimidas)
     cabecera = id_mensaje(clave, salida.remitente)
-    responder_a = direccion_respuesta(salida.remitente, token.token) if token else correo.responder_a
-    final = replace(correo, para=para, cc=cc, responder_a=responder_a, message_id=cabecera)
-    nombre_token = token.token if token else None
-    salida.tokens.registrar_mensaje(MensajeEnviado(cabecera, solicitud_id, nombre_token))
-    message_id = mailer.enviar(final)
-    salida.tokens.registrar_mensaje(MensajeEnviado(message_id, solicitud_id, nombre_token))
+    emitido: list[TokenRespuesta] = [token] if token is not None else []
+
+    def preparar(final: CorreoSaliente) -> CorreoSaliente:
+        """Only for an email that is going out, to its remaining recipients: token, Reply-To, Message-ID."""
+        if not emitido and pregunta is not None:
+            emitido.append(
+                salida.tokens.emitir(
+                    TokenRespuesta(
+                        token="",
+                        solicitud_id=solicitud_id,
+                        proposito=pregunta.proposito,
+                        responsable=final.para[0].lower(),
+                        rol=pregunta.rol,
+                        emitido_en=ahora.isoformat(),
+                        expira_en=(ahora + timedelta(days=pregunta.dias_validez)).isoformat(),
+                    )
+                )
+            )
+        vigente = emitido[0] if emitido else None
+        responder_a = direccion_respuesta(salida.remitente, vigente.token) if vigente else final.responder_a
+        salida.tokens.registrar_mensaje(MensajeEnviado(cabecera, solicitud_id, vigente.token if vigente else None))
+        return replace(final, responder_a=responder_a, message_id=cabecera)
+
+    entrega = mailer.enviar(correo, preparar=preparar)
+    if entrega.message_id is None:
+        return Envio(message_id=None, para=(), cc=(), suprimidas=entrega.suprimidas)
+    vigente = emitido[0] if emitido else None
+    salida.tokens.registrar_mensaje(
+        MensajeEnviado(entrega.message_id, solicitud_id, vigente.token if vigente else None)
+    )
     return Envio(
-        message_id=message_id,
-        para=para,
-        cc=cc,
-        suprimidas=tuple(sorted(suprimidas)),
-        token=token,
+        message_id=entrega.message_id,
+        para=entrega.para,
+        cc=entrega.cc,
+        suprimidas=entrega.suprimidas,
+        token=vigente,
         cabecera_message_id=cabecera,
     )
 
@@ -137,9 +172,10 @@ def avisar_una_vez(
     mailer: Mailer,
     salida: SalidaCorreo | None,
     ahora: datetime,
+    repo: SolicitudRepository | None = None,
 ) -> Envio | None:
     """A notice to staff sent once per ``reclamo`` (the claim is given back if sending fails, so a retry sends it);
-    None when it was already sent."""
+    None when it was already sent. With ``repo``, suppressed recipients are recorded in the request's history."""
     if not idempotencia.reclamar(reclamo):
         return None
     try:
@@ -162,11 +198,15 @@ def avisar_una_vez(
         idempotencia.liberar(reclamo)
         raise
     idempotencia.completar(reclamo, envio.message_id or "")
+    if repo is not None:
+        anotar_suprimidas(
+            repo, solicitud_id=solicitud_id, entrada_id=reclamo, en=ahora.isoformat(), asunto=render.asunto, envio=envio
+        )
     return envio
 
 
 def anotar_suprimidas(
-    repo: SolicitudRepository, *, solicitud_id: str, entrada_id: str, en: str, asunto: str, envio: Envio
+    repo: SolicitudRepository, *, solicitud_id: str, entrada_id: str, en: str, asunto: str, envio: Entrega
 ) -> None:
     """History entry for the recipients an email skipped because they are on the suppression list."""
     if not envio.suprimidas:

@@ -439,6 +439,9 @@ def enviar_respaldo_correo(
         puertos.idempotencia.liberar(reclamo)
         raise
     puertos.idempotencia.completar(reclamo, envio.message_id or "")
+    correo_saliente.anotar_suprimidas(
+        puertos.repo, solicitud_id=s.id, entrada_id=f"respaldo#{clave}", en=en, asunto=render.asunto, envio=envio
+    )
     if envio.message_id:
         puertos.repo.agregar_historial(
             EntradaHistorial(

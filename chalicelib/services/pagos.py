@@ -40,7 +40,8 @@ from chalicelib.domain.planes import formato_bs
 from chalicelib.domain.ports import CorreoSaliente, Idempotencia, Mailer, Plantillas, SolicitudRepository, Tabla
 from chalicelib.domain.states import ETIQUETA_ESTADO, Accion, Estado
 from chalicelib.services import solicitudes
-from chalicelib.services.vistas import vista_solicitud
+from chalicelib.services.correo_saliente import anotar_suprimidas
+from chalicelib.services.vistas import url_consola, vista_solicitud
 
 logger = logging.getLogger(__name__)
 
@@ -221,7 +222,7 @@ def _reportar_pago(
         contexto |= {
             "solicitud": vista_solicitud(s),
             "monto_esperado": monto_esperado(s),
-            "url_solicitud": f"{puertos.url_publica}/solicitudes/{s.id}",
+            "url_solicitud": url_consola(puertos.url_publica, s.id),
         }
     message_id = avisar_cobranzas("pago_sin_coincidencia", contexto, s, f"webhook-{webhook_id}", puertos)
     if s is not None:
@@ -241,13 +242,14 @@ def _reportar_pago(
 
 def avisar_cobranzas(
     plantilla: str, contexto: Mapping[str, Any], s: Solicitud | None, clave: str, puertos: PuertosPagos
-) -> str:
-    """Send a notice that no action produced (a payment or deposit nobody expects) to Collections."""
+) -> str | None:
+    """Send a notice that no action produced (a payment or deposit nobody expects) to Collections; None when the
+    address is suppressed (recorded in the request's history when there is one, logged by the mailer always)."""
     render = puertos.plantillas.correo(plantilla, contexto)
     cabeceras = {"X-VD-Reaccion": plantilla, "X-VD-Clave": clave}
     if s is not None:
         cabeceras["X-VD-Solicitud"] = s.id
-    return puertos.mailer.enviar(
+    entrega = puertos.mailer.enviar(
         CorreoSaliente(
             para=(puertos.buzones.cobranzas,),
             asunto=render.asunto,
@@ -256,6 +258,10 @@ def avisar_cobranzas(
             cabeceras=cabeceras,
         )
     )
+    if s is not None:
+        en = puertos.solicitudes.clock.ahora().isoformat()
+        anotar_suprimidas(puertos.repo, solicitud_id=s.id, entrada_id=clave, en=en, asunto=render.asunto, envio=entrega)
+    return entrega.message_id
 
 
 # --- Payment data for the emails (their context builders: services.contextos) -------------------------------------

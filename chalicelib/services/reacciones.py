@@ -489,5 +489,6 @@ def contexto_correo(s: Solicitud, evento: AccionAplicada, buzones: Buzones, url_
         "cambio": vista_cambio(evento),
         "buzones": buzones.como_dict(),
         "url_solicitud": url_consola(url_publica, s.id),
+        "url_contrato": url_consola(url_publica, s.id, "contrato"),
         "url_formulario": f"{url_publica}/solicitud",
     }

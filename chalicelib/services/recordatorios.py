@@ -27,7 +27,7 @@ from chalicelib.domain.requisitos import ItemRequisito, faltantes
 from chalicelib.domain.states import Estado
 from chalicelib.services import correo_saliente, documentos, mensajeria
 from chalicelib.services.correo_entrante import PROPOSITOS
-from chalicelib.services.vistas import vista_solicitud
+from chalicelib.services.vistas import url_consola, vista_solicitud
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ def recordar_requisitos(*, puertos: PuertosRecordatorio) -> list[str]:
             "solicitud": vista_solicitud(s),
             "cambio": {"solicitud_id": s.id, "cambio_id": clave, "accion": PLANTILLA, "en": en, "campos": {}},
             "buzones": puertos.buzones.como_dict(),
-            "url_solicitud": f"{puertos.url_publica}/solicitudes/{s.id}",
+            "url_solicitud": url_consola(puertos.url_publica, s.id),
             "url_formulario": f"{puertos.url_publica}/solicitud",
         }
         if conversacion is not None and puertos.mensajeria is not None:
@@ -115,6 +115,9 @@ def recordar_requisitos(*, puertos: PuertosRecordatorio) -> list[str]:
             raise
         message_id = envio.message_id or ""
         puertos.idempotencia.completar(clave, message_id)
+        correo_saliente.anotar_suprimidas(
+            puertos.repo, solicitud_id=s.id, entrada_id=clave, en=en, asunto=render.asunto, envio=envio
+        )
         if not envio.enviado:
             continue
         puertos.repo.agregar_historial(

@@ -27,7 +27,7 @@ from chalicelib.domain.ports import (
 )
 from chalicelib.domain.states import Estado
 from chalicelib.services import correo_saliente
-from chalicelib.services.vistas import vista_solicitud
+from chalicelib.services.vistas import url_consola, vista_solicitud
 
 logger = logging.getLogger(__name__)
 
@@ -111,7 +111,7 @@ def _contexto(s: Solicitud, vence: datetime, puertos: PuertosSeguimiento) -> dic
     return {
         "solicitud": vista_solicitud(s),
         "buzones": puertos.buzones.como_dict(),
-        "url_solicitud": f"{puertos.url_publica}/solicitudes/{s.id}",
+        "url_solicitud": url_consola(puertos.url_publica, s.id),
         "url_formulario": f"{puertos.url_publica}/solicitud",
         "seguimiento": {
             "desde": s.estado_desde,

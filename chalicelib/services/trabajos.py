@@ -17,6 +17,7 @@ from chalicelib.domain.ports import (
     SolicitudRepository,
 )
 from chalicelib.domain.states import Estado
+from chalicelib.services.correo_saliente import anotar_suprimidas
 from chalicelib.services.vistas import url_consola, vista_solicitud
 
 logger = logging.getLogger(__name__)
@@ -65,7 +66,7 @@ def escalar_sin_atencion(*, puertos: PuertosTrabajo) -> list[str]:
         }
         try:
             render = puertos.plantillas.correo("escalamiento_rc", contexto)
-            message_id = puertos.mailer.enviar(
+            entrega = puertos.mailer.enviar(
                 CorreoSaliente(
                     para=(puertos.buzones.responsable_canales,),
                     cc=(puertos.buzones.ejecutivos,),
@@ -78,7 +79,7 @@ def escalar_sin_atencion(*, puertos: PuertosTrabajo) -> list[str]:
         except Exception:
             puertos.idempotencia.liberar(clave)
             raise
-        puertos.idempotencia.completar(clave, message_id)
+        puertos.idempotencia.completar(clave, entrega.message_id or "")
         puertos.repo.marcar_escalada(s.id, ahora.isoformat())
         puertos.repo.agregar_historial(
             EntradaHistorial(
@@ -87,8 +88,20 @@ def escalar_sin_atencion(*, puertos: PuertosTrabajo) -> list[str]:
                 en=ahora.isoformat(),
                 tipo="escalamiento",
                 resumen="Sin atención en su primera hora hábil: escalada al Responsable de Canales.",
-                campos={"vencio_en": vence.isoformat(), "ses_message_id": message_id},
+                campos={
+                    "vencio_en": vence.isoformat(),
+                    "ses_message_id": entrega.message_id,
+                    "suprimidas": list(entrega.suprimidas),
+                },
             )
+        )
+        anotar_suprimidas(
+            puertos.repo,
+            solicitud_id=s.id,
+            entrada_id=f"escalamiento#{s.id}",
+            en=ahora.isoformat(),
+            asunto=render.asunto,
+            envio=entrega,
         )
         escaladas.append(s.id)
         logger.info("solicitud escalada", extra={"solicitud_id": s.id})

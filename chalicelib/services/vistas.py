@@ -39,9 +39,17 @@ def vista_historial(entrada: EntradaHistorial) -> dict[str, Any]:
     return vista
 
 
-def url_consola(url_publica: str, solicitud_id: str) -> str:
-    """Where a staff member opens a request from an email: its page in the staff console (sign-in first)."""
-    return f"{url_publica}/consola/solicitudes/{solicitud_id}"
+def url_consola(url_publica: str, solicitud_id: str, *partes: str) -> str:
+    """Where a staff member opens a request from an email: its page in the staff console, or a page under it
+    (``url_consola(u, id, "contrato")``: the printable contract). The only builder of staff links in emails: never
+    the JSON staff API (``/solicitudes/{id}``). Without a session the console sends the person to sign in and back
+    here (``siguiente``, kept through the local sign-in and the Cognito hosted UI)."""
+    return "/".join((f"{url_publica}/consola/solicitudes/{solicitud_id}", *partes))
+
+
+def url_bandeja_consola(url_publica: str, bandeja: str) -> str:
+    """A queue of the staff console (``services.consola.BANDEJAS``), for staff emails that point to many requests."""
+    return f"{url_publica}/consola?bandeja={bandeja}"
 
 
 def minutos_entre(desde_iso: str, hasta_iso: str | None) -> float | None:

@@ -18,6 +18,7 @@ from tests.fakes import (
     InMemorySolicitudRepository,
     SequentialIds,
 )
+from tests.fakes_correo import InMemorySupresiones
 from tests.fakes_limites import LimitesEnMemoria
 from tests.fakes_sesiones import InMemorySesionesConsola
 
@@ -45,6 +46,7 @@ def servicios(monkeypatch):
         calendario=FakeCalendario(),
         limites=LimitesEnMemoria(),
         sesiones_consola=InMemorySesionesConsola(),
+        supresiones=InMemorySupresiones(),
     )
     yield servicios
     bootstrap.reset()

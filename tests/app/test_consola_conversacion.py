@@ -272,14 +272,8 @@ def servicios(servicios, canal):
     """The app's fakes plus the customer channels (a fake WhatsApp adapter, outbound register, opt-out list)."""
     from chalicelib import bootstrap
     from tests.fakes_canales import SalientesEnMemoria
-    from tests.fakes_correo import InMemorySupresiones
 
-    return bootstrap.override(
-        **servicios.overrides,
-        mensajeros={"whatsapp": canal},
-        salientes=SalientesEnMemoria(),
-        supresiones=InMemorySupresiones(),
-    )
+    return bootstrap.override(**servicios.overrides, mensajeros={"whatsapp": canal}, salientes=SalientesEnMemoria())
 
 
 @pytest.fixture

@@ -78,7 +78,7 @@ def test_a_forged_reply_changes_nothing(cliente, servicios, correo):
     # Then
     assert (resultado["estado"], resultado["motivo"]) == ("rechazado", "veredictos")
     assert servicios.repo.obtener(solicitud_id).estado == "consulta_help_desk"
-    assert servicios.mailer.enviados == []
+    assert servicios.mailer.transporte.enviados == []
 
 
 def test_records_that_are_not_ses_mail_are_ignored(cliente, correo):
@@ -122,7 +122,7 @@ def test_the_help_desk_schedule_runs_the_follow_up(cliente, servicios, correo):
     respuesta = cliente.lambda_.invoke("remind_help_desk", evento).payload
     # Then
     assert respuesta == {"recordadas": [s.id], "escaladas": [s.id]}
-    asuntos = [c.asunto for c in servicios.mailer.enviados]
+    asuntos = [c.asunto for c in servicios.mailer.transporte.enviados]
     assert any("Recordatorio" in a for a in asuntos) and any("no respondió" in a for a in asuntos)
 
 

@@ -66,7 +66,7 @@ def _pago(referencia, monto=349.0):
 def _sin_escrituras(servicios, s):
     assert servicios.repo.obtener(s.id).version == s.version
     assert servicios.idempotencia.claves == {}
-    assert servicios.mailer.enviados == []
+    assert servicios.mailer.transporte.enviados == []
 
 
 # --- POST /webhooks/pagos ---------------------------------------------------------------------------------------
@@ -152,7 +152,7 @@ def test_a_well_signed_payload_with_wrong_fields_is_422_and_writes_nothing(clien
 def test_no_unsigned_input_gets_a_5xx_or_writes_anything(cliente, pagos, cuerpo, cabeceras):
     respuesta = cliente.http.post(RUTA, headers={"Content-Type": "application/json", **cabeceras}, body=cuerpo)
     assert 400 <= respuesta.status_code < 500
-    assert pagos.idempotencia.claves == {} and pagos.mailer.enviados == []
+    assert pagos.idempotencia.claves == {} and pagos.mailer.transporte.enviados == []
 
 
 # --- /aprobaciones/{token} ---------------------------------------------------------------------------------------

@@ -129,8 +129,8 @@ def test_the_team_lead_can_resend_the_monthly_report(cliente, token, servicios, 
         EnvioInforme.model_validate(respuesta.json_body)
     # Then both were sent on purpose, to the division head with the team lead in copy
     assert respuesta.json_body["reenvio"] is True and respuesta.json_body["veredicto"] == "APROBADO"
-    assert len(servicios.mailer.enviados) == 2
-    correo = servicios.mailer.enviados[-1]
+    assert len(servicios.mailer.transporte.enviados) == 2
+    correo = servicios.mailer.transporte.enviados[-1]
     assert correo.asunto.startswith("Reenvío: Informe General de Ventas Digitales — noviembre de 2026")
     assert "rc@ventas.test" in correo.html
     assert [a.tipo for a in correo.adjuntos] == [
@@ -142,7 +142,7 @@ def test_the_team_lead_can_resend_the_monthly_report(cliente, token, servicios, 
 def test_an_executive_cannot_send_the_monthly_report(cliente, token, servicios, datos):
     respuesta = cliente.http.post("/reportes/mensual/envio", headers={"Authorization": f"Bearer {token('EJ')}"})
     assert respuesta.status_code == 403
-    assert servicios.mailer.enviados == []
+    assert servicios.mailer.transporte.enviados == []
 
 
 def test_the_monthly_schedule_fired_twice_sends_one_email(cliente, servicios, datos):
@@ -152,14 +152,14 @@ def test_the_monthly_schedule_fired_twice_sends_one_email(cliente, servicios, da
     segunda = cliente.lambda_.invoke("send_monthly_report", evento).payload
     # Then the month that just ended was sent once, to the division head
     assert (primera["mes"], primera["enviado"], segunda["enviado"]) == ("2026-11", True, False)
-    assert [c.para for c in servicios.mailer.enviados] == [("jefe.ventas@ventas.comteco.local",)]
+    assert [c.para for c in servicios.mailer.transporte.enviados] == [("jefe.ventas@ventas.comteco.local",)]
 
 
 def test_the_daily_digest_schedule_fired_twice_sends_one_email(cliente, servicios, datos):
     evento = _evento_programado(cliente)
     resultados = [cliente.lambda_.invoke("send_unattended_digest", evento).payload for _ in range(2)]
     assert [r["enviado"] for r in resultados] == [True, False]
-    assert [c.para for c in servicios.mailer.enviados] == [("responsable.canales@ventas.comteco.local",)]
+    assert [c.para for c in servicios.mailer.transporte.enviados] == [("responsable.canales@ventas.comteco.local",)]
 
 
 def test_the_schedules_fire_at_08_00_la_paz():
@@ -190,4 +190,4 @@ def test_developer_jobs_run_the_reports_now(cliente, servicios, datos):
     # Then two emails: the first run and the explicit re-send; and the digest
     assert (primera["enviado"], segunda["enviado"], tercera["enviado"]) == (True, False, True)
     assert resumen["enviado"] is True and resumen["total"] == 3
-    assert len(servicios.mailer.enviados) == 3
+    assert len(servicios.mailer.transporte.enviados) == 3

@@ -143,11 +143,16 @@ class Sistema:
 
 
 @pytest.fixture
-def sistema(settings, servidor) -> Iterator[Sistema]:
-    """A fresh stage per test (moto emptied and provisioned by ``settings``) and a pump for its stream."""
+def sistema(settings, servidor, monkeypatch) -> Iterator[Sistema]:
+    """A fresh stage per test (moto emptied and provisioned by ``settings``) and a pump for its stream; the
+    reactions the pump runs in this process build their links on the served URL, as the server's own do."""
     from chalice.test import Client
 
     from chalicelib import bootstrap
+    from chalicelib.config import get_settings
+
+    monkeypatch.setenv("VD_URL_PUBLICA", servidor)
+    get_settings.cache_clear()
     from localstage.stream_pump import StreamPump
 
     bootstrap.reset()

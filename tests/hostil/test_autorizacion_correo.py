@@ -61,7 +61,7 @@ def test_only_dmarc_pass_with_a_valid_token_from_the_bound_mailbox_approves_a_de
     evento["Records"][0]["ses"]["mail"]["messageId"] = message_id
     evento["Records"][0]["ses"]["receipt"]["recipients"] = [para]
     evento["Records"][0]["ses"]["receipt"]["dmarcVerdict"]["status"] = dmarc
-    enviados = len(mundo.servicios.mailer.enviados)
+    enviados = len(mundo.servicios.mailer.transporte.enviados)
     # When SES hands the reply to the handler
     resultado = mundo.cliente.lambda_.invoke("on_correo_entrante", evento).payload["resultados"][0]
     mundo.cifras["on_correo_entrante (matriz)"]["ejemplos"] += 1
@@ -73,6 +73,6 @@ def test_only_dmarc_pass_with_a_valid_token_from_the_bound_mailbox_approves_a_de
         return
     assert resultado["estado"] == "rechazado", resultado
     assert (actual.estado, actual.version) == (s.estado, s.version)
-    assert len(mundo.servicios.mailer.enviados) == enviados, "no answer to a rejected (maybe forged) mail"
+    assert len(mundo.servicios.mailer.transporte.enviados) == enviados, "no answer to a rejected (maybe forged) mail"
     rechazo = [e for e in mundo.servicios.repo.historial(s.id) if e.tipo == "correo_rechazado"]
     assert len(rechazo) == 1 and rechazo[0].campos["motivo"] == resultado["motivo"]

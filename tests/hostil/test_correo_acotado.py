@@ -66,7 +66,7 @@ def _cabeceras(para: str, s_id: str, extra: str = "From: " + CO + "\r\n") -> byt
 def _sin_cambios(mundo, s, enviados: int) -> None:
     actual = mundo.servicios.repo.obtener(s.id)
     assert (actual.estado, actual.version) == (s.estado, s.version)
-    assert len(mundo.servicios.mailer.enviados) == enviados, "no answer to a refused mail"
+    assert len(mundo.servicios.mailer.transporte.enviados) == enviados, "no answer to a refused mail"
 
 
 def _registro(mundo, message_id: str) -> str | None:
@@ -189,7 +189,7 @@ def test_a_mail_over_a_limit_is_refused_unparsed_recorded_and_not_retried(mundo,
     from email.parser import BytesParser
 
     s, para = _deposito(mundo)
-    enviados = len(mundo.servicios.mailer.enviados)
+    enviados = len(mundo.servicios.mailer.transporte.enviados)
     parseos: list[int] = []
     original = BytesParser.parsebytes
     monkeypatch.setattr(BytesParser, "parsebytes", lambda self, b, *a, **k: parseos.append(len(b)) or original(self, b))
@@ -248,7 +248,7 @@ def test_a_parser_error_is_a_recorded_refusal_not_a_retry(mundo, monkeypatch):
 def test_a_mail_without_exactly_one_author_is_refused_and_recorded(mundo, autor, motivo):
     # Given a deposit awaiting Collections and a mail that names Collections next to someone else (verdicts PASS)
     s, para = _deposito(mundo)
-    enviados = len(mundo.servicios.mailer.enviados)
+    enviados = len(mundo.servicios.mailer.transporte.enviados)
     crudo = _cabeceras(para, s.id, autor) + b"Content-Type: text/plain\r\n\r\nAPROBADO\r\n"
     # When SES hands it to the handler
     resultado = _entregar(mundo, crudo, para)

@@ -125,7 +125,7 @@ def test_the_ses_handler_applies_only_an_authorised_readable_reply(
     mensaje = (message_id or "m")[:200]
     servicios.buzon_entrante.crudos[mensaje] = respuesta
     servicios.buzon_entrante.crudos[mensaje + "-crudo"] = crudo
-    enviados = len(servicios.mailer.enviados)
+    enviados = len(servicios.mailer.transporte.enviados)
     # When SES invokes the handler for the reply, and for a random message to the plain mailbox
     for mid, destinatarios in ((mensaje, [para]), (mensaje + "-crudo", ["ventas-digitales@ventas.comteco.local"])):
         resultado = mundo.cliente.lambda_.invoke("on_correo_entrante", _evento(mid, veredictos, destinatarios)).payload
@@ -141,7 +141,7 @@ def test_the_ses_handler_applies_only_an_authorised_readable_reply(
     # And nobody got an answer, except Collections' notice of an authenticated bank notification
     aviso_de_banco = banco and {"dmarc", "dkim"} <= pasan
     if not autorizado and not aviso_de_banco:
-        assert len(servicios.mailer.enviados) == enviados, "no answer to an unauthorised (maybe forged) mail"
+        assert len(servicios.mailer.transporte.enviados) == enviados, "no answer to an unauthorised (maybe forged) mail"
 
 
 def test_a_megabyte_header_without_an_address_is_parsed_in_linear_time(cifras):

@@ -108,7 +108,7 @@ def test_the_daily_digest_lists_overdue_and_unattended_requests(plantillas, info
         "no_atendidas": [f for f in reporte["solicitudes"] if f["tipo"] == "no_atendida"],
         "max_filas": 30,
         "dia": "2026-12-01",
-        "url_reporte": "https://ventas.example/reportes/no-atendidas",
+        "url_reporte": "https://ventas.example/consola?bandeja=no_atendidas",
         "url_publica": "https://ventas.example",
         "buzones": {},
     }

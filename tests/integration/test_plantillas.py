@@ -210,7 +210,8 @@ def _contexto(plantilla: str, solicitud: Solicitud, *, campos: dict[str, Any] | 
         "solicitud": vista,
         "cambio": cambio,
         "buzones": _buzones(),
-        "url_solicitud": f"https://ventas.example/solicitudes/{solicitud.id}",
+        "url_solicitud": f"https://ventas.example/consola/solicitudes/{solicitud.id}",
+        "url_contrato": f"https://ventas.example/consola/solicitudes/{solicitud.id}/contrato",
         "url_formulario": "https://ventas.example/solicitud",
     }
 

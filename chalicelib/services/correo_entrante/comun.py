@@ -22,7 +22,7 @@ from chalicelib.domain.ports import (
     TokensRespuesta,
 )
 from chalicelib.services import correo_saliente, solicitudes
-from chalicelib.services.vistas import vista_solicitud
+from chalicelib.services.vistas import url_consola, vista_solicitud
 
 CANAL: Final = "correo"
 
@@ -121,7 +121,7 @@ def contexto(solicitud: Solicitud, puertos: PuertosCorreo, **datos: Any) -> dict
     return {
         "solicitud": vista_solicitud(solicitud),
         "buzones": puertos.buzones.como_dict(),
-        "url_solicitud": f"{puertos.url_publica}/solicitudes/{solicitud.id}",
+        "url_solicitud": url_consola(puertos.url_publica, solicitud.id),
         "url_formulario": f"{puertos.url_publica}/solicitud",
         **datos,
     }

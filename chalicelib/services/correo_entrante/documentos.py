@@ -143,5 +143,6 @@ def _avisar_ejecutivos(e: Entrante, solicitud: Solicitud, filas: Sequence[Mappin
         plantillas=puertos.plantillas,
         mailer=puertos.mailer,
         salida=puertos.salida,
+        repo=puertos.repo,
         ahora=e.ahora,
     )

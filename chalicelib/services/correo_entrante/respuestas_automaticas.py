@@ -149,4 +149,12 @@ def _contestar(
             puertos.idempotencia.liberar(clave)
             raise
         puertos.idempotencia.completar(clave, envio.message_id or "")
+        correo_saliente.anotar_suprimidas(
+            puertos.repo,
+            solicitud_id=solicitud.id,
+            entrada_id=clave,
+            en=e.ahora.isoformat(),
+            asunto=render.asunto,
+            envio=envio,
+        )
     anotar(e, token, c, resumen, **campos)

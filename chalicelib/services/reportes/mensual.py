@@ -197,7 +197,7 @@ def enviar_informe_mensual(cmd: EnviarInformeMensual, *, puertos: PuertosReporte
         render = puertos.plantillas.correo("informe_mensual", contexto)
         grafico = puertos.graficos.informe_mensual(informe)
         libro = puertos.hojas.libro(tablas_informe(informe))
-        message_id = puertos.mailer.enviar(
+        entrega = puertos.mailer.enviar(
             CorreoSaliente(
                 para=(puertos.buzones.jefe_division,),
                 cc=(puertos.buzones.responsable_canales,),
@@ -215,16 +215,33 @@ def enviar_informe_mensual(cmd: EnviarInformeMensual, *, puertos: PuertosReporte
         if reclamada:
             puertos.idempotencia.liberar(clave)
         raise
-    puertos.idempotencia.completar(clave, message_id, permanente=True)
+    puertos.idempotencia.completar(clave, entrega.message_id or "", permanente=True)
+    suprimidas = list(entrega.suprimidas)
+    if not entrega.enviado:
+        logger.warning(
+            "informe mensual no enviado: destinatario suprimido", extra={"mes": mes, "suprimidas": suprimidas}
+        )
+        return {
+            "mes": mes,
+            "enviado": False,
+            "motivo": "destinatarios_suprimidos",
+            "reenvio": cmd.reenviar,
+            "message_id": None,
+        }
     logger.info(
         "informe mensual enviado",
-        extra={"mes": mes, "veredicto": informe["kpi"]["veredicto"], "reenvio": cmd.reenviar},
+        extra={
+            "mes": mes,
+            "veredicto": informe["kpi"]["veredicto"],
+            "reenvio": cmd.reenviar,
+            "suprimidas": suprimidas,
+        },
     )
     return {
         "mes": mes,
         "enviado": True,
         "reenvio": cmd.reenviar,
-        "message_id": message_id,
+        "message_id": entrega.message_id,
         "veredicto": informe["kpi"]["veredicto"],
         "porcentaje": informe["kpi"]["porcentaje"],
         "lectura": informe["lectura"],

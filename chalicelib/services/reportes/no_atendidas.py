@@ -32,6 +32,7 @@ from chalicelib.services.reportes.comun import (
     momento_de,
 )
 from chalicelib.services.reportes.formatos import csv_de
+from chalicelib.services.vistas import url_bandeja_consola
 
 logger = logging.getLogger(__name__)
 
@@ -214,7 +215,7 @@ def enviar_resumen_no_atendidas(*, puertos: PuertosReportes) -> dict[str, Any]:
         "no_atendidas": [f for f in reporte["solicitudes"] if f["tipo"] == "no_atendida"][:MAX_FILAS_CORREO],
         "max_filas": MAX_FILAS_CORREO,
         "dia": dia,
-        "url_reporte": f"{puertos.url_publica}/reportes/no-atendidas",
+        "url_reporte": url_bandeja_consola(puertos.url_publica, "no_atendidas"),
         "url_publica": puertos.url_publica,
         "buzones": puertos.buzones.como_dict(),
     }
@@ -225,7 +226,7 @@ def enviar_resumen_no_atendidas(*, puertos: PuertosReportes) -> dict[str, Any]:
             "text/csv",
             csv_de([tabla_no_atendidas(reporte["solicitudes"])]).encode("utf-8"),
         )
-        message_id = puertos.mailer.enviar(
+        entrega = puertos.mailer.enviar(
             CorreoSaliente(
                 para=(puertos.buzones.responsable_canales,),
                 asunto=render.asunto,
@@ -238,6 +239,20 @@ def enviar_resumen_no_atendidas(*, puertos: PuertosReportes) -> dict[str, Any]:
     except Exception:
         puertos.idempotencia.liberar(clave)
         raise
-    puertos.idempotencia.completar(clave, message_id)
-    logger.info("resumen de no atendidas enviado", extra={"dia": dia, "total": reporte["total"]})
-    return resultado | {"enviado": True, "message_id": message_id}
+    puertos.idempotencia.completar(clave, entrega.message_id or "")
+    if not entrega.enviado:
+        logger.warning(
+            "resumen de no atendidas no enviado: destinatario suprimido",
+            extra={"dia": dia, "suprimidas": list(entrega.suprimidas)},
+        )
+        return resultado | {
+            "enviado": False,
+            "motivo": "destinatarios_suprimidos",
+            "message_id": None,
+            "suprimidas": list(entrega.suprimidas),
+        }
+    logger.info(
+        "resumen de no atendidas enviado",
+        extra={"dia": dia, "total": reporte["total"], "suprimidas": list(entrega.suprimidas)},
+    )
+    return resultado | {"enviado": True, "message_id": entrega.message_id, "suprimidas": list(entrega.suprimidas)}

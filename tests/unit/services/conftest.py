@@ -19,6 +19,7 @@ from tests.fakes import (
     InMemoryIdempotencia,
     InMemorySolicitudRepository,
     SequentialIds,
+    con_supresion,
 )
 
 BUZONES = Buzones(
@@ -77,7 +78,7 @@ def puertos(repo, clock, smartflex):
 def puertos_reaccion(repo, mailer, idempotencia):
     return PuertosReaccion(
         repo=repo,
-        mailer=mailer,
+        mailer=con_supresion(mailer),
         plantillas=FakePlantillas(),
         idempotencia=idempotencia,
         buzones=BUZONES,
@@ -91,7 +92,7 @@ def puertos_trabajo(repo, clock, mailer, idempotencia):
         repo=repo,
         clock=clock,
         calendario=FakeCalendario(),
-        mailer=mailer,
+        mailer=con_supresion(mailer),
         plantillas=FakePlantillas(),
         idempotencia=idempotencia,
         buzones=BUZONES,

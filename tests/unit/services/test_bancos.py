@@ -12,6 +12,7 @@ from chalicelib.domain.ports import CorreoRenderizado
 from chalicelib.services import bancos, solicitudes
 from chalicelib.services.pagos import PuertosPagos
 from tests.factories import make_entrada, make_solicitud
+from tests.fakes import con_supresion
 from tests.muestras_pagos import aviso_mercantil, correo_union
 from tests.unit.services.conftest import BUZONES
 
@@ -38,7 +39,7 @@ def puertos_pagos(puertos, idempotencia, mailer, plantillas):
     return PuertosPagos(
         solicitudes=puertos,
         idempotencia=idempotencia,
-        mailer=mailer,
+        mailer=con_supresion(mailer),
         plantillas=plantillas,
         buzones=BUZONES,
         url_publica="http://vd.test",

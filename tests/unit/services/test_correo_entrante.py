@@ -16,7 +16,7 @@ from chalicelib.services import correo_entrante, reacciones
 from chalicelib.services.correo_saliente import SalidaCorreo
 from tests.correo_util import eml
 from tests.factories import make_entrada, make_solicitud
-from tests.fakes import FakePlantillas
+from tests.fakes import FakePlantillas, con_supresion
 from tests.fakes_correo import FakeBuzon, InMemoryAlmacen, InMemorySupresiones, InMemoryTokensRespuesta
 from tests.unit.services.conftest import BUZONES
 
@@ -119,7 +119,7 @@ def correo(puertos, repo, clock, mailer, idempotencia):
         FakeBuzon(),
         InMemoryAlmacen(),
     )
-    salida = SalidaCorreo(tokens=tokens, supresiones=supresiones, remitente=BUZONES.remitente)
+    salida = SalidaCorreo(tokens=tokens, remitente=BUZONES.remitente)
     return Correo(
         puertos=correo_entrante.PuertosCorreo(
             solicitudes=puertos,
@@ -128,7 +128,7 @@ def correo(puertos, repo, clock, mailer, idempotencia):
             tokens=tokens,
             documentos=almacen,
             bucket_documentos="vd-documentos",
-            mailer=mailer,
+            mailer=con_supresion(mailer, supresiones),
             plantillas=FakePlantillas(),
             salida=salida,
             buzones=BUZONES,
@@ -137,7 +137,7 @@ def correo(puertos, repo, clock, mailer, idempotencia):
         ),
         reaccion=reacciones.PuertosReaccion(
             repo=repo,
-            mailer=mailer,
+            mailer=con_supresion(mailer, supresiones),
             plantillas=FakePlantillas(),
             idempotencia=idempotencia,
             buzones=BUZONES,

@@ -13,7 +13,7 @@ from chalicelib.domain.events import AccionAplicada
 from chalicelib.domain.mensajeria import Documento, EnvioCanal, FalloCanal, MensajeCanal
 from chalicelib.services import mensajeria, reacciones
 from tests.factories import make_entrada, make_solicitud
-from tests.fakes import FakePlantillas
+from tests.fakes import FakePlantillas, con_supresion
 from tests.fakes_canales import SalientesEnMemoria
 from tests.fakes_correo import InMemorySupresiones
 from tests.unit.services.conftest import BUZONES
@@ -52,7 +52,7 @@ def puertos_mensajeria(repo, idempotencia, clock, mailer, canal):
         salientes=SalientesEnMemoria(),
         bajas=InMemorySupresiones(),
         clock=clock,
-        mailer=mailer,
+        mailer=con_supresion(mailer),
         buzones=BUZONES,
         url_publica="http://vd.test",
     )
@@ -276,7 +276,7 @@ def test_the_requirements_reminder_honours_the_opt_out_too(
         repo=repo,
         clock=clock,
         calendario=FakeCalendario(),
-        mailer=mailer,
+        mailer=con_supresion(mailer),
         plantillas=FakePlantillas(),
         idempotencia=idempotencia,
         buzones=BUZONES,

@@ -13,6 +13,7 @@ from chalicelib.domain.ports import CorreoRenderizado
 from chalicelib.services import pagos
 from chalicelib.services.pagos import PuertosPagos, firmar, verificar_firma
 from tests.factories import make_entrada, make_solicitud
+from tests.fakes import con_supresion
 from tests.unit.services.conftest import BUZONES
 
 SECRETO = "whsec_" + base64.b64encode(b"secreto-de-pruebas-24-bytes!").decode()
@@ -41,7 +42,7 @@ def puertos_pagos(puertos, idempotencia, mailer, plantillas):
     return PuertosPagos(
         solicitudes=puertos,
         idempotencia=idempotencia,
-        mailer=mailer,
+        mailer=con_supresion(mailer),
         plantillas=plantillas,
         buzones=BUZONES,
         url_publica="http://vd.test",

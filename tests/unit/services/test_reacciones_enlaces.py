@@ -14,7 +14,7 @@ from chalicelib.services.correo_saliente import SalidaCorreo, id_mensaje
 from chalicelib.services.enlaces import PuertosEnlaces
 from tests.factories import make_entrada, make_solicitud
 from tests.fakes import SequentialIds
-from tests.fakes_correo import InMemorySupresiones, InMemoryTokensRespuesta
+from tests.fakes_correo import InMemoryTokensRespuesta
 from tests.fakes_pagos import FakeFirmaEnlaces, InMemoryAprobaciones
 from tests.unit.services.conftest import BUZONES
 
@@ -53,7 +53,7 @@ def puertos(puertos_reaccion, aprobaciones, clock, tokens):
         ids=SequentialIds(),
         url_publica="http://vd.test",
     )
-    salida = SalidaCorreo(tokens=tokens, supresiones=InMemorySupresiones(), remitente=BUZONES.remitente)
+    salida = SalidaCorreo(tokens=tokens, remitente=BUZONES.remitente)
     return replace(puertos_reaccion, plantillas=PlantillasConEnlaces(), enlaces=enlaces, salida=salida)
 
 

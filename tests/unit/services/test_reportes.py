@@ -21,7 +21,7 @@ from tests.datos_reportes import factura as _factura
 from tests.datos_reportes import guardar as _guardar
 from tests.datos_reportes import noviembre
 from tests.factories import make_solicitud
-from tests.fakes import FakeCalendario, FixedClock
+from tests.fakes import FakeCalendario, FixedClock, con_supresion
 from tests.unit.services.conftest import BUZONES
 
 LA_PAZ = ZoneInfo("America/La_Paz")
@@ -83,7 +83,7 @@ def puertos(repo, clock, mailer, idempotencia, plantillas, graficos, hojas):
         repo=repo,
         clock=clock,
         calendario=FakeCalendario(),
-        mailer=mailer,
+        mailer=con_supresion(mailer),
         plantillas=plantillas,
         idempotencia=idempotencia,
         graficos=graficos,

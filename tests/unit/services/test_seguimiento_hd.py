@@ -14,8 +14,8 @@ from chalicelib.services import seguimiento_hd
 from chalicelib.services.correo_entrante import PROPOSITOS
 from chalicelib.services.correo_saliente import SalidaCorreo
 from tests.factories import make_entrada, make_solicitud
-from tests.fakes import FakeCalendario, FakePlantillas
-from tests.fakes_correo import InMemorySupresiones, InMemoryTokensRespuesta
+from tests.fakes import FakeCalendario, FakePlantillas, con_supresion
+from tests.fakes_correo import InMemoryTokensRespuesta
 from tests.unit.services.conftest import BUZONES
 
 LA_PAZ = ZoneInfo("America/La_Paz")
@@ -33,10 +33,10 @@ def seguimiento(repo, clock, mailer, idempotencia, tokens):
             repo=repo,
             clock=clock,
             calendario=calendario or FakeCalendario(),
-            mailer=mailer,
+            mailer=con_supresion(mailer),
             plantillas=FakePlantillas(),
             idempotencia=idempotencia,
-            salida=SalidaCorreo(tokens=tokens, supresiones=InMemorySupresiones(), remitente=BUZONES.remitente),
+            salida=SalidaCorreo(tokens=tokens, remitente=BUZONES.remitente),
             pregunta=PROPOSITOS["capacidad"].pregunta(),
             buzones=BUZONES,
             url_publica="http://vd.test",

@@ -24,8 +24,8 @@ from chalicelib.domain.events import AccionAplicada
 from chalicelib.domain.model import Rol
 from chalicelib.services import canales, documentos, reacciones, recordatorios, smartflex, solicitudes
 from chalicelib.services.correo_saliente import SalidaCorreo
-from tests.fakes import FakeCalendario, FakePlantillas, FakeProtector
-from tests.fakes_correo import InMemorySupresiones, InMemoryTokensRespuesta
+from tests.fakes import FakeCalendario, FakePlantillas, FakeProtector, con_supresion
+from tests.fakes_correo import InMemoryTokensRespuesta
 from tests.unit.services.conftest import BUZONES
 
 
@@ -419,7 +419,7 @@ def puertos_recordatorio(repo, clock, mailer, idempotencia, pdf):
         repo=repo,
         clock=clock,
         calendario=FakeCalendario(),
-        mailer=mailer,
+        mailer=con_supresion(mailer),
         plantillas=FakePlantillas(),
         idempotencia=idempotencia,
         buzones=BUZONES,
@@ -491,7 +491,7 @@ def test_the_reminder_carries_the_open_requirements_reply_token(puertos, puertos
     abierto = tokens.emitir(
         TokenRespuesta("", s.id, "requisitos", "maria@example.com", "SISTEMA", clock.ahora().isoformat(), "2027-01-01")
     )
-    salida = SalidaCorreo(tokens=tokens, supresiones=InMemorySupresiones(), remitente="ventas@ventas.test")
+    salida = SalidaCorreo(tokens=tokens, remitente="ventas@ventas.test")
     clock.avanzar(days=3)
 
     # When
