@@ -9,10 +9,11 @@ stand-in (`GET /dev/mensajes`).
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 import requests
+
+from localstage.outbox import escapar, pagina_html
 
 CANALES = {"whatsapp": "WhatsApp", "messenger": "Messenger", "botmaker": "Botmaker"}
 TIPOS = {
@@ -47,22 +48,12 @@ def leer_mensajes(base: str, timeout: float = 5.0) -> list[dict[str, Any]]:
 # -- HTML view ------------------------------------------------------------------------------------------------------
 
 _STYLE = """
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;background:#f3f4f6;color:#111827}
-header{background:#1f2937;color:#fff;padding:1rem 1.5rem}
-header h1{margin:0;font-size:1.25rem}
-main{max-width:60rem;margin:0 auto;padding:1rem}
-article{background:#fff;border:1px solid #d1d5db;border-radius:.5rem;margin:0 0 1rem;padding:1rem 1.25rem}
-article h2{margin:0 0 .5rem;font-size:1.1rem}
-dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem .75rem;margin:0 0 .75rem;font-size:.9rem}
-dt{font-weight:600;color:#374151}
-dd{margin:0;word-break:break-all}
 pre{white-space:pre-wrap;background:#f9fafb;border:1px solid #e5e7eb;padding:.75rem;border-radius:.25rem;margin:0 0 .75rem}
 ul.botones{list-style:none;padding:0;margin:0;display:flex;gap:.5rem;flex-wrap:wrap}
 ul.botones li{border:1px solid #2563eb;color:#1d4ed8;border-radius:1rem;padding:.2rem .75rem;font-size:.9rem}
 .estado{display:inline-block;border-radius:.25rem;padding:0 .4rem;background:#e5e7eb}
 .estado-failed{background:#fee2e2;color:#991b1b}
 .estado-read,.estado-delivered{background:#dcfce7;color:#166534}
-.vacio{color:#6b7280}
 """
 
 
@@ -70,20 +61,17 @@ def render_mensajes_html(mensajes: list[dict[str, Any]]) -> str:
     """A self-contained page, newest first; every value is escaped."""
     tarjetas = [_tarjeta(m) for m in reversed(mensajes)]
     contenido = "\n".join(tarjetas) if tarjetas else '<p class="vacio">No se envió ningún mensaje todavía.</p>'
-    return (
-        "<!DOCTYPE html>\n"
-        '<html lang="es">\n<head>\n<meta charset="utf-8">\n'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        "<title>Mensajes salientes locales</title>\n"
-        f"<style>{_STYLE}</style>\n</head>\n<body>\n"
-        "<header><h1>Mensajes salientes locales (WhatsApp, Messenger, Botmaker)</h1>"
-        f"<p>{len(mensajes)} mensaje(s) enviado(s)</p></header>\n"
-        f"<main>\n{contenido}\n</main>\n</body>\n</html>\n"
+    return pagina_html(
+        "Mensajes salientes locales",
+        "Mensajes salientes locales (WhatsApp, Messenger, Botmaker)",
+        f"{len(mensajes)} mensaje(s) enviado(s)",
+        contenido,
+        _STYLE,
     )
 
 
 def _tarjeta(m: dict[str, Any]) -> str:
-    e = _escapar
+    e = escapar
     canal = CANALES.get(str(m.get("canal") or ""), str(m.get("canal") or ""))
     tipo = TIPOS.get(str(m.get("tipo") or ""), str(m.get("tipo") or ""))
     estado = str(m.get("estado") or "")
@@ -142,7 +130,3 @@ def _plantilla(plantilla: dict[str, Any]) -> str:
     parametros = ", ".join(str(p) for p in plantilla.get("parametros") or [])
     idioma = f" [{plantilla['idioma']}]" if plantilla.get("idioma") else ""
     return f"{plantilla.get('nombre', '')}{idioma}" + (f" — parámetros: {parametros}" if parametros else "")
-
-
-def _escapar(valor: object) -> str:
-    return html.escape(str(valor), quote=True)

@@ -121,7 +121,7 @@ def _date(message: EmailMessage) -> str | None:
 
 # -- HTML view ------------------------------------------------------------------------------------------------------
 
-_STYLE = """
+ESTILO_PAGINA = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;background:#f3f4f6;color:#111827}
 header{background:#1f2937;color:#fff;padding:1rem 1.5rem}
 header h1{margin:0;font-size:1.25rem}
@@ -131,29 +131,40 @@ article h2{margin:0 0 .5rem;font-size:1.1rem}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem .75rem;margin:0 0 .75rem;font-size:.9rem}
 dt{font-weight:600;color:#374151}
 dd{margin:0;word-break:break-all}
-pre{white-space:pre-wrap;background:#f9fafb;border:1px solid #e5e7eb;padding:.75rem;border-radius:.25rem}
-iframe{width:100%;height:24rem;border:1px solid #e5e7eb;border-radius:.25rem;background:#fff}
 .vacio{color:#6b7280}
 """
+"""The styles every local-stage page shares (this outbox, ``localstage.mensajes``)."""
+
+_STYLE = """
+pre{white-space:pre-wrap;background:#f9fafb;border:1px solid #e5e7eb;padding:.75rem;border-radius:.25rem}
+iframe{width:100%;height:24rem;border:1px solid #e5e7eb;border-radius:.25rem;background:#fff}
+"""
+
+
+def pagina_html(titulo: str, encabezado: str, resumen: str, contenido: str, estilo: str = "") -> str:
+    """A self-contained local-stage page (Spanish): the arguments are HTML already escaped by the caller."""
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="es">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{titulo}</title>\n"
+        f"<style>{ESTILO_PAGINA}{estilo}</style>\n</head>\n<body>\n"
+        f"<header><h1>{encabezado}</h1><p>{resumen}</p></header>\n"
+        f"<main>\n{contenido}\n</main>\n</body>\n</html>\n"
+    )
 
 
 def render_outbox_html(mensajes: list[dict[str, Any]]) -> str:
     """A self-contained page, newest first; every value is escaped and HTML bodies run in a sandboxed iframe."""
     cards = [_card(m) for m in reversed(mensajes)]
     content = "\n".join(cards) if cards else '<p class="vacio">No se envió ningún correo todavía.</p>'
-    return (
-        "<!DOCTYPE html>\n"
-        '<html lang="es">\n<head>\n<meta charset="utf-8">\n'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        "<title>Bandeja de salida local</title>\n"
-        f"<style>{_STYLE}</style>\n</head>\n<body>\n"
-        f"<header><h1>Bandeja de salida local</h1><p>{len(mensajes)} correo(s) enviado(s)</p></header>\n"
-        f"<main>\n{content}\n</main>\n</body>\n</html>\n"
+    return pagina_html(
+        "Bandeja de salida local", "Bandeja de salida local", f"{len(mensajes)} correo(s) enviado(s)", content, _STYLE
     )
 
 
 def _card(m: dict[str, Any]) -> str:
-    e = _escape
+    e = escapar
     rows = [
         ("Para", ", ".join(m.get("to") or [])),
         ("CC", ", ".join(m.get("cc") or [])),
@@ -181,5 +192,5 @@ def _card(m: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
-def _escape(value: object) -> str:
+def escapar(value: object) -> str:
     return html.escape(str(value), quote=True)

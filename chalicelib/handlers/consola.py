@@ -58,7 +58,12 @@ from chalicelib.services.consola import (
     hilo_conversacion,
 )
 from chalicelib.services.documentos import ROLES_CONTRATO
-from chalicelib.services.mensajeria import ETIQUETA_CANAL_MENSAJE, MAX_TEXTO_EJECUTIVO, ResultadoMensaje
+from chalicelib.services.mensajeria import (
+    ETIQUETA_CANAL_MENSAJE,
+    MAX_TEXTO_EJECUTIVO,
+    ResultadoMensaje,
+    texto_ejecutivo,
+)
 from chalicelib.services.solicitudes import parsear_accion, rol_para
 from chalicelib.services.vistas import vista_historial, vista_solicitud
 
@@ -513,10 +518,7 @@ def write_to_customer(solicitud_id: str) -> Response:
         raise EntradaInvalida("El formulario del mensaje no es válido; vuelva a cargar la página.")
     texto = formulario.get("texto") or ""
     try:
-        if not texto.strip() or len(texto.strip()) > MAX_TEXTO_EJECUTIVO:
-            raise DatosInvalidos(
-                {"texto": f"Escriba un mensaje de 1 a {MAX_TEXTO_EJECUTIVO} caracteres."}, "El mensaje no es válido."
-            )
+        texto_ejecutivo(texto)
         resultado = puerta.servicios.escribir_al_cliente(
             solicitud_id,
             texto,

@@ -195,29 +195,6 @@ def _plano(texto: str) -> str:
     return "".join(c for c in sin_tildes if not unicodedata.combining(c)).casefold()
 
 
-TIPOS_CONVERSACION: Final = frozenset({"mensaje", "correo_recibido"})
-
-
-def conversacion(solicitud: Solicitud, historial: Iterable[EntradaHistorial]) -> list[dict[str, Any]]:
-    """What the customer and the company said, from every channel, oldest first: the first message, messages and
-    emails received (history ``mensaje`` / ``correo_recibido``) and the emails sent to the customer."""
-    lineas: list[dict[str, Any]] = []
-    for entrada in historial:
-        if entrada.accion == ACCION_CAPTURA and entrada.nota:
-            lineas.append(_linea(entrada, "entrante", solicitud.nombre or "Prospecto", entrada.nota))
-        elif entrada.tipo in TIPOS_CONVERSACION:
-            autor = str(entrada.campos.get("de") or solicitud.nombre or "Prospecto")
-            texto = str(entrada.campos.get("texto") or entrada.nota or entrada.resumen)
-            lineas.append(_linea(entrada, "entrante", autor, texto))
-        elif entrada.tipo == "correo" and solicitud.email and solicitud.email in entrada.campos.get("para", []):
-            lineas.append(_linea(entrada, "saliente", "COMTECO", entrada.resumen, canal="correo"))
-    return sorted(lineas, key=lambda linea: str(linea["en"]))
-
-
-def _linea(entrada: EntradaHistorial, direccion: str, autor: str, texto: str, canal: str = "") -> dict[str, Any]:
-    return {"en": entrada.en, "direccion": direccion, "canal": canal or entrada.canal, "autor": autor, "texto": texto}
-
-
 # --- the conversation with the customer (every channel, both directions) -------------------------------------------
 
 CANALES_PRIMER_MENSAJE: Final = frozenset({"whatsapp", "messenger", "botmaker", "web", "facebook"})

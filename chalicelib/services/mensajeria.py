@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Final
 
@@ -70,9 +70,13 @@ ETIQUETA_ESTADO: Final[Mapping[str, str]] = {
     "read": "leído",
     "failed": "fallido",
 }
-MOTIVO_NO_ENVIADO: Final[Mapping[str, str]] = {
+RAZON_NO_ENVIADO: Final[Mapping[str, str]] = {
     "baja": "el cliente pidió no recibir mensajes por este canal",
-    "ventana": "pasaron más de 7 días desde el último mensaje del cliente en Messenger",
+    "fuera_de_ventana": "pasaron más de 7 días desde el último mensaje del cliente en Messenger",
+}
+"""Why we did not send (by ``ResultadoMensaje.estado``); kept apart from the provider's refusals below, whose
+``FalloCanal`` values "baja" and "ventana" would otherwise collide with these keys."""
+MOTIVO_NO_ENVIADO: Final[Mapping[str, str]] = {
     FalloCanal.INUTILIZABLE.value: "el número o la cuenta no puede recibir mensajes",
     FalloCanal.BAJA.value: "el cliente dejó de recibir mensajes de la empresa",
     FalloCanal.PERMANENTE.value: "el proveedor rechazó el mensaje",
@@ -236,27 +240,20 @@ def _mensaje(pedido: PedidoMensaje, destino: Destino, texto: str, modo: ModoEnvi
 
 
 def _con_etiqueta(mensaje: MensajeCanal) -> MensajeCanal:
-    return MensajeCanal(
-        destino=mensaje.destino,
-        texto=mensaje.texto,
-        referencia=mensaje.referencia,
-        documentos=mensaje.documentos,
-        botones=mensaje.botones,
-        etiqueta=ETIQUETA_HUMAN_AGENT,
-    )
+    return replace(mensaje, etiqueta=ETIQUETA_HUMAN_AGENT)
 
 
 def _como_plantilla(pedido: PedidoMensaje, mensaje: MensajeCanal) -> MensajeCanal | None:
     plantilla = PLANTILLAS_APROBADAS.get(pedido.nombre)
     if plantilla is None:
         return None
-    return MensajeCanal(
-        destino=mensaje.destino,
-        texto=mensaje.texto,
-        referencia=mensaje.referencia,
+    return replace(
+        mensaje,
         documentos=mensaje.documentos[:1] if plantilla.documento else (),
+        botones=(),
         plantilla=plantilla,
         valores=tuple(valor_parametro(p, pedido) for p in plantilla.parametros),
+        etiqueta=None,
     )
 
 
@@ -283,7 +280,7 @@ def valor_parametro(nombre: str, pedido: PedidoMensaje) -> str:
         "codigo": s.id,
         "plan": str(oferta.get("nombre_plan") or oferta.get("plan") or ""),
         "monto": _monto(ctx, oferta),
-        "enlace": str(ctx.get("url_pago") or ctx.get("url_pasarela") or f"{ctx.get('url_formulario', '')}"),
+        "enlace": str(ctx.get("url_pago") or ctx.get("url_pasarela") or ctx.get("url_formulario") or ""),
         "pendientes": ", ".join(str(p) for p in ctx.get("pendientes_etiquetas") or ctx.get("pendientes") or []),
         "texto": recortar(" ".join(str(ctx.get("texto") or pedido.texto or "").split()), 900),
     }
@@ -357,7 +354,7 @@ def _no_enviado(
             s, destino.canal, texto, pedido.documentos, clave=pedido.clave, en=pedido.en, puertos=puertos
         )
     canal = ETIQUETA_CANAL_MENSAJE.get(destino.canal, destino.canal)
-    razon = MOTIVO_NO_ENVIADO.get(motivo, motivo)
+    razon = RAZON_NO_ENVIADO.get(estado) or MOTIVO_NO_ENVIADO.get(motivo, motivo)
     if respaldo:
         siguiente = f" Se envió por correo a {s.email}."
     elif pedido.correo_enviado:
@@ -461,17 +458,24 @@ def enviar_respaldo_correo(
 MAX_TEXTO_EJECUTIVO: Final = 1500
 
 
+def texto_ejecutivo(texto: str) -> str:
+    """The executive's message without surrounding blanks: 1 to ``MAX_TEXTO_EJECUTIVO`` characters, else
+    DatosInvalidos on ``texto`` (checked by the console before it calls the service, and by the service)."""
+    limpio = texto.strip()
+    if not limpio or len(limpio) > MAX_TEXTO_EJECUTIVO:
+        raise DatosInvalidos(
+            {"texto": f"Escriba un mensaje de 1 a {MAX_TEXTO_EJECUTIVO} caracteres."}, "El mensaje no es válido."
+        )
+    return limpio
+
+
 def escribir(
     solicitud_id: str, texto: str, *, actor: str, nombre_actor: str, referencia: str, puertos: PuertosMensajeria
 ) -> ResultadoMensaje:
     """The executive writes to the customer from the console: the message goes to the customer's channel under
     the same rules (``referencia``, the form's one-time id, makes a resubmitted form send nothing twice). Within
     24 hours of the customer's last message it answers them, so it goes even after an opt-out."""
-    limpio = texto.strip()
-    if not limpio or len(limpio) > MAX_TEXTO_EJECUTIVO:
-        raise DatosInvalidos(
-            {"texto": f"Escriba un mensaje de 1 a {MAX_TEXTO_EJECUTIVO} caracteres."}, "El mensaje no es válido."
-        )
+    limpio = texto_ejecutivo(texto)
     s = puertos.repo.obtener(solicitud_id)
     conv = conversacion(s)
     ahora = puertos.clock.ahora()

@@ -15,8 +15,8 @@ from chalicelib.services.consola import (
     PuertosConsola,
     bandejas_para,
     cola,
-    conversacion,
     estados_de_trabajo,
+    hilo_conversacion,
 )
 from tests.fakes import FakeProtector
 
@@ -149,7 +149,7 @@ def test_the_conversation_gathers_the_first_message_messages_received_and_emails
         EntradaHistorial(**{**base, "id": "c2"}, tipo="correo", resumen="Aviso", campos={"para": ["ej@x.bo"]})
     )
     # When the conversation is read
-    lineas = conversacion(solicitud, repo.historial(solicitud.id))
+    lineas = hilo_conversacion(solicitud, repo.historial(solicitud.id))
     # Then it has the first message, the WhatsApp message and the email to the customer, not the staff's
     assert [(linea["direccion"], linea["texto"]) for linea in lineas] == [
         ("entrante", "¿Tienen fibra en Sarco?"),

@@ -290,3 +290,30 @@ def test_the_requirements_reminder_honours_the_opt_out_too(
     puertos_mensajeria.bajas.suprimir("whatsapp:59170000000", motivo="baja", en=clock.ahora().isoformat())
     assert recordatorios.recordar_requisitos(puertos=puertos) == []
     assert len(canal.enviados) == 1 and mailer.enviados == []
+
+
+def test_not_sent_reasons_name_our_own_decision_not_the_provider_refusal(repo, clock, canal, puertos_mensajeria):
+    s = _de_whatsapp(repo, clock)
+    puertos_mensajeria.bajas.suprimir("whatsapp:59170000000", motivo="baja", en=clock.ahora().isoformat())
+    assert mensajeria.enviar(_pedido(s, clock), puertos=puertos_mensajeria).estado == "baja"
+    m = make_solicitud(
+        canal="messenger",
+        datos={"nombre": "Ana"},
+        origen={"psid": "6543", "page_id": "1000"},
+        contactos=[{"canal": "messenger", "tipo": "mensaje", "en": (clock.ahora() - timedelta(days=8)).isoformat()}],
+    )
+    repo.crear(m, make_entrada(m))
+    pedido = _pedido(m, clock, nombre="recordatorio_requisitos")
+    assert mensajeria.enviar(pedido, puertos=puertos_mensajeria).estado == "fuera_de_ventana"
+    (baja,) = [e for e in repo.historial(s.id) if e.tipo == "mensaje_no_enviado"]
+    (ventana,) = [e for e in repo.historial(m.id) if e.tipo == "mensaje_no_enviado"]
+    assert "pidió no recibir mensajes por este canal" in baja.resumen and baja.campos["motivo"] == "baja"
+    assert "más de 7 días" in ventana.resumen and ventana.campos["motivo"] == "ventana"
+
+
+def test_a_provider_opt_out_keeps_its_own_reason(repo, clock, canal, puertos_mensajeria):
+    s = _de_whatsapp(repo, clock)
+    canal.fallos.append((FalloCanal.BAJA.value, "131050"))
+    assert mensajeria.enviar(_pedido(s, clock), puertos=puertos_mensajeria).estado == "fallido"
+    (nota,) = [e for e in repo.historial(s.id) if e.tipo == "mensaje_no_enviado"]
+    assert "dejó de recibir mensajes de la empresa" in nota.resumen
