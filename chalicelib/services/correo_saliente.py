@@ -173,9 +173,12 @@ def avisar_una_vez(
     salida: SalidaCorreo | None,
     ahora: datetime,
     repo: SolicitudRepository | None = None,
+    cabeceras: Mapping[str, str] | None = None,
+    token: TokenRespuesta | None = None,
 ) -> Envio | None:
-    """A notice to staff sent once per ``reclamo`` (the claim is given back if sending fails, so a retry sends it);
-    None when it was already sent. With ``repo``, suppressed recipients are recorded in the request's history."""
+    """A notice sent once per ``reclamo`` (the claim is given back if sending fails, so a retry sends it); None when
+    it was already sent. With ``repo``, suppressed recipients are recorded in the request's history; ``cabeceras``
+    are added to the identifying ones (threading, ``Auto-Submitted``) and ``token`` is the reply token it carries."""
     if not idempotencia.reclamar(reclamo):
         return None
     try:
@@ -186,13 +189,14 @@ def avisar_una_vez(
                 asunto=render.asunto,
                 texto=render.texto,
                 html=render.html,
-                cabeceras={"X-VD-Solicitud": solicitud_id, "X-VD-Reaccion": plantilla},
+                cabeceras={"X-VD-Solicitud": solicitud_id, "X-VD-Reaccion": plantilla, **(cabeceras or {})},
             ),
             solicitud_id=solicitud_id,
             clave=clave,
             mailer=mailer,
             salida=salida,
             ahora=ahora,
+            token=token,
         )
     except Exception:
         idempotencia.liberar(reclamo)

@@ -129,7 +129,7 @@ def _avisar_ejecutivos(e: Entrante, solicitud: Solicitud, filas: Sequence[Mappin
         "de": correo.remitente,
         "asunto": correo.asunto,
         "en": e.ahora.isoformat(),
-        "texto": (leyenda or parte_nueva(correo.texto))[:2000],
+        "texto": leyenda[:2000],
         "adjuntos": list(filas),
     }
     correo_saliente.avisar_una_vez(

@@ -59,6 +59,16 @@ class Proposito:
         return correo_saliente.Pregunta(self.nombre, self.rol.value, self.dias_validez)
 
 
+def _sin_decision(r: Respuesta, condicional: str, otra: str) -> str:
+    """The Spanish reason a reply without a decision cannot be applied: it is empty (only the quoted message), its
+    first line is a condition or a question (``CONDICION`` + ``condicional``), or anything else (``otra``)."""
+    if r.vacia:
+        return "Su respuesta llegó sin texto nuevo: solo encontramos el mensaje citado."
+    if r.condicional:
+        return f"{CONDICION} {condicional}"
+    return otra
+
+
 def _capacidad(r: Respuesta, s: Solicitud) -> Orden | str:
     """Steps 6-7. SI → confirmar_capacidad (maximum speed: "Velocidad máxima", else a speed with its unit in the
     comment, else the requested one); NO → negar_capacidad (reason: "Motivo", else the comment)."""
@@ -93,15 +103,13 @@ def _capacidad(r: Respuesta, s: Solicitud) -> Orden | str:
     if r.decision is Decision.NO:
         motivo = r.campos.get("motivo") or r.comentario or r.campos.get("observaciones") or MOTIVO_NO_INDICADO
         return Orden(Accion.NEGAR_CAPACIDAD.value, {"motivo": motivo})
-    if r.vacia:
-        return "Su respuesta llegó sin texto nuevo: solo encontramos el mensaje citado."
-    if r.condicional:
-        return (
-            f"{CONDICION} Cuando pueda confirmarlo, escriba solo SI o NO al inicio de la primera línea; las "
-            "condiciones y aclaraciones van debajo, en «Observaciones: …»."
-        )
-    inicio = r.palabra or r.texto.splitlines()[0][:40]
-    return f"La primera línea de su respuesta empieza con «{inicio}»; debe empezar con SI o NO."
+    inicio = r.palabra or (r.texto.splitlines() or [""])[0][:40]
+    return _sin_decision(
+        r,
+        "Cuando pueda confirmarlo, escriba solo SI o NO al inicio de la primera línea; las condiciones y "
+        "aclaraciones van debajo, en «Observaciones: …».",
+        f"La primera línea de su respuesta empieza con «{inicio}»; debe empezar con SI o NO.",
+    )
 
 
 def _decision_cobranzas(r: Respuesta, aprobar: Accion, rechazar: Accion, palabra: str) -> Orden | str:
@@ -115,11 +123,11 @@ def _decision_cobranzas(r: Respuesta, aprobar: Accion, rechazar: Accion, palabra
         if not motivo:
             return "Para rechazar indique el motivo, por ejemplo «RECHAZADO» y en la línea siguiente «Motivo: …»."
         return Orden(rechazar.value, {"motivo": motivo})
-    if r.vacia:
-        return "Su respuesta llegó sin texto nuevo: solo encontramos el mensaje citado."
-    if r.condicional:
-        return f"{CONDICION} Cuando pueda decidir, escriba solo {palabra} o RECHAZADO al inicio de la primera línea."
-    return f"La primera línea de su respuesta debe ser {palabra} o RECHAZADO."
+    return _sin_decision(
+        r,
+        f"Cuando pueda decidir, escriba solo {palabra} o RECHAZADO al inicio de la primera línea.",
+        f"La primera línea de su respuesta debe ser {palabra} o RECHAZADO.",
+    )
 
 
 MOTIVO_OFERTA_NO_INDICADO: Final = "El cliente respondió NO a la Carta Comercial sin indicar el motivo."
@@ -134,10 +142,8 @@ def _oferta(r: Respuesta, s: Solicitud) -> Orden | str:
     if r.decision is Decision.NO:
         motivo = r.campos.get("motivo") or r.comentario or r.campos.get("observaciones") or MOTIVO_OFERTA_NO_INDICADO
         return Orden(Accion.RECHAZAR_OFERTA.value, {"motivo": motivo})
-    if r.vacia:
-        return "Su respuesta llegó sin texto nuevo: solo encontramos el mensaje citado."
     como = "Para aceptar la propuesta responda ACEPTO; si no le interesa, responda NO y, si desea, el motivo."
-    return f"{CONDICION} {como}" if r.condicional else como
+    return _sin_decision(r, como, como)
 
 
 PROPOSITOS: Final[Mapping[str, Proposito]] = {

@@ -84,15 +84,14 @@ def _procesar(cmd: RecibirCorreo, puertos: PuertosCorreo) -> ResultadoCorreo:
     correo = puertos.buzon.cargar(cmd.message_id)
     ahora = puertos.solicitudes.clock.ahora()
     veredictos = Veredictos(dict(cmd.veredictos))
+    e = Entrante(cmd, correo, veredictos, ahora, puertos)
     if correo.rechazo is not None:  # refused before it was read: no other flow sees it, nothing is answered
-        e = Entrante(cmd, correo, veredictos, ahora, puertos)
         return rechazar(e, correo.rechazo, correlacionar(e) if correo.rechazo in _AUTOR_INVALIDO else Correlacion())
     if puertos.derivar is not None:
         derivado = puertos.derivar(correo_banco(correo, veredictos))
         if derivado is not None:
             solicitud_id = derivado.get("solicitud_id")
             return ResultadoCorreo("derivado", str(derivado.get("resultado", "")), str(solicitud_id or "") or None)
-    e = Entrante(cmd, correo, veredictos, ahora, puertos)
     c = correlacionar(e)
     if c.solicitud_id is None:
         return rechazar(e, c.motivo or "sin_correlacion", c)

@@ -15,7 +15,6 @@ from typing import Any
 from chalicelib.domain.actions import ACCIONES
 from chalicelib.domain.correo import TokenRespuesta
 from chalicelib.domain.model import Solicitud
-from chalicelib.domain.ports import CorreoSaliente
 from chalicelib.domain.respuestas import Respuesta
 from chalicelib.domain.states import ETIQUETA_ESTADO, Accion, Estado
 from chalicelib.services import correo_saliente
@@ -108,53 +107,33 @@ def _contestar(
     con_token: bool,
     **campos: Any,
 ) -> None:
-    """Answer the (authenticated) sender once per inbound message, threaded under it, then record the reply.
-
-    Not ``correo_saliente.avisar_una_vez``: this answer goes to the sender with the threading headers and, when
-    ``con_token``, the question's reply token (so that answering it again still correlates)."""
+    """Answer the (authenticated) sender once per inbound message, threaded under it (In-Reply-To/References,
+    ``Auto-Submitted: auto-replied``) and, when ``con_token``, with the question's reply token (so that answering it
+    again still correlates); then record the reply."""
     puertos, correo, message_id = e.puertos, e.correo, e.cmd.message_id
-    clave = f"respuesta_auto#{message_id}"
-    if puertos.idempotencia.reclamar(clave):
-        respuesta = {
-            "asunto": correo.asunto,
-            "de": correo.remitente,
-            "recibida_en": e.ahora.isoformat(),
-            "proposito": proposito.nombre,
-            "ejemplos": [{"titulo": t, "texto": ejemplo} for t, ejemplo in proposito.ejemplos],
-            **datos,
-        }
-        contexto_respuesta = contexto(solicitud, puertos, respuesta=respuesta)
-        cabeceras = {"X-VD-Solicitud": solicitud.id, "X-VD-Reaccion": plantilla, "Auto-Submitted": "auto-replied"}
-        if correo.cabecera_message_id:
-            cabeceras["In-Reply-To"] = correo.cabecera_message_id
-            cabeceras["References"] = correo.cabecera_message_id
-        try:
-            render = puertos.plantillas.correo(plantilla, contexto_respuesta)
-            envio = correo_saliente.enviar(
-                CorreoSaliente(
-                    para=(correo.remitente,),
-                    asunto=render.asunto,
-                    texto=render.texto,
-                    html=render.html,
-                    cabeceras=cabeceras,
-                ),
-                solicitud_id=solicitud.id,
-                clave=f"auto.{message_id}",
-                mailer=puertos.mailer,
-                salida=puertos.salida,
-                ahora=e.ahora,
-                token=token if con_token else None,
-            )
-        except Exception:
-            puertos.idempotencia.liberar(clave)
-            raise
-        puertos.idempotencia.completar(clave, envio.message_id or "")
-        correo_saliente.anotar_suprimidas(
-            puertos.repo,
-            solicitud_id=solicitud.id,
-            entrada_id=clave,
-            en=e.ahora.isoformat(),
-            asunto=render.asunto,
-            envio=envio,
-        )
+    respuesta = {
+        "asunto": correo.asunto,
+        "de": correo.remitente,
+        "recibida_en": e.ahora.isoformat(),
+        "proposito": proposito.nombre,
+        "ejemplos": [{"titulo": t, "texto": ejemplo} for t, ejemplo in proposito.ejemplos],
+        **datos,
+    }
+    hilo = {"In-Reply-To": correo.cabecera_message_id, "References": correo.cabecera_message_id}
+    correo_saliente.avisar_una_vez(
+        plantilla,
+        contexto(solicitud, puertos, respuesta=respuesta),
+        para=(correo.remitente,),
+        solicitud_id=solicitud.id,
+        reclamo=f"respuesta_auto#{message_id}",
+        clave=f"auto.{message_id}",
+        idempotencia=puertos.idempotencia,
+        plantillas=puertos.plantillas,
+        mailer=puertos.mailer,
+        salida=puertos.salida,
+        ahora=e.ahora,
+        repo=puertos.repo,
+        cabeceras={"Auto-Submitted": "auto-replied", **(hilo if correo.cabecera_message_id else {})},
+        token=token if con_token else None,
+    )
     anotar(e, token, c, resumen, **campos)
