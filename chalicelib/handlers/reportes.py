@@ -7,6 +7,7 @@ Schedules are EventBridge cron expressions in UTC; La Paz is UTC-4 all year (no 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from chalice.app import Blueprint, CloudWatchEvent, Cron, Response
@@ -56,25 +57,26 @@ def get_unattended_report() -> Response:
 @reportes.route("/reportes/seguimiento", methods=["GET"])
 @http_errors
 def get_follow_up_report() -> Response:
-    request = reportes.current_request
-    formato = _formato()
-    usuario = usuario_actual(request)
-    reporte = get_services().reporte_seguimiento(parametro(request, "mes"), usuario.roles)
-    if formato == "csv":
-        return csv_response(csv_de(tablas_seguimiento(reporte)), f"seguimiento-{reporte['mes']}.csv")
-    return json_response(reporte)
+    return _reporte_del_mes(get_services().reporte_seguimiento, tablas_seguimiento, "seguimiento")
 
 
 @reportes.route("/reportes/mensual", methods=["GET"])
 @http_errors
 def get_monthly_report() -> Response:
+    return _reporte_del_mes(get_services().informe_mensual, tablas_informe, "informe-ventas-digitales")
+
+
+def _reporte_del_mes(
+    obtener: Callable[[str | None, Any], dict[str, Any]], tablas: Callable[[dict[str, Any]], Any], nombre: str
+) -> Response:
+    """A report of one month (``?mes=``) for the caller's roles, as JSON or as ``<nombre>-<mes>.csv``."""
     request = reportes.current_request
     formato = _formato()
     usuario = usuario_actual(request)
-    informe = get_services().informe_mensual(parametro(request, "mes"), usuario.roles)
+    reporte = obtener(parametro(request, "mes"), usuario.roles)
     if formato == "csv":
-        return csv_response(csv_de(tablas_informe(informe)), f"informe-ventas-digitales-{informe['mes']}.csv")
-    return json_response(informe)
+        return csv_response(csv_de(tablas(reporte)), f"{nombre}-{reporte['mes']}.csv")
+    return json_response(reporte)
 
 
 @reportes.route("/reportes/mensual/envio", methods=["POST"])

@@ -15,7 +15,7 @@ from typing import Any, Final
 
 from chalicelib.domain.commands import AplicarAccion
 from chalicelib.domain.errors import SolicitudNoEncontrada
-from chalicelib.domain.model import EntradaHistorial, Rol, Solicitud
+from chalicelib.domain.model import Rol, Solicitud
 from chalicelib.domain.pagos import (
     CorreoBanco,
     NotificacionBanco,
@@ -27,8 +27,8 @@ from chalicelib.domain.pagos import (
 from chalicelib.domain.planes import formato_bs
 from chalicelib.domain.states import Accion, Estado
 from chalicelib.services import solicitudes
-from chalicelib.services.pagos import PuertosPagos, avisar_cobranzas
-from chalicelib.services.vistas import url_consola, vista_solicitud
+from chalicelib.services.pagos import PuertosPagos, avisar_observado
+from chalicelib.services.vistas import vista_solicitud
 
 logger = logging.getLogger(__name__)
 
@@ -136,26 +136,20 @@ def _sin_coincidencia(
         "recibido_en": ahora.isoformat(),
         "buzones": puertos.buzones.como_dict(),
     }
-    if s is not None:
-        contexto |= {
-            "solicitud": vista_solicitud(s),
-            "monto_esperado": monto_esperado(s),
-            "url_solicitud": url_consola(puertos.url_publica, s.id),
-        }
-    message_id = avisar_cobranzas("deposito_sin_coincidencia", contexto, s, f"banco-{notificacion.mensaje_id}", puertos)
-    if s is not None:
-        puertos.repo.agregar_historial(
-            EntradaHistorial(
-                solicitud_id=s.id,
-                id=f"banco#{notificacion.mensaje_id}",
-                en=ahora.isoformat(),
-                tipo="deposito_observado",
-                resumen=f"Notificación del banco sin coincidencia: {motivo} Se avisó a Cobranzas.",
-                actor=f"banco:{notificacion.banco}",
-                canal="correo_banco",
-                campos={**notificacion.campos(), "ses_message_id": message_id},
-            )
-        )
+    avisar_observado(
+        "deposito_sin_coincidencia",
+        contexto,
+        s,
+        f"banco-{notificacion.mensaje_id}",
+        puertos,
+        entrada_id=f"banco#{notificacion.mensaje_id}",
+        en=ahora.isoformat(),
+        tipo="deposito_observado",
+        resumen=f"Notificación del banco sin coincidencia: {motivo} Se avisó a Cobranzas.",
+        actor=f"banco:{notificacion.banco}",
+        canal="correo_banco",
+        campos=notificacion.campos(),
+    )
     return {
         "resultado": "sin_coincidencia",
         "banco": notificacion.banco,

@@ -218,24 +218,57 @@ def _reportar_pago(
         "recibido_en": ahora.isoformat(),
         "buzones": puertos.buzones.como_dict(),
     }
+    avisar_observado(
+        "pago_sin_coincidencia",
+        contexto,
+        s,
+        f"webhook-{webhook_id}",
+        puertos,
+        entrada_id=f"pago#{webhook_id}",
+        en=ahora.isoformat(),
+        tipo="pago_observado",
+        resumen=f"Pago web no aplicado: {motivo} Se avisó a Cobranzas.",
+        actor="pasarela de pagos",
+        canal="pasarela",
+        campos=pago.como_dict(),
+    )
+
+
+def avisar_observado(
+    plantilla: str,
+    contexto: dict[str, Any],
+    s: Solicitud | None,
+    clave: str,
+    puertos: PuertosPagos,
+    *,
+    entrada_id: str,
+    en: str,
+    tipo: str,
+    resumen: str,
+    actor: str,
+    canal: str,
+    campos: Mapping[str, Any],
+) -> None:
+    """A payment or deposit nobody expects: the notice to Collections (with the request's data when it was
+    identified) and, for an identified request, the history entry that records the notice."""
     if s is not None:
         contexto |= {
             "solicitud": vista_solicitud(s),
             "monto_esperado": monto_esperado(s),
             "url_solicitud": url_consola(puertos.url_publica, s.id),
         }
-    message_id = avisar_cobranzas("pago_sin_coincidencia", contexto, s, f"webhook-{webhook_id}", puertos)
+    message_id = avisar_cobranzas(plantilla, contexto, s, clave, puertos)
     if s is not None:
         puertos.repo.agregar_historial(
             EntradaHistorial(
                 solicitud_id=s.id,
-                id=f"pago#{webhook_id}",
-                en=ahora.isoformat(),
-                tipo="pago_observado",
-                resumen=f"Pago web no aplicado: {motivo} Se avisó a Cobranzas.",
-                actor="pasarela de pagos",
-                canal="pasarela",
-                campos={**pago.como_dict(), "ses_message_id": message_id},
+                id=entrada_id,
+                en=en,
+                tipo=tipo,
+                resumen=resumen,
+                actor=actor,
+                canal=canal,
+                campos={**campos, "ses_message_id": message_id},
             )
         )
 

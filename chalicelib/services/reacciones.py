@@ -284,8 +284,12 @@ class _Preparacion:
         return self._construir(self._puertos)
 
     def copia(self, para: Sequence[str]) -> dict[str, Any]:
-        """The context of the copy: built without link ports (no link is issued for it), marked ``copia``."""
-        contexto = self._construir(replace(self._puertos, enlaces=None))
+        """The context of the copy, marked ``copia``: the main email's context without its links when it was built
+        in this run, else built without link ports (a redelivered change issues no link for a copy)."""
+        if "contexto" in self.__dict__:
+            contexto = self.contexto
+        else:
+            contexto = self._construir(replace(self._puertos, enlaces=None))
         return contextos.copia_sin_enlaces(contexto) | {"enlace_para": ", ".join(para)}
 
     @cached_property

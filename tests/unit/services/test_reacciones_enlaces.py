@@ -11,12 +11,11 @@ from chalicelib.domain.events import AccionAplicada
 from chalicelib.domain.ports import CorreoRenderizado
 from chalicelib.services import contextos, reacciones
 from chalicelib.services.correo_saliente import SalidaCorreo, id_mensaje
-from chalicelib.services.enlaces import PuertosEnlaces
 from tests.factories import make_entrada, make_solicitud
-from tests.fakes import SequentialIds
 from tests.fakes_correo import InMemoryTokensRespuesta
-from tests.fakes_pagos import FakeFirmaEnlaces, InMemoryAprobaciones
+from tests.fakes_pagos import InMemoryAprobaciones
 from tests.unit.services.conftest import BUZONES
+from tests.unit.services.enlaces_util import puertos_enlaces
 
 
 class PlantillasConEnlaces:
@@ -46,13 +45,7 @@ def tokens():
 
 @pytest.fixture
 def puertos(puertos_reaccion, aprobaciones, clock, tokens):
-    enlaces = PuertosEnlaces(
-        aprobaciones=aprobaciones,
-        firma=FakeFirmaEnlaces(),
-        clock=clock,
-        ids=SequentialIds(),
-        url_publica="http://vd.test",
-    )
+    enlaces = puertos_enlaces(aprobaciones, clock)
     salida = SalidaCorreo(tokens=tokens, remitente=BUZONES.remitente)
     return replace(puertos_reaccion, plantillas=PlantillasConEnlaces(), enlaces=enlaces, salida=salida)
 

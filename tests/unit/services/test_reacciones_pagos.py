@@ -9,11 +9,10 @@ import pytest
 from chalicelib.domain.events import AccionAplicada
 from chalicelib.domain.ports import CorreoRenderizado
 from chalicelib.services import reacciones
-from chalicelib.services.enlaces import PuertosEnlaces
 from chalicelib.services.pagos import ConfigPagos
 from tests.factories import make_entrada, make_solicitud
-from tests.fakes import SequentialIds
-from tests.fakes_pagos import FakeFirmaEnlaces, InMemoryAprobaciones
+from tests.fakes_pagos import InMemoryAprobaciones
+from tests.unit.services.enlaces_util import puertos_enlaces
 
 
 class PlantillasRegistradas:
@@ -38,13 +37,7 @@ def plantillas():
 
 @pytest.fixture
 def puertos_reaccion_pagos(puertos_reaccion, aprobaciones, clock, plantillas):
-    enlaces = PuertosEnlaces(
-        aprobaciones=aprobaciones,
-        firma=FakeFirmaEnlaces(),
-        clock=clock,
-        ids=SequentialIds(),
-        url_publica="http://vd.test",
-    )
+    enlaces = puertos_enlaces(aprobaciones, clock)
     configuracion = ConfigPagos(
         "Banco Unión S.A. — Cta. Cte. 1-0000000 — COMTECO R.L.", "http://vd.test/pagar/{referencia}?m={monto}"
     )
