@@ -99,6 +99,14 @@ class Settings:
                 faltan.append(f"{nombre} (missing)")
             return valor
 
+        def entero(nombre: str, defecto: int) -> int:
+            """A whole, positive number setting; a bad value is named with the other problems."""
+            texto = env.get(nombre, "").strip() or str(defecto)
+            if not texto.isdecimal() or int(texto) <= 0:
+                faltan.append(f"{nombre} (must be a whole number above 0, not {texto!r})")
+                return defecto
+            return int(texto)
+
         stage = env.get("VD_STAGE", LOCAL_STAGE)
         dominio = env.get("VD_DOMINIO_CORREO", DOMINIO_CORREO_LOCAL)
         buzones = Buzones(
@@ -122,12 +130,12 @@ class Settings:
             pepper_ci=env.get("VD_PEPPER_CI", ""),
             kms_key_id=env.get("VD_KMS_KEY_ID", ""),
             configuracion_ses=env.get("VD_SES_CONFIGURATION_SET", ""),
-            minutos_recordatorio_hd=int(env.get("VD_MINUTOS_RECORDATORIO_HD", "120")),
-            minutos_escalamiento_hd=int(env.get("VD_MINUTOS_ESCALAMIENTO_HD", "240")),
+            minutos_recordatorio_hd=entero("VD_MINUTOS_RECORDATORIO_HD", 120),
+            minutos_escalamiento_hd=entero("VD_MINUTOS_ESCALAMIENTO_HD", 240),
             prefijo_correo_entrante=env.get("VD_PREFIJO_CORREO_ENTRANTE", "correo/"),
             buzones_autorizados=buzones_autorizados(env, buzones),
-            minutos_primera_respuesta=int(env.get("VD_MINUTOS_PRIMERA_RESPUESTA", "60")),
-            dias_recordatorio_requisitos=int(env.get("VD_DIAS_RECORDATORIO_REQUISITOS", "2")),
+            minutos_primera_respuesta=entero("VD_MINUTOS_PRIMERA_RESPUESTA", 60),
+            dias_recordatorio_requisitos=entero("VD_DIAS_RECORDATORIO_REQUISITOS", 2),
             dynamodb_host=env.get("AWS_ENDPOINT_URL") or None,
             meta_app_secrets=tuple(s.strip() for s in env.get("VD_META_APP_SECRETS", "").split(",") if s.strip()),
             meta_verify_token=env.get("VD_META_VERIFY_TOKEN", ""),
@@ -140,9 +148,9 @@ class Settings:
             secretos_locales={n: env.get(v, "") for n, v in SECRETOS.items()} if stage == LOCAL_STAGE else {},
             cuenta_bancaria=env.get("VD_CUENTA_BANCARIA", "").strip() or CUENTA_BANCARIA_LOCAL,
             url_pasarela=_url_pasarela(env, stage),
-            horas_enlace=int(env.get("VD_HORAS_ENLACE", "72")),
-            acuses_por_direccion_dia=int(env.get("VD_ACUSES_POR_DIRECCION_DIA", "3")),
-            acuses_por_telefono_dia=int(env.get("VD_ACUSES_POR_TELEFONO_DIA", "3")),
+            horas_enlace=entero("VD_HORAS_ENLACE", 72),
+            acuses_por_direccion_dia=entero("VD_ACUSES_POR_DIRECCION_DIA", 3),
+            acuses_por_telefono_dia=entero("VD_ACUSES_POR_TELEFONO_DIA", 3),
         )
         if settings.es_local:
             if not settings.clave_local:

@@ -86,3 +86,16 @@ def test_the_ci_hash_uses_the_pepper_from_the_secrets_port():
     huella = servicios.protector.huella("1234567")
     # Then
     assert huella == hmac.new(b"pimienta", b"1234567", hashlib.sha256).hexdigest()
+
+
+def test_a_bad_number_setting_is_named_with_the_others_instead_of_a_bare_valueerror():
+    from chalicelib.config import ConfiguracionIncompleta, Settings
+    from localstage.entorno import entorno_local
+
+    # Given the local stage with two unreadable number settings
+    env = {**entorno_local(), "VD_HORAS_ENLACE": "setenta", "VD_ACUSES_POR_TELEFONO_DIA": "0"}
+    # When the settings are read
+    with pytest.raises(ConfiguracionIncompleta) as error:
+        Settings.from_env(env)
+    # Then both are named in one error
+    assert "VD_HORAS_ENLACE" in str(error.value) and "VD_ACUSES_POR_TELEFONO_DIA" in str(error.value)
