@@ -32,6 +32,7 @@ from chalicelib.domain.ports import (
     CatalogoPlanes,
     Clock,
     Cobertura,
+    DespachoInformes,
     DirectorioPersonal,
     Documentos,
     EntranteRepository,
@@ -568,6 +569,16 @@ class Services:
 
         return OpenpyxlHojas()
 
+    @puerto
+    def despacho_informes(self) -> DespachoInformes:
+        """Where a requested resend of the monthly report runs: the ``reenviar_informe_mensual`` function
+        (``VD_FUNCION_REENVIO_INFORME``, asynchronous) in AWS; this process, before the answer, locally."""
+        from chalicelib.adapters.despacho_informes import DespachoInformesLocal, LambdaDespachoInformes
+
+        if self.settings.es_local:
+            return DespachoInformesLocal(self.reenviar_informe_mensual)
+        return LambdaDespachoInformes(funcion=self.settings.funcion_reenvio_informe, region=self.settings.region)
+
     @cached_property
     def _puertos_reportes(self) -> reportes.PuertosReportes:
         return reportes.PuertosReportes(
@@ -597,6 +608,9 @@ class Services:
 
     def reenviar_informe_mensual(self, cmd: EnviarInformeMensual, roles: Any) -> dict[str, Any]:
         return reportes.reenviar_informe_mensual(cmd, roles=roles, puertos=self._puertos_reportes)
+
+    def solicitar_reenvio_informe(self, cmd: EnviarInformeMensual, roles: Any) -> dict[str, Any]:
+        return reportes.solicitar_reenvio_informe(cmd, roles=roles, clock=self.clock, despacho=self.despacho_informes)
 
     def enviar_resumen_no_atendidas(self) -> dict[str, Any]:
         return reportes.enviar_resumen_no_atendidas(puertos=self._puertos_reportes)

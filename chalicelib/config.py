@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -12,6 +13,10 @@ from chalicelib.adapters.secretos import SECRETOS
 from chalicelib.domain.model import Buzones
 
 LOCAL_STAGE = "local"
+APP_NAME = "ventas-digitales"
+"""The Chalice ``app_name``: deployed functions are named ``<app_name>-<stage>-<function>``."""
+FUNCION_REENVIO_INFORME = "reenviar_informe_mensual"
+"""The pure Lambda function that draws and resends the monthly report (chalicelib/handlers/reportes.py)."""
 CUENTA_BANCARIA_LOCAL = "Banco Unión S.A. — Cta. Cte. 1-0000000 — COMTECO R.L."
 """Sample account shown in payment instructions when ``VD_CUENTA_BANCARIA`` is not set (local stage only)."""
 DOMINIO_CORREO_LOCAL = "ventas.comteco.local"
@@ -31,6 +36,8 @@ CORREOS: tuple[tuple[str, str, str], ...] = (
     ("empresas", "VD_CORREO_EMPRESAS", "ventas.empresas"),
 )
 """Each mailbox of ``Buzones``: its variable, and its local part under ``VD_DOMINIO_CORREO`` when not set."""
+FUNCION_LAMBDA = r"(arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:)?[A-Za-z0-9_-]{1,64}"
+"""A Lambda function name, or its ARN (what ``lambda:Invoke`` accepts as ``FunctionName``)."""
 
 
 class ConfiguracionIncompleta(RuntimeError):
@@ -81,6 +88,9 @@ class Settings:
     """Web form: acknowledgements a day to one email address (more submissions are recorded, not acknowledged)."""
     acuses_por_telefono_dia: int = 3
     """Web form: acknowledgements a day for submissions with one phone number."""
+    funcion_reenvio_informe: str = ""
+    """Name or ARN of the function ``POST /reportes/mensual/envio`` invokes (``VD_FUNCION_REENVIO_INFORME``;
+    by default ``ventas-digitales-<stage>-reenviar_informe_mensual``). Unused on the local stage."""
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -151,6 +161,8 @@ class Settings:
             horas_enlace=entero("VD_HORAS_ENLACE", 72),
             acuses_por_direccion_dia=entero("VD_ACUSES_POR_DIRECCION_DIA", 3),
             acuses_por_telefono_dia=entero("VD_ACUSES_POR_TELEFONO_DIA", 3),
+            funcion_reenvio_informe=env.get("VD_FUNCION_REENVIO_INFORME", "").strip()
+            or f"{APP_NAME}-{stage}-{FUNCION_REENVIO_INFORME}",
         )
         if settings.es_local:
             if not settings.clave_local:
@@ -215,6 +227,12 @@ def fuera_de_local(env: Mapping[str, str]) -> list[str]:
         direccion = valor(variable) or f"{local}@{dominio or DOMINIO_CORREO_LOCAL}"
         if MARCADOR in direccion or _dominio_local(direccion.rpartition("@")[2]):
             problemas.append(f"{variable} ({direccion!r} is a local mailbox; set it or VD_DOMINIO_CORREO)")
+
+    funcion = valor("VD_FUNCION_REENVIO_INFORME")
+    if MARCADOR in funcion:
+        problemas.append(f"VD_FUNCION_REENVIO_INFORME (still the placeholder {funcion!r})")
+    elif funcion and not re.fullmatch(FUNCION_LAMBDA, funcion):
+        problemas.append(f"VD_FUNCION_REENVIO_INFORME ({funcion!r} is not a Lambda function name or ARN)")
 
     for nombre in ("VD_GRAPH_URL", "VD_BOTMAKER_URL"):
         if valor(nombre) and not _url_publica_valida(valor(nombre)):

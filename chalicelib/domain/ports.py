@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from chalicelib.domain.commands import EnviarInformeMensual
 from chalicelib.domain.correo import CorreoEntrante, MensajeEnviado, TokenRespuesta
 from chalicelib.domain.enlaces import Aprobacion
 from chalicelib.domain.mensajeria import EnvioCanal, MensajeCanal
@@ -426,6 +427,13 @@ class Tabla:
 class HojasCalculo(Protocol):
     def libro(self, tablas: Sequence[Tabla]) -> bytes:
         """An .xlsx workbook with one sheet per table, in order."""
+        ...
+
+
+class DespachoInformes(Protocol):
+    def reenviar_informe_mensual(self, cmd: EnviarInformeMensual, roles: frozenset[Rol]) -> None:
+        """Hand the resend of a month's report (``cmd.mes`` already resolved) to whatever draws and sends it: the
+        report's own Lambda function, asynchronously, in AWS; this process on the local stage."""
         ...
 
 

@@ -1,4 +1,5 @@
-"""Follow-up and reports (steps 19, 25, 26): the staff report routes and the two report schedules.
+"""Follow-up and reports (steps 19, 25, 26): the staff report routes, the two report schedules, and the function
+that resends the monthly report on request (``reenviar_informe_mensual``, invoked by ``POST /reportes/mensual/envio``).
 
 Schedules are EventBridge cron expressions in UTC; La Paz is UTC-4 all year (no daylight saving):
 - ``send_unattended_digest``: ``cron(0 12 ? * MON-SAT *)`` = 08:00 La Paz, Monday to Saturday (office days).
@@ -7,14 +8,16 @@ Schedules are EventBridge cron expressions in UTC; La Paz is UTC-4 all year (no 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from chalice.app import Blueprint, CloudWatchEvent, Cron, Response
 
 from chalicelib.bootstrap import get_services
 from chalicelib.domain.commands import EnviarInformeMensual
-from chalicelib.domain.errors import DatosInvalidos
+from chalicelib.domain.errors import DatosInvalidos, RolNoAutorizado
+from chalicelib.domain.model import Rol
+from chalicelib.domain.seguimiento import mes_valido
 from chalicelib.handlers.http import http_errors, json_response, parametro, usuario_actual
 from chalicelib.observability import logger
 from chalicelib.services.reportes import csv_de, tabla_no_atendidas, tablas_informe, tablas_seguimiento
@@ -82,10 +85,53 @@ def _reporte_del_mes(
 @reportes.route("/reportes/mensual/envio", methods=["POST"])
 @http_errors
 def resend_monthly_report() -> Response:
+    """Role and month checked here; the report is drawn and sent by ``reenviar_informe_mensual`` (202)."""
     request = reportes.current_request
     usuario = usuario_actual(request)
     cmd = EnviarInformeMensual(mes=parametro(request, "mes"), reenviar=True, solicitado_por=usuario.actor)
-    return json_response(get_services().reenviar_informe_mensual(cmd, usuario.roles))
+    return json_response(get_services().solicitar_reenvio_informe(cmd, usuario.roles), 202)
+
+
+@reportes.lambda_function(name="reenviar_informe_mensual")
+def send_requested_monthly_report(event: Any, context: Any) -> dict[str, Any]:
+    """Step 26 on request: the month's report drawn and emailed again. A malformed job or roles without the
+    reports are logged and acknowledged (a retry cannot fix them); anything else raises, so Lambda retries."""
+    trabajo = trabajo_reenvio(event)
+    if trabajo is None:
+        logger.warning("reenvío del informe mensual: trabajo inválido")
+        return {"enviado": False, "motivo": "trabajo_invalido"}
+    cmd, roles = trabajo
+    try:
+        resultado = get_services().reenviar_informe_mensual(cmd, roles)
+    except (RolNoAutorizado, DatosInvalidos) as exc:
+        logger.warning("reenvío del informe mensual rechazado", extra={"mes": cmd.mes, "codigo": exc.codigo})
+        return {"mes": cmd.mes, "enviado": False, "motivo": exc.codigo}
+    logger.info("informe mensual reenviado", extra={"mes": resultado["mes"], "enviado": resultado["enviado"]})
+    return json_safe(resultado)
+
+
+CAMPOS_TRABAJO = frozenset({"mes", "solicitado_por", "roles"})
+MAX_SOLICITANTE = 254
+
+
+def trabajo_reenvio(event: Any) -> tuple[EnviarInformeMensual, frozenset[Rol]] | None:
+    """The event ``{"mes": "AAAA-MM", "solicitado_por": "<actor>", "roles": ["RC", ...]}`` as the resend command
+    and the roles to check; None unless it has exactly those keys with a valid month, a printable requester of
+    at most 254 characters, and a non-empty list of known roles."""
+    if not isinstance(event, Mapping) or set(event) != CAMPOS_TRABAJO:
+        return None
+    mes, quien, roles = event["mes"], event["solicitado_por"], event["roles"]
+    if not (isinstance(mes, str) and mes_valido(mes)):
+        return None
+    if not (isinstance(quien, str) and quien.strip() and len(quien) <= MAX_SOLICITANTE and quien.isprintable()):
+        return None
+    conocidos = {r.value for r in Rol}
+    if not (isinstance(roles, list) and roles and len(roles) <= len(conocidos)):
+        return None
+    if not all(isinstance(r, str) and r in conocidos for r in roles):
+        return None
+    cmd = EnviarInformeMensual(mes=mes, reenviar=True, solicitado_por=quien.strip())
+    return cmd, frozenset(Rol(r) for r in roles)
 
 
 @reportes.schedule(Cron(0, 12, "?", "*", "MON-SAT", "*"))

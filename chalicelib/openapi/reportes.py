@@ -263,18 +263,21 @@ class InformeMensual(_Modelo):
     lectura: LecturaReporte
 
 
-class EnvioInforme(_Modelo):
+class ReenvioInforme(_Modelo):
+    """Reenvío del informe mensual aceptado: se genera y se envía por correo en segundo plano (paso 26)."""
+
     mes: Mes
-    enviado: bool
-    reenvio: bool | None = None
-    motivo: str | None = None
-    message_id: str | None
-    veredicto: str | None = None
-    porcentaje: Porcentaje | None = None
-    lectura: LecturaReporte | None = None
+    mes_etiqueta: str
+    estado: Literal["en_curso"]
+    mensaje: str
 
 
-MODELOS_REPORTES: tuple[type[BaseModel], ...] = (ReporteNoAtendidas, ReporteSeguimiento, InformeMensual, EnvioInforme)
+MODELOS_REPORTES: tuple[type[BaseModel], ...] = (
+    ReporteNoAtendidas,
+    ReporteSeguimiento,
+    InformeMensual,
+    ReenvioInforme,
+)
 
 _SEGURIDAD: list[dict[str, list[str]]] = [{"bearer": []}]
 _ERRORES = {
@@ -284,7 +287,7 @@ _ERRORES = {
 }
 
 
-def _respuestas(modelo: type[BaseModel], descripcion: str, csv: bool = True) -> dict[str, Any]:
+def _respuestas(modelo: type[BaseModel], descripcion: str, csv: bool = True, codigo: str = "200") -> dict[str, Any]:
     contenido: dict[str, Any] = {"application/json": {"schema": {"$ref": f"#/components/schemas/{modelo.__name__}"}}}
     if csv:
         contenido["text/csv"] = {
@@ -293,7 +296,7 @@ def _respuestas(modelo: type[BaseModel], descripcion: str, csv: bool = True) -> 
         }
     error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
     return {
-        "200": {"description": descripcion, "content": contenido},
+        codigo: {"description": descripcion, "content": contenido},
         **{codigo: {"description": texto, "content": error} for codigo, texto in _ERRORES.items()},
     }
 
@@ -350,9 +353,13 @@ RUTAS_REPORTES: dict[str, Any] = {
     "/reportes/mensual/envio": {
         "post": {
             "summary": "Reenviar por correo el informe mensual al Jefe de División (con copia al Responsable)",
+            "description": (
+                "Verifica el rol y el mes y responde 202 de inmediato: el informe (gráfico y planilla) se genera y "
+                "se envía en segundo plano, en la función reenviar_informe_mensual."
+            ),
             "security": _SEGURIDAD,
             "parameters": [_param("mes", "AAAA-MM (por omisión, el mes que terminó).", pattern=r"^\d{4}-\d{2}$")],
-            "responses": _respuestas(EnvioInforme, "Enviado", csv=False),
+            "responses": _respuestas(ReenvioInforme, "Reenvío en curso", csv=False, codigo="202"),
         }
     },
 }

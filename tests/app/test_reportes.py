@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from chalicelib.openapi.reportes import EnvioInforme, InformeMensual, ReporteNoAtendidas, ReporteSeguimiento
+from chalicelib.adapters.despacho_informes import carga_reenvio
+from chalicelib.domain.commands import EnviarInformeMensual
+from chalicelib.domain.model import Rol
+from chalicelib.handlers.reportes import trabajo_reenvio
+from chalicelib.openapi.reportes import InformeMensual, ReenvioInforme, ReporteNoAtendidas, ReporteSeguimiento
 from tests.datos_reportes import noviembre
 
 LA_PAZ = ZoneInfo("America/La_Paz")
@@ -119,18 +124,33 @@ def test_the_follow_up_as_csv(cliente, token, datos):
     assert any(f[:2] == ["VD-E", "María Quispe Mamani"] and "VD-F" in f for f in filas)
 
 
+class DespachoRegistrado:
+    """A ``DespachoInformes`` that only records what the route handed over."""
+
+    def __init__(self):
+        self.trabajos = []
+
+    def reenviar_informe_mensual(self, cmd, roles):
+        self.trabajos.append((cmd, roles))
+
+
+def _reenviar(cliente, token, rol, consulta="?mes=2026-11"):
+    return cliente.http.post(f"/reportes/mensual/envio{consulta}", headers={"Authorization": f"Bearer {token(rol)}"})
+
+
 def test_the_team_lead_can_resend_the_monthly_report(cliente, token, servicios, datos):
-    # When the team lead asks twice for November's report by email
+    # When the team lead asks twice for November's report by email (local stage: the job runs before the answer)
     for _ in range(2):
-        respuesta = cliente.http.post(
-            "/reportes/mensual/envio?mes=2026-11", headers={"Authorization": f"Bearer {token('RC')}"}
-        )
-        assert respuesta.status_code == 200
-        EnvioInforme.model_validate(respuesta.json_body)
-    # Then both were sent on purpose, to the division head with the team lead in copy
-    assert respuesta.json_body["reenvio"] is True and respuesta.json_body["veredicto"] == "APROBADO"
+        respuesta = _reenviar(cliente, token, "RC")
+        # Then the route accepts it (202) and says in Spanish that it is on its way
+        assert respuesta.status_code == 202
+        ReenvioInforme.model_validate(respuesta.json_body)
+    assert respuesta.json_body["mes"] == "2026-11" and respuesta.json_body["estado"] == "en_curso"
+    assert "noviembre de 2026" in respuesta.json_body["mensaje"]
+    # And both were sent on purpose, to the division head with the team lead in copy, already in the outbox
     assert len(servicios.mailer.transporte.enviados) == 2
     correo = servicios.mailer.transporte.enviados[-1]
+    assert correo.para == ("jefe.ventas@ventas.comteco.local",)
     assert correo.asunto.startswith("Reenvío: Informe General de Ventas Digitales — noviembre de 2026")
     assert "rc@ventas.test" in correo.html
     assert [a.tipo for a in correo.adjuntos] == [
@@ -139,10 +159,102 @@ def test_the_team_lead_can_resend_the_monthly_report(cliente, token, servicios, 
     ]
 
 
-def test_an_executive_cannot_send_the_monthly_report(cliente, token, servicios, datos):
-    respuesta = cliente.http.post("/reportes/mensual/envio", headers={"Authorization": f"Bearer {token('EJ')}"})
-    assert respuesta.status_code == 403
+def test_the_route_dispatches_the_resolved_month_who_asked_and_their_roles(cliente, token, servicios, datos):
+    # Given a dispatcher that only records
+    despacho = servicios.overrides["despacho_informes"] = DespachoRegistrado()
+    # When the division head asks without a month
+    respuesta = _reenviar(cliente, token, "JD", consulta="")
+    # Then the month that ended is resolved in the API and handed over; nothing is drawn or sent by the route
+    assert respuesta.status_code == 202 and respuesta.json_body["mes"] == "2026-11"
+    [(cmd, roles)] = despacho.trabajos
+    assert (cmd.mes, cmd.reenviar, cmd.solicitado_por, roles) == ("2026-11", True, "jd@ventas.test", {Rol.JD})
     assert servicios.mailer.transporte.enviados == []
+
+
+@pytest.mark.parametrize("rol", ["EJ", "HD", "CO", "CA", "FA"])
+def test_other_roles_cannot_send_the_monthly_report_and_nothing_is_dispatched(cliente, token, servicios, datos, rol):
+    despacho = servicios.overrides["despacho_informes"] = DespachoRegistrado()
+    respuesta = _reenviar(cliente, token, rol, consulta="")
+    assert respuesta.status_code == 403 and respuesta.json_body["codigo"] == "rol_no_autorizado"
+    assert "Responsable de Canales" in respuesta.json_body["mensaje"]
+    assert despacho.trabajos == [] and servicios.mailer.transporte.enviados == []
+
+
+@pytest.mark.parametrize("consulta", ["?mes=2026-13", "?mes=2027-01", "?mes=noviembre"])
+def test_a_bad_month_to_resend_is_422_and_nothing_is_dispatched(cliente, token, servicios, datos, consulta):
+    despacho = servicios.overrides["despacho_informes"] = DespachoRegistrado()
+    respuesta = _reenviar(cliente, token, "RC", consulta=consulta)
+    assert respuesta.status_code == 422 and "mes" in respuesta.json_body["errores"]
+    assert despacho.trabajos == []
+
+
+def test_without_a_token_the_resend_is_401_and_nothing_is_dispatched(cliente, servicios, datos):
+    despacho = servicios.overrides["despacho_informes"] = DespachoRegistrado()
+    respuesta = cliente.http.post("/reportes/mensual/envio")
+    assert respuesta.status_code == 401 and despacho.trabajos == []
+
+
+def test_the_resend_function_draws_and_sends_the_report_it_receives(cliente, servicios, datos):
+    # Given the payload the AWS dispatcher sends for the team lead's request
+    carga = carga_reenvio(EnviarInformeMensual(mes="2026-11", solicitado_por="rc@ventas.test"), frozenset({Rol.RC}))
+    # When the function is invoked with it
+    resultado = cliente.lambda_.invoke("reenviar_informe_mensual", json.loads(json.dumps(carga))).payload
+    # Then the report was sent again, and the result says so
+    assert (resultado["mes"], resultado["enviado"], resultado["reenvio"]) == ("2026-11", True, True)
+    [correo] = servicios.mailer.transporte.enviados
+    assert correo.asunto.startswith("Reenvío: Informe General") and "rc@ventas.test" in correo.html
+
+
+VALIDA = {"mes": "2026-11", "solicitado_por": "rc@ventas.test", "roles": ["RC"]}
+
+
+@pytest.mark.parametrize(
+    "carga",
+    [
+        None,
+        [],
+        "2026-11",
+        {},
+        {**VALIDA, "extra": 1},
+        {k: v for k, v in VALIDA.items() if k != "roles"},
+        {**VALIDA, "mes": None},
+        {**VALIDA, "mes": "2026-13"},
+        {**VALIDA, "mes": "2026-1"},
+        {**VALIDA, "mes": "２０２６-11"},
+        {**VALIDA, "mes": 202611},
+        {**VALIDA, "solicitado_por": ""},
+        {**VALIDA, "solicitado_por": "   "},
+        {**VALIDA, "solicitado_por": "rc@ventas.test\r\nBcc: x@y.z"},
+        {**VALIDA, "solicitado_por": "a" * 255},
+        {**VALIDA, "solicitado_por": ["rc@ventas.test"]},
+        {**VALIDA, "roles": []},
+        {**VALIDA, "roles": "RC"},
+        {**VALIDA, "roles": ["RC", "ADMIN"]},
+        {**VALIDA, "roles": [{"rol": "RC"}]},
+        {**VALIDA, "roles": ["RC"] * 50},
+    ],
+)
+def test_the_resend_function_refuses_a_malformed_payload_without_sending(cliente, servicios, datos, carga):
+    resultado = cliente.lambda_.invoke("reenviar_informe_mensual", carga).payload
+    assert resultado == {"enviado": False, "motivo": "trabajo_invalido"}
+    assert servicios.mailer.transporte.enviados == []
+
+
+def test_the_resend_function_checks_the_roles_again(cliente, servicios, datos):
+    carga = {**VALIDA, "roles": ["EJ", "HD"]}
+    resultado = cliente.lambda_.invoke("reenviar_informe_mensual", carga).payload
+    assert resultado == {"mes": "2026-11", "enviado": False, "motivo": "rol_no_autorizado"}
+    assert servicios.mailer.transporte.enviados == []
+
+
+def test_the_function_reads_back_exactly_what_the_dispatcher_sends():
+    # Given every combination the route may hand over
+    for roles in ({Rol.RC}, {Rol.JD}, {Rol.RC, Rol.JD, Rol.EJ}):
+        cmd = EnviarInformeMensual(mes="2025-01", reenviar=True, solicitado_por="Jefa División <jd@comteco.bo>")
+        # When the AWS payload goes through JSON and the function's reader
+        leido = trabajo_reenvio(json.loads(json.dumps(carga_reenvio(cmd, frozenset(roles)))))
+        # Then the same command and roles come out
+        assert leido == (cmd, frozenset(roles))
 
 
 def test_the_monthly_schedule_fired_twice_sends_one_email(cliente, servicios, datos):

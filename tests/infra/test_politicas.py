@@ -40,6 +40,7 @@ PERMITIDAS = {
     "ses": {"ses:SendEmail", "ses:SendRawEmail"},
     "ssm": {"ssm:GetParameter", "ssm:GetParameters"},
     "sqs": {"sqs:SendMessage"},
+    "lambda": {"lambda:InvokeFunction"},  # the API hands the monthly report's resend to its own function
 }
 
 # What the code calls -> the action it needs (a guard against a policy narrower than the code).
@@ -58,6 +59,7 @@ USOS_EN_CODIGO = {
     r"\.send_raw_email\(": "ses:SendRawEmail",
     r"get_parameter\(": "ssm:GetParameter",
     r"sns\"\)|\.publish\(": "sns:Publish",
+    r"client\(\"lambda\"|\.invoke\(FunctionName": "lambda:InvokeFunction",
 }
 
 
@@ -128,6 +130,7 @@ def test_each_action_reaches_only_the_stage_own_resources(etapa):
         },
         "ssm": {f"{PREFIJO}ssm:{CUENTA}:parameter{entorno['VD_SSM_PREFIX']}/*"},
         "sqs": {"GetAtt:StreamsDlq.Arn"},
+        "lambda": {f"{PREFIJO}lambda:{CUENTA}:function:{entorno['VD_FUNCION_REENVIO_INFORME']}"},
     }
     for declaracion in _declaraciones(etapa):
         servicios = {a.split(":")[0] for a in _lista(declaracion["Action"])}

@@ -14,7 +14,7 @@ Which file holds what (each imports only the ones above it in this list; none im
 - ``no_atendidas``: step 19, unattended and overdue requests, their table and the daily digest.
 - ``seguimiento``: steps 20 and 25, closed vs cancelled and redigitation, and their tables.
 - ``informe``: step 26, the monthly report as a pure function (``construir_informe``).
-- ``mensual``: step 26 use cases, the report on demand, its sheets, sending and resending it.
+- ``mensual``: step 26 use cases, the report on demand, its sheets, sending it, and asking for it again.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from chalicelib.services.reportes.mensual import (
     enviar_informe_mensual,
     informe_mensual,
     reenviar_informe_mensual,
+    solicitar_reenvio_informe,
     tablas_informe,
 )
 from chalicelib.services.reportes.no_atendidas import (
@@ -56,6 +57,7 @@ __all__ = [
     "reenviar_informe_mensual",
     "reporte_no_atendidas",
     "reporte_seguimiento",
+    "solicitar_reenvio_informe",
     "tabla_no_atendidas",
     "tablas_informe",
     "tablas_seguimiento",

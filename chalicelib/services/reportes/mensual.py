@@ -12,8 +12,8 @@ from typing import Any, Final
 
 from chalicelib.domain.commands import EnviarInformeMensual
 from chalicelib.domain.model import Rol
-from chalicelib.domain.ports import Adjunto, CorreoSaliente, Lectura, Tabla
-from chalicelib.domain.seguimiento import mes_anterior
+from chalicelib.domain.ports import Adjunto, Clock, CorreoSaliente, DespachoInformes, Lectura, Tabla
+from chalicelib.domain.seguimiento import mes_anterior, nombre_mes
 from chalicelib.services.reportes.comun import PuertosReportes, autorizar, hora_local, mes_de, validar_mes
 from chalicelib.services.reportes.informe import construir_informe
 from chalicelib.services.reportes.no_atendidas import tabla_no_atendidas
@@ -254,3 +254,26 @@ def reenviar_informe_mensual(
     """The team lead or the division head asks for the month's report again: it is sent even if it was."""
     autorizar(roles)
     return enviar_informe_mensual(replace(cmd, reenviar=True), puertos=puertos)
+
+
+def solicitar_reenvio_informe(
+    cmd: EnviarInformeMensual, *, roles: Iterable[Rol], clock: Clock, despacho: DespachoInformes
+) -> dict[str, Any]:
+    """Only the team lead or the division head may ask for the month's report again; the role and the month are
+    checked here, before anything is dispatched, and the report function draws and sends it (``despacho``)."""
+    quienes = frozenset(roles)
+    autorizar(quienes)
+    ahora = clock.ahora()
+    mes = validar_mes(cmd.mes, ahora, por_omision=mes_anterior(mes_de(ahora)))
+    despacho.reenviar_informe_mensual(replace(cmd, mes=mes, reenviar=True), quienes)
+    logger.info("reenvío del informe mensual despachado", extra={"mes": mes})
+    etiqueta = nombre_mes(mes)
+    return {
+        "mes": mes,
+        "mes_etiqueta": etiqueta,
+        "estado": "en_curso",
+        "mensaje": (
+            f"El informe de {etiqueta} se está enviando por correo al Jefe de División Ventas, con copia al "
+            "Responsable de Canales Digitales. Llegará en unos minutos."
+        ),
+    }
