@@ -10,7 +10,7 @@ PYTEST_WORKERS ?= 2
 .PHONY: run demo bench test lint format unit integration app e2e browser navegador herramientas pr openapi clean package deploy audit
 
 # Two install levels: what the local stage needs (make run), then the test and lint tools (make test).
-$(RUN_STAMP): requirements.txt requirements-run.txt
+$(RUN_STAMP): requirements.txt requirements-informes.txt requirements-run.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-run.txt
 	@touch $(RUN_STAMP)
@@ -29,7 +29,7 @@ run: $(RUN_STAMP)
 demo: $(RUN_STAMP)
 	$(BIN)/python -m localstage.demo
 
-## Benchmarks B1–B7 (not part of `make test`): in-process moto, ~6 min, rewrites docs/BENCHMARKS.md.
+## Benchmarks B1–B8 (not part of `make test`): in-process moto, ~8 min, rewrites docs/BENCHMARKS.md.
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
@@ -73,7 +73,8 @@ browser: $(STAMP) navegador
 openapi: $(STAMP)
 	$(BIN)/python -m chalicelib.openapi > docs/openapi.json
 
-## AWS stages (README "Deploy"): make package STAGE=prod; make deploy STAGE=prod BUCKET_ARTEFACTOS=<bucket>.
+## AWS stages (README "Deploy"): make package STAGE=prod (out/<stage>/: sam.json, deployment.zip, capa-informes.zip);
+## make deploy STAGE=prod BUCKET_ARTEFACTOS=<bucket>.
 STAGE ?= dev
 REGION ?= us-east-1
 OUT ?= out
@@ -86,6 +87,7 @@ package: $(STAMP)
 	cp -R templates vendor/templates
 	AWS_DEFAULT_REGION=$(REGION) $(BIN)/chalice package --stage $(STAGE) --merge-template infra/template.json $(OUT)/$(STAGE)
 	$(BIN)/python scripts/podar_paquete.py $(OUT)/$(STAGE)/deployment.zip
+	$(BIN)/python -m scripts.capa_informes --base $(OUT)/$(STAGE)/deployment.zip $(OUT)/$(STAGE)/capa-informes.zip
 
 deploy: package
 	@test -n "$(BUCKET_ARTEFACTOS)" || { echo "BUCKET_ARTEFACTOS=<S3 bucket for the code zip> is required"; exit 2; }

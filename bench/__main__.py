@@ -1,12 +1,12 @@
-"""`make bench` = `python -m bench`: runs B1–B7 and rewrites docs/BENCHMARKS.md.
+"""`make bench` = `python -m bench`: runs B1–B8 and rewrites docs/BENCHMARKS.md.
 
 Usage: ``python -m bench [--solo B1,B3 [--escribir]] [--rapido] [--salida docs/BENCHMARKS.md]``. ``--solo`` runs some
 of them and prints their raw figures without touching the document, unless ``--escribir``: then their summary rows,
 sections and raw results replace (or are added to) those of the existing document, marked as measured apart;
 ``--rapido`` uses smaller sizes (a smoke run, figures noisier). Exit status 1 if a check fails (a lost, doubled or
 refused item, a wrong email count, an acknowledgement lost or doubled) or if the monthly report reads anything but
-its month's items (B3, a count that no machine changes); wall-clock results never fail the run, they are reported
-with their targets.
+its month's items (B3, a count that no machine changes) or if a function's package is over its size target (B8,
+bytes that no machine changes); wall-clock results never fail the run, they are reported with their targets.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import Any
 
 from bench.comun import RAIZ, EntornoMoto, aviso, llamadas_aws, maquina
 
-TODOS = ("B1", "B2", "B3", "B4", "B5", "B6", "B7")
+TODOS = ("B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8")
 TAMANOS = {
     "normal": {
         "b1_rondas": 300,
@@ -33,6 +33,7 @@ TAMANOS = {
         "b5": 150,
         "b6_rondas": 150,
         "b7_rondas": 200,
+        "b8_corridas": 11,
     },
     "rapido": {
         "b1_rondas": 40,
@@ -43,6 +44,7 @@ TAMANOS = {
         "b5": 30,
         "b6_rondas": 30,
         "b7_rondas": 30,
+        "b8_corridas": 5,
     },
 }
 
@@ -54,12 +56,17 @@ def ejecutar(solo: Sequence[str], tamanos: dict[str, int]) -> dict[str, Any]:
     if "B4" in solo:  # first, while nothing else of this run loads the machine
         aviso("B4: cold import of the handler module vs import boto3")
         resultados["B4"] = importacion.importacion(corridas=tamanos["b4_corridas"])
+    if "B8" in solo:  # fresh interpreters too, no AWS
+        from bench import paquete
+
+        aviso("B8: package size per function and cold import of each handler module")
+        resultados["B8"] = paquete.paquete(corridas=tamanos["b8_corridas"])
     if "B7" in solo:  # pure CPU, no AWS: before moto's server thread competes for the interpreter
         from bench import respuesta_patologica
 
         aviso("B7: a 128 KiB pathological email reply vs an ordinary one")
         resultados["B7"] = respuesta_patologica.respuesta_patologica(rondas=tamanos["b7_rondas"])
-    if not set(solo) - {"B4", "B7"}:
+    if not set(solo) - {"B4", "B7", "B8"}:
         return resultados
     llamadas_aws()
     with EntornoMoto() as entorno:
@@ -93,7 +100,7 @@ def _versiones() -> dict[str, str]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--solo", help="comma-separated subset of B1,B2,B3,B4,B5,B6,B7 (prints, does not write the doc)"
+        "--solo", help="comma-separated subset of B1,B2,B3,B4,B5,B6,B7,B8 (prints, does not write the doc)"
     )
     parser.add_argument(
         "--escribir", action="store_true", help="with --solo: update those benchmarks in the existing document"
@@ -138,6 +145,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     ratios = ("ratio_solicitudes_min", "ratio_solicitudes_max", "ratio_necesarios_min", "ratio_necesarios_max")
     if b3 and any(b3[r] != 1.0 for r in ratios):
         print("B3 FAILED: the monthly report read items outside its month", file=sys.stderr)
+        return 1
+    b8 = resultados.get("B8")
+    if b8 and not all(f["cumple"] for f in b8["funciones"]):
+        print("B8 FAILED: a function's code and layers are over their size target", file=sys.stderr)
         return 1
     return 0
 

@@ -109,6 +109,10 @@ def resumen(r: Mapping[str, Any]) -> str:
                 f"ordinary 128 KiB reply {_ms(x['ordinaria_ms'])} ms | {_x(x['ratio'])} | "
                 f"≤ {b['objetivo']:g}× {_ok(x['cumple'])} |"
             )
+    if "B8" in r:
+        from bench.paquete import filas_resumen
+
+        filas += filas_resumen(r["B8"])
     return "\n".join(filas)
 
 
@@ -158,6 +162,10 @@ def documento(c: Mapping[str, Any], r: Mapping[str, Any]) -> str:
         partes += _b6(r["B6"])
     if "B7" in r:
         partes += _b7(r["B7"])
+    if "B8" in r:
+        from bench.paquete import seccion
+
+        partes += seccion(r["B8"])
     partes += [
         "## Raw results",
         "",
@@ -177,7 +185,7 @@ def _json(r: Mapping[str, Any]) -> str:
     return json.dumps(r, indent=1, default=str, ensure_ascii=False)
 
 
-_SECCIONES = {"B1", "B2", "B3", "B4", "B5", "B6", "B7"}
+_SECCIONES = {"B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8"}
 
 
 def actualizar(existente: str, c: Mapping[str, Any], r: Mapping[str, Any]) -> str:
@@ -224,6 +232,10 @@ def actualizar(existente: str, c: Mapping[str, Any], r: Mapping[str, Any]) -> st
 def _seccion(nombre: str, r: Mapping[str, Any]) -> list[str]:
     if nombre == "B1":
         return _b1(r["B1"], r.get("B1_lote"))
+    if nombre == "B8":
+        from bench.paquete import seccion
+
+        return seccion(r["B8"])
     funciones: dict[str, Callable[[Mapping[str, Any]], list[str]]] = {
         "B2": _b2,
         "B3": _b3,

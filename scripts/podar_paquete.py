@@ -1,13 +1,17 @@
 """Remove from deployment.zip the third-party data the app never loads (run by ``make package`` after chalice).
 
-Lambda refuses a function larger than 250 MiB unzipped; with matplotlib, numpy, babel and phonenumbers the zip
-reaches about 248 MiB. What goes (README, "Deploy" > package size):
+Every function but the report ones ships this zip alone, and must stay within 50 MB zipped and 120 MB unzipped
+(docs/deploy.md, "The zip is trimmed"; ``tests/infra/test_paquete.py``). What goes:
 
 - ``babel/locale-data``: every locale except ``root``, ``es*`` and ``en*`` (the app formats ``es_BO``, whose
   parents are ``es_419``, ``es`` and ``root``);
 - ``phonenumbers/{geodata,carrierdata,tzdata}``: only read by ``phonenumbers.geocoder``/``carrier``/``timezone``,
   which the code does not import (a test checks it);
-- ``tests/`` folders inside third-party packages (numpy's own test suites and the like).
+- ``botocore/data/<service>/`` of every service but ``SERVICIOS_AWS`` (the clients the code, pynamodb and
+  Powertools create; a test checks each one the code names is kept and loads from the zip): about 20 MB of the
+  zip's 21 MB of botocore, and 17 MB zipped, since the models are gzipped already. The shared files directly in
+  ``botocore/data/`` (endpoints, partitions, retry and default configuration) stay;
+- ``tests/`` folders inside third-party packages.
 
 Entries are deleted in place with Info-ZIP's ``zip -d`` (about 2 s); without it the zip is rewritten (slower).
 """
@@ -25,6 +29,19 @@ from typing import Final
 LOCALES_CONSERVADOS: Final = re.compile(r"^babel/locale-data/(root|es|en)[._]")
 DATOS_TELEFONICOS: Final = re.compile(r"^phonenumbers/(geodata|carrierdata|tzdata)/")
 PROPIOS: Final = ("app.py", "chalicelib/", "templates/", "chalice/")
+SERVICIOS_AWS: Final = frozenset(
+    {
+        "cognito-idp",  # adapters/directorio.py
+        "dynamodb",  # pynamodb and the idempotency table
+        "kms",  # adapters/kms_protector.py
+        "lambda",  # the API hands the monthly report's resend to its own function
+        "s3",  # adapters/s3_*.py
+        "sesv2",  # adapters/ses_mailer.py
+        "ssm",  # Powertools parameters (adapters/secretos.py)
+        "sts",  # botocore's assume-role and web-identity credential providers
+    }
+)
+MODELOS_BOTOCORE: Final = re.compile(r"^botocore/data/([^/]+)/")
 
 
 def sobra(nombre: str) -> bool:
@@ -34,6 +51,8 @@ def sobra(nombre: str) -> bool:
     if nombre.startswith("babel/locale-data/") and not LOCALES_CONSERVADOS.match(nombre):
         return True
     if DATOS_TELEFONICOS.match(nombre):
+        return True
+    if (modelo := MODELOS_BOTOCORE.match(nombre)) and modelo.group(1) not in SERVICIOS_AWS:
         return True
     return "/tests/" in nombre
 

@@ -124,17 +124,55 @@ def zip_extraido(zip_prod: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
 
 
 @pytest.fixture(scope="session")
+def capa_prod(directorio_paquetes: Path) -> Path:
+    """The monthly report's layer (matplotlib and its stack), attached only to the report functions."""
+    return directorio_paquetes / ETAPA_EMPAQUETADA_IMPORTADA / "capa-informes.zip"
+
+
+@pytest.fixture(scope="session")
+def capa_extraida(capa_prod: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The layer as Lambda mounts it at ``/opt``: its ``python/`` folder is what goes on ``sys.path``."""
+    destino = tmp_path_factory.mktemp("capa-prod")
+    with zipfile.ZipFile(capa_prod) as archivo:
+        archivo.extractall(destino)
+    return destino
+
+
+def ejecutar_empaquetado(programa: str, rutas: list[Path], *, timeout: int = 120) -> dict[str, Any]:
+    """Run ``programa`` as Lambda would see the package (prod stage): ``-S`` (no site-packages), ``rutas`` first on
+    ``sys.path`` in Lambda's order (function code, then layers), from the first one; returns its last line's JSON."""
+    prologo = f"import sys\nsys.path[0:0] = {[str(r) for r in rutas]!r}\n"
+    entorno = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "AWS_DEFAULT_REGION": "us-east-1",
+        **entorno_etapa(ETAPA_EMPAQUETADA_IMPORTADA),
+    }
+    proceso = subprocess.run(
+        [sys.executable, "-S", "-c", prologo + programa],
+        cwd=rutas[0],
+        env=entorno,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    assert proceso.returncode == 0, f"the packaged code failed:\n{proceso.stderr[-4000:]}"
+    resultado: dict[str, Any] = json.loads(proceso.stdout.strip().splitlines()[-1])
+    return resultado
+
+
+@pytest.fixture(scope="session")
 def app_empaquetada(zip_extraido: Path) -> dict[str, Any]:
     """What the packaged app registers when Lambda imports it (prod stage), from the extracted zip alone:
     the interpreter runs with ``-S`` (no site-packages), so only the zip and the standard library are visible."""
-    programa = f"""
+    programa = """
 import json, sys
-sys.path.insert(0, {str(zip_extraido)!r})
 import app
 from chalice.app import ScheduledEventConfig, DynamoDBEventConfig, SNSEventConfig, SQSEventConfig
 fuentes = []
 for f in app.app.event_sources:
-    d = {{"tipo": type(f).__name__, "nombre": f.name, "handler": f.handler_string}}
+    d = {"tipo": type(f).__name__, "nombre": f.name, "handler": f.handler_string}
     if isinstance(f, ScheduledEventConfig):
         e = f.schedule_expression
         d["expresion"] = e if isinstance(e, str) else e.to_string()
@@ -145,36 +183,19 @@ from babel.dates import format_date
 from babel.numbers import format_decimal
 import datetime, holidays, phonenumbers
 numero = phonenumbers.parse("71234567", "BO")
-humo = {{
+humo = {
     "monto": format_decimal(1234.5, format="#,##0.00", locale="es_BO"),
     "fecha": format_date(datetime.date(2026, 8, 6), format="long", locale="es_BO"),
     "telefono": phonenumbers.format_number(numero, phonenumbers.PhoneNumberFormat.E164),
     "feriado": holidays.country_holidays("BO", years=2026).get(datetime.date(2026, 8, 6)),
-}}
-print(json.dumps({{
+}
+print(json.dumps({
     "humo": humo,
     "rutas": sorted(app.app.routes),
     "fuentes": fuentes,
-    "funciones": [{{"nombre": f.name, "handler": f.handler_string}} for f in app.app.pure_lambda_functions],
+    "funciones": [{"nombre": f.name, "handler": f.handler_string} for f in app.app.pure_lambda_functions],
     "modulos": sorted(m for m in sys.modules if m.split(".")[0] in ("localstage", "tests", "moto", "bench")),
     "origen_app": app.__file__,
-}}))
+}))
 """
-    entorno = {
-        "PATH": os.environ.get("PATH", ""),
-        "HOME": os.environ.get("HOME", "/tmp"),
-        "AWS_DEFAULT_REGION": "us-east-1",
-        **entorno_etapa(ETAPA_EMPAQUETADA_IMPORTADA),
-    }
-    proceso = subprocess.run(
-        [sys.executable, "-S", "-c", programa],
-        cwd=zip_extraido,
-        env=entorno,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert proceso.returncode == 0, f"the packaged app does not import:\n{proceso.stderr[-4000:]}"
-    resultado: dict[str, Any] = json.loads(proceso.stdout.strip().splitlines()[-1])
-    return resultado
+    return ejecutar_empaquetado(programa, [zip_extraido])
