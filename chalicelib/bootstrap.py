@@ -242,7 +242,7 @@ class Services:
     def entrantes(self) -> EntranteRepository:
         from chalicelib.adapters.dynamo_entrantes import PynamoEntrantes
 
-        return PynamoEntrantes(self.settings)
+        return PynamoEntrantes(self.settings, crudos=self.crudos)
 
     @puerto
     def salientes(self) -> Salientes:
@@ -357,10 +357,15 @@ class Services:
         return canales.recibir_contacto(cmd, puertos=self._puertos)
 
     def recibir_webhook(self, cmd: RecibirWebhook) -> webhooks.ResultadoWebhook:
-        puertos = webhooks.PuertosWebhook(entrantes=self.entrantes, crudos=self.crudos, clock=self.clock)
-        return webhooks.recibir(cmd, puertos=puertos)
+        return webhooks.recibir(cmd, puertos=self._puertos_webhook())
+
+    def _puertos_webhook(self) -> webhooks.PuertosWebhook:
+        return webhooks.PuertosWebhook(entrantes=self.entrantes, crudos=self.crudos, clock=self.clock)
 
     def procesar_entrante(self, clave: str) -> str:
+        """One INSERT of the entrantes stream: a whole delivery is split into items; an item is processed."""
+        if webhooks.es_entrega(clave):
+            return webhooks.dividir(clave, puertos=self._puertos_webhook())
         puertos = canales.PuertosCanales(
             solicitudes=self._puertos,
             entrantes=self.entrantes,

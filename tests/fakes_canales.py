@@ -20,13 +20,37 @@ class AlmacenEnMemoria:
         self.objetos[clave] = (contenido, tipo)
         return clave
 
+    def leer(self, clave: str) -> bytes:
+        if clave not in self.objetos:
+            raise ServicioExternoNoDisponible(f"No se pudo leer el objeto {clave} de S3.")
+        return self.objetos[clave][0]
+
 
 class EntrantesEnMemoria:
-    """Same rules as PynamoEntrantes: a known key is left unchanged; marcar counts attempts."""
+    """Same rules as PynamoEntrantes: a known key is left unchanged; marcar counts attempts; a delivery's body is
+    kept beside its item."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.items: dict[str, Entrante] = {}
+        self.cuerpos: dict[str, bytes] = {}
+
+    def guardar_entrega(self, entrega: Entrante, cuerpo: bytes) -> bool:
+        with self._lock:
+            if entrega.clave in self.items:
+                return False
+            self.items[entrega.clave] = entrega
+            self.cuerpos[entrega.clave] = cuerpo
+            return True
+
+    def cuerpo_entrega(self, entrega: Entrante) -> bytes:
+        return self.cuerpos[entrega.clave]
+
+    def pendientes(self) -> list[str]:
+        """Keys of the items (deliveries first) the stream has not processed yet."""
+        return sorted(
+            (c for c, e in self.items.items() if e.estado == "pendiente"), key=lambda c: not c.startswith("entrega#")
+        )
 
     def registrar(self, entrantes: list[Entrante]) -> list[str]:
         with self._lock:

@@ -98,5 +98,8 @@ class InMemoryAlmacen:
         self.objetos[clave] = (contenido, tipo)
         return clave
 
+    def leer(self, clave: str) -> bytes:
+        return self.objetos[clave][0]
+
     def enlace_temporal(self, clave: str, segundos: int = 300) -> str:
         return f"https://s3.example/{clave}?expira={segundos}"

@@ -4,6 +4,10 @@ in ``dynamo_tables``).
 - entrantes: hash ``clave`` = ``f"{canal}#{external_id}"``; stream NEW_IMAGE (INSERTs feed ``on_entrante``); GSI
   ``por_estado`` (estado, recibido_en) for the pending/failed listing; TTL ``expira`` = received + 8 days (longer than
   Meta's 7-day WhatsApp retry window, so a late redelivery still finds its key).
+- guardar_entrega: the webhook's one durable write. The delivery's raw body, zlib-compressed (JSON shrinks 5-10x:
+  Meta's largest delivery, 1000 changes, fits), in the item itself; a body that still does not fit
+  ``MAX_CUERPO_EN_ITEM`` goes to S3 first and the item points to it. Conditional on ``clave`` (the body's SHA-256)
+  being new, so the same delivery sent again is recognised there.
 - registrar: one conditional PutItem per item (``clave`` absent), 16 in parallel (a 1000-item Meta batch is
   answered within the channel's timeout); a failed condition is a redelivery and changes nothing. Not a
   TransactWriteItems: one duplicate would cancel the other 99 and it costs twice the write units.
@@ -14,6 +18,7 @@ from __future__ import annotations
 
 import json
 import time
+import zlib
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -24,11 +29,16 @@ from pynamodb.expressions.update import Action
 from chalicelib.adapters.dynamo_tables import ClaveItem, EntranteItem, bind
 from chalicelib.config import Settings
 from chalicelib.domain.model import Entrante
-from chalicelib.domain.ports import SalienteRegistrado
+from chalicelib.domain.ports import Almacen, SalienteRegistrado
 
 DIAS_ENTRANTE = 8
 DIAS_SALIENTE = 30
 PARALELO = 16
+MAX_CUERPO_EN_ITEM = 100 * 1024
+"""Largest compressed body kept in the item (DynamoDB holds 400 KB; the stream's records, batched 25 to a 6 MB
+Lambda payload, stay small)."""
+NIVEL_ZLIB = 1
+"""The fastest level: the answer waits for it, and JSON compresses well even there."""
 _CONDICION_FALLIDA = "ConditionalCheckFailedException"
 
 
@@ -69,11 +79,31 @@ def entrante_desde_imagen(imagen: dict[str, object]) -> Entrante:
 
 
 class PynamoEntrantes:
-    """Inbound items; ``reloj`` gives epoch seconds (injectable for tests)."""
+    """Inbound deliveries and items; oversized delivery bodies in ``crudos`` (S3); ``reloj`` gives epoch seconds
+    (injectable for tests)."""
 
-    def __init__(self, settings: Settings, reloj: Callable[[], float] = time.time) -> None:
+    def __init__(self, settings: Settings, crudos: Almacen, reloj: Callable[[], float] = time.time) -> None:
         bind(settings)
+        self._crudos = crudos
         self._reloj = reloj
+
+    def guardar_entrega(self, entrega: Entrante, cuerpo: bytes) -> bool:
+        comprimido = zlib.compress(cuerpo, NIVEL_ZLIB)
+        item = item_de_entrante(entrega, self._expira())
+        if len(comprimido) <= MAX_CUERPO_EN_ITEM:
+            item.cuerpo_zlib = comprimido
+        else:
+            self._crudos.guardar(entrega.s3_key, cuerpo, "application/json")
+        return self._poner_item(item)
+
+    def cuerpo_entrega(self, entrega: Entrante) -> bytes:
+        item = EntranteItem.get(entrega.clave, consistent_read=True, attributes_to_get=["clave", "cuerpo_zlib"])
+        if item.cuerpo_zlib is not None:
+            return zlib.decompress(item.cuerpo_zlib)
+        return self._crudos.leer(entrega.s3_key)
+
+    def _expira(self) -> datetime:
+        return datetime.fromtimestamp(self._reloj(), tz=UTC) + timedelta(days=DIAS_ENTRANTE)
 
     def registrar(self, entrantes: Sequence[Entrante]) -> list[str]:
         """One conditional put per item (``clave`` absent), ``PARALELO`` at a time; a key already stored is a
@@ -81,7 +111,7 @@ class PynamoEntrantes:
         unicos = list({e.clave: e for e in entrantes}.values())
         if not unicos:
             return []
-        expira = datetime.fromtimestamp(self._reloj(), tz=UTC) + timedelta(days=DIAS_ENTRANTE)
+        expira = self._expira()
         # The first put creates the client in this thread (botocore's create_client is not thread-safe).
         nuevos = [self._poner(unicos[0], expira)]
         if len(unicos) > 1:
@@ -89,10 +119,14 @@ class PynamoEntrantes:
                 nuevos += hilos.map(lambda e: self._poner(e, expira), unicos[1:])
         return [e.clave for e, nuevo in zip(unicos, nuevos, strict=True) if nuevo]
 
+    @classmethod
+    def _poner(cls, entrante: Entrante, expira: datetime) -> bool:
+        return cls._poner_item(item_de_entrante(entrante, expira))
+
     @staticmethod
-    def _poner(entrante: Entrante, expira: datetime) -> bool:
+    def _poner_item(item: EntranteItem) -> bool:
         try:
-            item_de_entrante(entrante, expira).save(condition=EntranteItem.clave.does_not_exist())
+            item.save(condition=EntranteItem.clave.does_not_exist())
         except PutError as exc:
             if exc.cause_response_code == _CONDICION_FALLIDA:
                 return False

@@ -17,7 +17,14 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from pynamodb.attributes import Attribute, ListAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute
+from pynamodb.attributes import (
+    Attribute,
+    BinaryAttribute,
+    ListAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+)
 from pynamodb.connection import Connection
 from pynamodb.constants import PAY_PER_REQUEST_BILLING_MODE, STRING
 from pynamodb.exceptions import UpdateError
@@ -297,6 +304,8 @@ class EntranteItem(Model):
     tipo = UnicodeAttribute()
     payload = JsonAttribute()
     s3_key = UnicodeAttribute(null=True)
+    cuerpo_zlib = BinaryAttribute(null=True, legacy_encoding=False)
+    """A delivery's raw body, zlib-compressed (absent when it was too large for an item: then it is at s3_key)."""
     estado = UnicodeAttribute()
     intentos = NumberAttribute(default=0)
     error = UnicodeAttribute(null=True)

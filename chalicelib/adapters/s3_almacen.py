@@ -34,6 +34,14 @@ class S3Almacen:
             raise ServicioExternoNoDisponible(f"No se pudo guardar el objeto {clave} en S3.") from exc
         return clave
 
+    def leer(self, clave: str) -> bytes:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            return bytes(self._s3.get_object(Bucket=self.bucket, Key=clave)["Body"].read())
+        except (ClientError, BotoCoreError) as exc:
+            raise ServicioExternoNoDisponible(f"No se pudo leer el objeto {clave} de S3.") from exc
+
     def enlace_temporal(self, clave: str, segundos: int = 300) -> str:
         """A presigned GET URL of the object (SigV4, computed locally: no call to S3), valid ``segundos``."""
         return str(

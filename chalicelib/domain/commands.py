@@ -25,11 +25,10 @@ class CapturarSolicitud:
 
 @dataclass(frozen=True)
 class RecibirWebhook:
-    """Store a verified webhook delivery raw and record each of its items once, for later processing."""
+    """Store a verified webhook delivery (a JSON object) as it came, once; it is split into items on the stream."""
 
     canal: str  # "meta" | "botmaker": the door the delivery came through
     cuerpo: bytes
-    datos: dict[str, Any]
 
 
 @dataclass(frozen=True)

@@ -226,12 +226,14 @@ class TipoEntrante(StrEnum):
     MENSAJE = "mensaje"  # a Messenger, WhatsApp or Botmaker message from the prospect
     ESTADO = "estado"  # a WhatsApp delivery status of a message sent by us
     OTRO = "otro"  # a known envelope with content we do not process (recorded as ignorado)
+    ENTREGA = "entrega"  # a whole verified delivery, as it came; split into the items above on the stream
 
 
 @dataclass(frozen=True)
 class Entrante:
     """One message, lead or status of a webhook delivery, stored before any processing ("answer fast, enrich
-    later"). ``clave`` = ``f"{canal}#{external_id}"`` makes a redelivery a no-op."""
+    later"). ``clave`` = ``f"{canal}#{external_id}"`` makes a redelivery a no-op. A whole delivery is an
+    ``Entrante`` too (tipo ``entrega``, clave ``entrega#<door>#<sha256 of the body>``), its raw body kept apart."""
 
     clave: str
     canal: str

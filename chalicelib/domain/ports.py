@@ -171,6 +171,15 @@ class SolicitudRepository(Protocol):
 
 
 class EntranteRepository(Protocol):
+    def guardar_entrega(self, entrega: Entrante, cuerpo: bytes) -> bool:
+        """Store a verified delivery and its raw body in one durable write, conditional on ``clave`` being new;
+        False when it was already stored (the same delivery sent again)."""
+        ...
+
+    def cuerpo_entrega(self, entrega: Entrante) -> bytes:
+        """The raw body stored with a delivery."""
+        ...
+
     def registrar(self, entrantes: Sequence[Entrante]) -> list[str]:
         """Store each item whose ``clave`` is new (conditional put); returns the keys stored now. A key already
         stored (a redelivery) is left unchanged."""
@@ -237,6 +246,10 @@ class MensajeriaCanal(Protocol):
 class Almacen(Protocol):
     def guardar(self, clave: str, contenido: bytes, tipo: str) -> str:
         """Store an object encrypted (SSE-KMS) under ``clave``; returns the key. Overwriting is harmless."""
+        ...
+
+    def leer(self, clave: str) -> bytes:
+        """The object stored under ``clave``; ServicioExternoNoDisponible if it cannot be read."""
         ...
 
 

@@ -1,7 +1,8 @@
 """Channel webhooks (step 1): Meta (Lead Ads, Messenger, WhatsApp Cloud API) and Botmaker.
 
-Verify (constant time, over the raw body, before parsing) → parse → store raw and record each item once → 200.
-The items are enriched and merged later from the entrantes stream (``eventos_canales.on_entrante``).
+Verify (constant time, over the raw body, before parsing) → check it is a JSON object → one durable write of the
+delivery as it came → 200, in the same time whatever the delivery's size. The delivery is split into items, and
+they are deduplicated, enriched and merged, on the entrantes stream (``stream_entrantes.on_entrante``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from chalicelib.bootstrap import get_services
 from chalicelib.domain.commands import RecibirWebhook
 from chalicelib.handlers.http import cuerpo_crudo, http_errors, json_response, leer_cabecera, objeto_json, parametro
 from chalicelib.observability import logger
-from chalicelib.services.webhooks import token_valido, verificar_botmaker, verificar_meta
+from chalicelib.services.webhooks import ResultadoWebhook, token_valido, verificar_botmaker, verificar_meta
 
 webhooks = Blueprint(__name__)
 TIPOS_JSON = ["application/json"]
@@ -46,8 +47,8 @@ def receive_meta_webhook() -> Response:
     verificar_meta(
         cuerpo, leer_cabecera(request, "x-hub-signature-256"), servicios.secretos.valores("meta_app_secrets")
     )
-    resultado = servicios.recibir_webhook(RecibirWebhook(canal="meta", cuerpo=cuerpo, datos=objeto_json(cuerpo)))
-    return json_response({"recibido": True, "items": resultado.recibidos, "nuevos": resultado.nuevos})
+    objeto_json(cuerpo)
+    return _recibida(servicios.recibir_webhook(RecibirWebhook(canal="meta", cuerpo=cuerpo)))
 
 
 @webhooks.route("/webhooks/botmaker", methods=["POST"], content_types=TIPOS_JSON)
@@ -58,5 +59,9 @@ def receive_botmaker_webhook() -> Response:
     servicios = get_services()
     cabecera = leer_cabecera(request, servicios.settings.botmaker_cabecera)
     verificar_botmaker(cuerpo, cabecera, servicios.secretos.valor("botmaker_token"))
-    resultado = servicios.recibir_webhook(RecibirWebhook(canal="botmaker", cuerpo=cuerpo, datos=objeto_json(cuerpo)))
-    return json_response({"recibido": True, "items": resultado.recibidos, "nuevos": resultado.nuevos})
+    objeto_json(cuerpo)
+    return _recibida(servicios.recibir_webhook(RecibirWebhook(canal="botmaker", cuerpo=cuerpo)))
+
+
+def _recibida(resultado: ResultadoWebhook) -> Response:
+    return json_response({"recibido": True, "entrega": resultado.entrega, "duplicada": resultado.duplicada})

@@ -1,10 +1,11 @@
-"""Webhook intake ("answer fast, enrich later"): verify, store raw, record each item once.
+"""Webhook intake ("answer fast, enrich later"): verify, store the delivery once, split it on the stream.
 
 Meta (Lead Ads, Messenger, WhatsApp Cloud API) signs the raw body: ``X-Hub-Signature-256: sha256=<hex>`` =
 HMAC-SHA256(app secret, body). Botmaker sends a shared token in a header (``auth-bm-token``). Both are compared in
-constant time, before the body is parsed. A verified delivery is stored raw in S3, then split into items
-(``Entrante``), each written once under ``f"{canal}#{external_id}"``; the items are processed later from the
-entrantes stream (``services.canales``).
+constant time, before the body is parsed. The door then does one durable write, whatever the delivery's size: the
+delivery as it came, under ``entrega#<door>#<sha256 of the body>`` (``recibir``). Its INSERT on the entrantes stream
+splits it (``dividir``): the raw body to S3, and each item (``Entrante``) written once under
+``f"{canal}#{external_id}"``, whose own INSERTs are then processed one by one (``services.canales``).
 """
 
 from __future__ import annotations
@@ -84,26 +85,76 @@ class PuertosWebhook:
 
 @dataclass(frozen=True)
 class ResultadoWebhook:
-    s3_key: str
-    recibidos: int
-    nuevos: int
+    entrega: str
+    """The delivery's id: the SHA-256 of its body."""
+    duplicada: bool
+    """The same body was already stored (the channel sent it again): nothing new was written."""
+
+
+PREFIJO_ENTREGA: Final = "entrega#"
+
+
+def es_entrega(clave: str) -> bool:
+    return clave.startswith(PREFIJO_ENTREGA)
 
 
 def recibir(cmd: RecibirWebhook, *, puertos: PuertosWebhook) -> ResultadoWebhook:
-    """A verified delivery is stored raw (S3, SSE-KMS) and each of its items is recorded once; a redelivery stores
-    the same object again and records nothing new. Unknown objects and fields are stored raw and logged only."""
+    """The door's whole work after verification: one durable write of the delivery as it came, whatever its size;
+    the same body sent again is recognised at that write. Splitting into items, their dedupe by external id and
+    the merge into requests happen on the entrantes stream (``dividir``, then ``canales.procesar_entrante``)."""
     ahora = puertos.clock.ahora()
     huella = hashlib.sha256(cmd.cuerpo).hexdigest()
-    clave_s3 = f"webhooks/{cmd.canal}/{ahora:%Y/%m/%d}/{huella}.json"
-    puertos.crudos.guardar(clave_s3, cmd.cuerpo, "application/json")
-    extraer = extraer_meta if cmd.canal == "meta" else extraer_botmaker
-    items = list(extraer(cmd.datos, recibido_en=ahora.isoformat(), s3_key=clave_s3))
-    nuevos = puertos.entrantes.registrar(items) if items else []
+    entrega = Entrante(
+        clave=f"{PREFIJO_ENTREGA}{cmd.canal}#{huella}",
+        canal=cmd.canal,
+        tipo=TipoEntrante.ENTREGA.value,
+        payload={},
+        recibido_en=ahora.isoformat(),
+        s3_key=f"webhooks/{cmd.canal}/{ahora:%Y/%m/%d}/{huella}.json",
+    )
+    nueva = puertos.entrantes.guardar_entrega(entrega, cmd.cuerpo)
     logger.info(
         "webhook recibido",
-        extra={"canal": cmd.canal, "s3_key": clave_s3, "items": len(items), "nuevos": len(nuevos)},
+        extra={"canal": cmd.canal, "entrega": huella, "bytes": len(cmd.cuerpo), "duplicada": not nueva},
     )
-    return ResultadoWebhook(s3_key=clave_s3, recibidos=len(items), nuevos=len(nuevos))
+    return ResultadoWebhook(entrega=huella, duplicada=not nueva)
+
+
+def dividir(clave: str, *, puertos: PuertosWebhook) -> str:
+    """Split one stored delivery (an INSERT on the entrantes stream): keep its raw body in S3 (SSE-KMS, 90 days,
+    for investigation), then record each item once under its external id. At-least-once safe: items already
+    recorded are left as they are, so a retry after a failure half way records only what is missing. Returns the
+    delivery's new state; on failure the delivery is marked ``fallido`` and the error raised (the stream retries)."""
+    entrega = puertos.entrantes.obtener(clave)
+    if entrega is None or entrega.estado in (EstadoEntrante.PROCESADO, EstadoEntrante.IGNORADO):
+        return entrega.estado if entrega else EstadoEntrante.IGNORADO.value
+    try:
+        recibidos, nuevos = _dividir(entrega, puertos)
+    except Exception as exc:
+        puertos.entrantes.marcar(
+            clave, EstadoEntrante.FALLIDO.value, error=f"{type(exc).__name__}: {exc}", sumar_intento=True
+        )
+        logger.warning("entrega fallida", extra={"clave": clave, "intentos": entrega.intentos + 1})
+        raise
+    puertos.entrantes.marcar(clave, EstadoEntrante.PROCESADO.value, sumar_intento=True)
+    logger.info("entrega dividida", extra={"clave": clave, "items": recibidos, "nuevos": nuevos})
+    return EstadoEntrante.PROCESADO.value
+
+
+def _dividir(entrega: Entrante, puertos: PuertosWebhook) -> tuple[int, int]:
+    cuerpo = puertos.entrantes.cuerpo_entrega(entrega)
+    clave_s3 = puertos.crudos.guardar(entrega.s3_key, cuerpo, "application/json")  # the same object if oversized
+    try:
+        datos = json.loads(cuerpo)
+    except ValueError:  # the door only stores JSON objects; this is a body written by something else
+        logger.warning("entrega que no es json", extra={"clave": entrega.clave, "s3_key": clave_s3})
+        return 0, 0
+    if not isinstance(datos, dict):
+        return 0, 0
+    extraer = extraer_meta if entrega.canal == "meta" else extraer_botmaker
+    items = list(extraer(datos, recibido_en=entrega.recibido_en, s3_key=clave_s3))
+    nuevos = puertos.entrantes.registrar(items) if items else []
+    return len(items), len(nuevos)
 
 
 def _entrante(

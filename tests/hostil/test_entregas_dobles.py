@@ -125,10 +125,10 @@ def test_a_whatsapp_status_delivered_twice_is_recorded_once(etapa):
     get_services().salientes.registrar_saliente("whatsapp", "wamid.HBgNSALIENTE001", solicitud_id)
     estado = (EVENTOS / "meta_whatsapp_estado.json").read_bytes()
     # When Meta delivers its status twice (and the stream handles each)
-    assert etapa.webhook_meta(estado).json_body["nuevos"] == 1
+    assert etapa.webhook_meta(estado).json_body["duplicada"] is False
     etapa.bombear()
     huella = _huella(etapa, [solicitud_id])
-    assert etapa.webhook_meta(estado).json_body["nuevos"] == 0
+    assert etapa.webhook_meta(estado).json_body["duplicada"] is True
     etapa.bombear()
     # Then one history entry, nothing new the second time
     assert [t for t, _ in huella[1][solicitud_id]].count("estado_mensaje") == 1

@@ -30,7 +30,15 @@ def puertos():
 
 def _recibir(puertos, nombre: str, canal: str = "meta"):
     cuerpo = (EVENTOS / nombre).read_bytes()
-    return webhooks.recibir(RecibirWebhook(canal, cuerpo, json.loads(cuerpo)), puertos=puertos)
+    return webhooks.recibir(RecibirWebhook(canal, cuerpo), puertos=puertos)
+
+
+def _dividir_pendientes(puertos) -> list[str]:
+    """What the entrantes stream does with the deliveries the door stored: split each one once."""
+    entregas = [c for c in puertos.entrantes.pendientes() if webhooks.es_entrega(c)]
+    for clave in entregas:
+        webhooks.dividir(clave, puertos=puertos)
+    return entregas
 
 
 def test_a_body_signed_with_the_app_secret_verifies():
@@ -69,11 +77,35 @@ def test_the_botmaker_token_is_compared_exactly_and_needs_a_body():
         webhooks.verificar_botmaker(b"{}", "", "")
 
 
-def test_the_raw_payload_is_stored_by_channel_date_and_hash(puertos):
+def test_the_door_writes_the_delivery_once_as_it_came_and_nothing_else(puertos):
+    # When a delivery arrives
     resultado = _recibir(puertos, "meta_leadgen.json")
+    # Then one item holds it, keyed by the hash of its body; no S3 object and no item of its own yet
+    cuerpo = (EVENTOS / "meta_leadgen.json").read_bytes()
+    huella = hashlib.sha256(cuerpo).hexdigest()
+    assert resultado == webhooks.ResultadoWebhook(entrega=huella, duplicada=False)
+    assert list(puertos.entrantes.items) == [f"entrega#meta#{huella}"]
+    assert puertos.entrantes.cuerpos[f"entrega#meta#{huella}"] == cuerpo and puertos.crudos.objetos == {}
+
+
+def test_the_same_delivery_sent_again_is_recognised_at_the_door(puertos):
+    _recibir(puertos, "meta_whatsapp_mensajes.json")
+    # When Meta sends the same body again
+    segunda = _recibir(puertos, "meta_whatsapp_mensajes.json")
+    # Then it is acknowledged as a duplicate and nothing new is written
+    assert segunda.duplicada and len(puertos.entrantes.items) == 1
+
+
+def test_splitting_keeps_the_raw_body_by_channel_date_and_hash(puertos):
+    _recibir(puertos, "meta_leadgen.json")
+    # When the stream splits the delivery
+    (clave,) = _dividir_pendientes(puertos)
+    # Then the raw body is in S3 and every item points to it; the delivery is processed
     cuerpo = (EVENTOS / "meta_leadgen.json").read_bytes()
     esperado = f"webhooks/meta/2026/11/30/{hashlib.sha256(cuerpo).hexdigest()}.json"
-    assert resultado.s3_key == esperado and puertos.crudos.objetos[esperado] == (cuerpo, "application/json")
+    assert puertos.crudos.objetos[esperado] == (cuerpo, "application/json")
+    assert puertos.entrantes.items[clave].estado == "procesado"
+    assert all(e.s3_key == esperado for e in puertos.entrantes.items.values())
 
 
 @pytest.mark.parametrize(
@@ -91,9 +123,34 @@ def test_the_raw_payload_is_stored_by_channel_date_and_hash(puertos):
     ],
 )
 def test_each_reference_payload_becomes_one_item_per_message_lead_or_status(puertos, evento, canal, claves):
-    resultado = _recibir(puertos, evento, canal)
-    assert list(puertos.entrantes.items) == claves and resultado.nuevos == len(claves)
-    assert all(e.estado == "pendiente" and e.s3_key == resultado.s3_key for e in puertos.entrantes.items.values())
+    _recibir(puertos, evento, canal)
+    (entrega,) = _dividir_pendientes(puertos)
+    items = {c: e for c, e in puertos.entrantes.items.items() if c != entrega}
+    assert list(items) == claves and all(e.estado == "pendiente" for e in items.values())
+
+
+def test_a_split_that_fails_half_way_is_retried_and_records_each_item_once(puertos):
+    # Given a delivery of 40 leads, and an entrantes table that fails after storing 15 of them
+    cambios = [{"field": "leadgen", "value": {"leadgen_id": str(n)}} for n in range(40)]
+    cuerpo = json.dumps({"object": "page", "entry": [{"id": "p", "changes": cambios}]}).encode()
+    webhooks.recibir(RecibirWebhook("meta", cuerpo), puertos=puertos)
+    (clave,) = puertos.entrantes.pendientes()
+    registrar = puertos.entrantes.registrar
+
+    def a_medias(items):
+        registrar(items[:15])
+        raise ConnectionError("DynamoDB no responde")
+
+    puertos.entrantes.registrar = a_medias
+    # When the first split fails, and the stream retries it
+    with pytest.raises(ConnectionError):
+        webhooks.dividir(clave, puertos=puertos)
+    assert puertos.entrantes.items[clave].estado == "fallido" and len(puertos.entrantes.items) == 16
+    puertos.entrantes.registrar = registrar
+    assert webhooks.dividir(clave, puertos=puertos) == "procesado"
+    # Then every lead is recorded once, and a third delivery of the record changes nothing
+    assert sorted(c for c in puertos.entrantes.items if c != clave) == sorted(f"facebook#{n}" for n in range(40))
+    assert webhooks.dividir(clave, puertos=puertos) == "procesado" and len(puertos.entrantes.items) == 41
 
 
 def test_a_whatsapp_message_item_carries_its_contact_and_line():
@@ -131,7 +188,14 @@ def test_botmaker_messages_written_by_the_bot_are_ignored_and_other_types_skippe
     assert list(webhooks.extraer_botmaker({"type": "variable_change"}, recibido_en="t", s3_key="k")) == []
 
 
-def test_a_redelivery_records_nothing_new(puertos):
+def test_a_delivery_resent_with_other_bytes_records_nothing_new(puertos):
+    # Given a delivery split into its items
     _recibir(puertos, "meta_whatsapp_mensajes.json")
-    segunda = _recibir(puertos, "meta_whatsapp_mensajes.json")
-    assert segunda.nuevos == 0 and len(puertos.entrantes.items) == 2
+    _dividir_pendientes(puertos)
+    # When Meta resends the same messages in a body that differs (re-serialised)
+    datos = json.loads((EVENTOS / "meta_whatsapp_mensajes.json").read_text())
+    webhooks.recibir(RecibirWebhook("meta", json.dumps(datos, indent=1).encode()), puertos=puertos)
+    _dividir_pendientes(puertos)
+    # Then it is a second delivery, but its items were already there: the dedupe is by the messages' own ids
+    assert sum(webhooks.es_entrega(c) for c in puertos.entrantes.items) == 2
+    assert len([c for c in puertos.entrantes.items if c.startswith("whatsapp#")]) == 2
