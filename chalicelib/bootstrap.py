@@ -64,6 +64,7 @@ from chalicelib.services import (
     correo_entrante,
     correo_saliente,
     enlaces,
+    formulario,
     mensajeria,
     pagos,
     reacciones,
@@ -384,8 +385,25 @@ class Services:
                 url_publica=self.settings.url_publica,
                 bucket_documentos=self.settings.bucket_documentos,
             ),
+            formulario=self.capturar_envio_web,
         )
         return canales.procesar_entrante(clave, puertos=puertos)
+
+    def registrar_envio_web(self, cmd: CapturarSolicitud) -> str:
+        puertos = formulario.PuertosPuerta(entrantes=self.entrantes, clock=self.clock, ids=self.ids)
+        return formulario.registrar_envio(cmd, puertos=puertos)
+
+    def capturar_envio_web(self, envio: Entrante) -> canales.Recepcion:
+        s = self.settings
+        puertos = formulario.PuertosFormulario(
+            recibir_contacto=self.recibir_contacto,
+            repo=self.repo,
+            limites=self.limites,
+            clock=self.clock,
+            acuses_por_direccion_dia=s.acuses_por_direccion_dia,
+            acuses_por_telefono_dia=s.acuses_por_telefono_dia,
+        )
+        return formulario.capturar_envio(envio, puertos=puertos)
 
     def entrante_desde_registro(self, registro: dict[str, Any]) -> Entrante | None:
         """The item an entrantes stream INSERT carries (MODIFYs are the processing outcome: nothing to do)."""

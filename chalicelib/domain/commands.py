@@ -21,6 +21,9 @@ class CapturarSolicitud:
     clave_envio: str | None = None
     adjuntos: tuple[dict[str, Any], ...] = ()
     tipo_contacto: str = "formulario"
+    recibo: str | None = None
+    """The receipt code the web form already gave the prospect: the new request's id, or, on an open request, the
+    code of this submission."""
 
 
 @dataclass(frozen=True)

@@ -227,6 +227,7 @@ class TipoEntrante(StrEnum):
     ESTADO = "estado"  # a WhatsApp delivery status of a message sent by us
     OTRO = "otro"  # a known envelope with content we do not process (recorded as ignorado)
     ENTREGA = "entrega"  # a whole verified delivery, as it came; split into the items above on the stream
+    FORMULARIO = "formulario"  # a validated web form submission, answered with its receipt, captured on the stream
 
 
 @dataclass(frozen=True)

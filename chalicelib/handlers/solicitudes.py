@@ -65,17 +65,7 @@ def submit_form() -> Response:
         if es_json:
             raise
         return html_response(_pagina_formulario(crudos, exc.errores), 422)
-    s = servicios.settings
-    puertos = formulario.PuertosFormulario(
-        recibir_contacto=servicios.recibir_contacto,
-        repo=servicios.repo,
-        limites=servicios.limites,
-        clock=servicios.clock,
-        ids=servicios.ids,
-        acuses_por_direccion_dia=s.acuses_por_direccion_dia,
-        acuses_por_telefono_dia=s.acuses_por_telefono_dia,
-    )
-    recibo = formulario.recibir(cmd, puertos=puertos)
+    recibo = servicios.registrar_envio_web(cmd)
     logger.append_keys(recibo=recibo)
     return _recibida(recibo, es_json)
 

@@ -14,7 +14,7 @@ recorded; a failure marks the item ``fallido`` (error and attempt count) and is 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Final
@@ -101,6 +101,8 @@ class PuertosCanales:
     """Delivery statuses of the messages we sent (None: recorded in the history only)."""
     conversacion: conversaciones.PuertosConversacion | None = None
     """Reading the customer's messages as answers (None: they only join the request)."""
+    formulario: Callable[[Entrante], Recepcion] | None = None
+    """Capturing a stored web form submission (``formulario.capturar_envio``; None: ignored)."""
 
 
 # --- dedupe and merge -----------------------------------------------------------------------------------------
@@ -169,7 +171,7 @@ def _unir_a(solicitud_id: str, cmd: CapturarSolicitud, puertos: Puertos) -> Rece
     ahora = puertos.clock.ahora().isoformat()
     referencia = cmd.clave_envio or puertos.ids.evento()
     verificado = cmd.canal in CANALES_VERIFICADOS
-    recibo = puertos.ids.solicitud() if cmd.canal == Canal.WEB.value else None
+    recibo = (cmd.recibo or puertos.ids.solicitud()) if cmd.canal == Canal.WEB.value else None
     contacto = solicitudes.contacto_de(replace(cmd, clave_envio=referencia), ahora)
     if not verificado:
         contacto["verificado"] = False
@@ -271,6 +273,8 @@ def _procesar(e: Entrante, puertos: PuertosCanales) -> tuple[EstadoEntrante, str
         cmd = comando_messenger(e)
     elif e.canal == Canal.BOTMAKER and e.tipo == TipoEntrante.MENSAJE:
         cmd = comando_botmaker(e)
+    elif e.canal == Canal.WEB and e.tipo == TipoEntrante.FORMULARIO and puertos.formulario is not None:
+        return EstadoEntrante.PROCESADO, puertos.formulario(e).solicitud_id, None
     else:
         return EstadoEntrante.IGNORADO, None, "Tipo de contenido no procesado."
     recepcion = recibir_contacto(cmd, puertos=puertos.solicitudes)

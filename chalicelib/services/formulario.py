@@ -6,21 +6,26 @@ submission over the daily limit): 201 and a receipt code of the submission, neve
 acknowledgement email goes to an address at most ``acuses_por_direccion_dia`` times a day (and for one phone
 ``acuses_por_telefono_dia`` times); over that the request is still recorded, the history says why, and no email
 goes.
+
+The door validates and does one write (the submission with its receipt code, ``registrar_envio``) before it answers;
+the lookups by phone and email, the join to an open request and the limits run on the entrantes stream
+(``capturar_envio``), like a channel message. The receipt is the new request's code, so the page can show it before
+the request exists.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, Final
 
 from chalicelib.domain.actions import Normalizador
 from chalicelib.domain.clasificacion import sugerir_tipo
 from chalicelib.domain.commands import CapturarSolicitud
 from chalicelib.domain.errors import DatosInvalidos
-from chalicelib.domain.model import Canal, EntradaHistorial, Rol
-from chalicelib.domain.ports import Clock, IdGenerator, Limites, SolicitudRepository
+from chalicelib.domain.model import Canal, EntradaHistorial, Entrante, Rol, TipoEntrante
+from chalicelib.domain.ports import Clock, EntranteRepository, IdGenerator, Limites, SolicitudRepository
 from chalicelib.services.canales import Recepcion
 
 CIUDADES: Final = ("Cochabamba", "Quillacollo", "Sacaba", "Tiquipaya", "Colcapirhua", "Vinto", "Sipe Sipe", "Otra")
@@ -127,7 +132,7 @@ def validar_formulario(crudos: Mapping[str, Any], normalizadores: Mapping[str, N
     )
 
 
-# --- reception: one answer for every outcome, limited acknowledgements ------------------------------------------
+# --- reception: one write and one answer for every outcome; capture and limited acknowledgements on the stream ---
 
 ACUSE_RETENIDO: Final = "acuse_retenido"
 """Key in the request's ``origen``: the acknowledgement was withheld (the value says why); read by the reaction."""
@@ -135,28 +140,65 @@ VENTANA_DIA: Final = 24 * 3600
 
 
 @dataclass(frozen=True)
+class PuertosPuerta:
+    """What the door needs: one write, and the receipt code."""
+
+    entrantes: EntranteRepository
+    clock: Clock
+    ids: IdGenerator
+
+
+@dataclass(frozen=True)
 class PuertosFormulario:
+    """What capturing a stored submission needs (on the entrantes stream)."""
+
     recibir_contacto: Callable[[CapturarSolicitud], Recepcion]
     repo: SolicitudRepository
     limites: Limites
     clock: Clock
-    ids: IdGenerator
     acuses_por_direccion_dia: int = 3
     acuses_por_telefono_dia: int = 3
 
 
-def recibir(cmd: CapturarSolicitud, *, puertos: PuertosFormulario) -> str:
-    """Record a valid submission (a new request or a touchpoint on the person's open request) and return its
-    receipt code: the new request's own code, or a code of this submission when it joined another request (the
-    same shape, so the answer says nothing about who else has a request). A repeated submission gets the receipt
-    it got the first time."""
+def registrar_envio(cmd: CapturarSolicitud, *, puertos: PuertosPuerta) -> str:
+    """The door's one write: the validated submission with the receipt code it is answered with, stored once under
+    its ``envio_id`` (a submission without one gets its receipt as key). A repeated submission (same ``envio_id``)
+    writes nothing and gets the receipt it got the first time. The lookups by phone and email, the join to an
+    open request and the acknowledgement limits run on the entrantes stream (``capturar_envio``)."""
+    recibo = puertos.ids.solicitud()
+    clave_envio = cmd.clave_envio or recibo
+    envio = replace(cmd, recibo=recibo, clave_envio=clave_envio)
+    item = Entrante(
+        clave=f"{Canal.WEB.value}#{clave_envio}",
+        canal=Canal.WEB.value,
+        tipo=TipoEntrante.FORMULARIO.value,
+        payload={**asdict(envio), "adjuntos": []},
+        recibido_en=puertos.clock.ahora().isoformat(),
+    )
+    if puertos.entrantes.registrar([item]):
+        return recibo
+    anterior = puertos.entrantes.obtener(item.clave)
+    return str(anterior.payload.get("recibo") or recibo) if anterior else recibo
+
+
+def comando_de_envio(e: Entrante) -> CapturarSolicitud:
+    """The submission stored by ``registrar_envio``, as the command it was."""
+    campos = {f.name for f in fields(CapturarSolicitud)}
+    return CapturarSolicitud(**{k: v for k, v in e.payload.items() if k in campos and k != "adjuntos"})
+
+
+def capturar_envio(e: Entrante, *, puertos: PuertosFormulario) -> Recepcion:
+    """A stored submission becomes a new request whose code is its receipt, or a touchpoint on the person's open
+    request recorded with that receipt. Every submission counts toward the daily acknowledgement limits of its
+    address and phone; over them the acknowledgement is withheld and the history says why."""
+    cmd = comando_de_envio(e)
     motivo = _motivo_retencion(cmd, puertos)
     if motivo:
         cmd = replace(cmd, origen={**cmd.origen, ACUSE_RETENIDO: motivo})
     recepcion = puertos.recibir_contacto(cmd)
     if recepcion.nueva and recepcion.solicitud_id and motivo:
         _anotar_retencion(recepcion.solicitud_id, cmd, motivo, puertos)
-    return _recibo(recepcion, cmd, puertos)
+    return recepcion
 
 
 def _motivo_retencion(cmd: CapturarSolicitud, puertos: PuertosFormulario) -> str | None:
@@ -194,32 +236,6 @@ def _anotar_retencion(solicitud_id: str, cmd: CapturarSolicitud, motivo: str, pu
             campos={"motivo": motivo, **({"para": [email]} if email else {})},
         )
     )
-
-
-def _recibo(recepcion: Recepcion, cmd: CapturarSolicitud, puertos: PuertosFormulario) -> str:
-    if recepcion.nueva and recepcion.solicitud_id:
-        return recepcion.solicitud_id
-    if recepcion.recibo:
-        return recepcion.recibo
-    if recepcion.duplicada and recepcion.solicitud_id and cmd.clave_envio:
-        anterior = _recibo_anterior(recepcion.solicitud_id, cmd.clave_envio, puertos)
-        if anterior:
-            return anterior
-    return recibo_suelto(puertos.ids)
-
-
-def _recibo_anterior(solicitud_id: str, clave_envio: str, puertos: PuertosFormulario) -> str | None:
-    """The receipt a repeated submission got the first time: the code of the request it created, or the receipt
-    recorded on the touchpoint it left on an open request."""
-    solicitud = puertos.repo.obtener(solicitud_id)
-    for indice, contacto in enumerate(solicitud.contactos):
-        if contacto.get("canal") != Canal.WEB.value or contacto.get("referencia") != clave_envio:
-            continue
-        if contacto.get("recibo"):
-            return str(contacto["recibo"])
-        if indice == 0 and solicitud.canal == Canal.WEB.value:
-            return solicitud.id
-    return None
 
 
 def recibo_suelto(ids: IdGenerator) -> str:

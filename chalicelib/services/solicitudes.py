@@ -76,7 +76,7 @@ def capturar(cmd: CapturarSolicitud, *, puertos: Puertos, reclamar_contacto: boo
     ``reclamar_contacto`` the request also claims its contact keys for a short while (``claves_de_reclamo``), so that
     a second first contact of the same person at the same instant gets ContactoReclamado instead of a request."""
     ahora = puertos.clock.ahora()
-    solicitud_id = puertos.ids.solicitud()
+    solicitud_id = cmd.recibo or puertos.ids.solicitud()
     datos = _datos_de_contacto(cmd.datos, puertos)
     cambio = Cambio(
         id=puertos.ids.evento(),

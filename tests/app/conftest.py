@@ -18,6 +18,7 @@ from tests.fakes import (
     InMemorySolicitudRepository,
     SequentialIds,
 )
+from tests.fakes_canales import EntrantesEnMemoria
 from tests.fakes_correo import InMemorySupresiones
 from tests.fakes_limites import LimitesEnMemoria
 from tests.fakes_sesiones import InMemorySesionesConsola
@@ -47,9 +48,21 @@ def servicios(monkeypatch):
         limites=LimitesEnMemoria(),
         sesiones_consola=InMemorySesionesConsola(),
         supresiones=InMemorySupresiones(),
+        entrantes=EntrantesEnMemoria(),
     )
     yield servicios
     bootstrap.reset()
+
+
+def atender_entrantes(servicios) -> int:
+    """What the entrantes stream does, in place: process every pending item (form submissions, deliveries and
+    the items they split into) until none is left; returns how many were processed."""
+    hechos = 0
+    while pendientes := servicios.entrantes.pendientes():
+        for clave in pendientes:
+            servicios.procesar_entrante(clave)
+            hechos += 1
+    return hechos
 
 
 @pytest.fixture

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from urllib.parse import urlencode
 
+from tests.app.conftest import atender_entrantes
+
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 VALIDO = {
     "nombre": "Juan Pérez",
@@ -24,17 +26,22 @@ def test_the_form_page_is_spanish_and_works_without_javascript(cliente):
     assert 'name="sitio_web"' in cuerpo and 'value="facebook"' in cuerpo
 
 
-def test_a_valid_form_creates_a_web_request_and_shows_its_code(cliente, servicios):
+def test_a_valid_form_is_answered_after_one_write_and_becomes_a_request_with_its_code(cliente, servicios):
     respuesta = cliente.http.post("/solicitud", headers=FORM, body=urlencode(VALIDO).encode())
     assert respuesta.status_code == 201
     assert "VD-00000001" in respuesta.body.decode()
+    # the door stored the submission alone; the entrantes stream captures it under the code the page showed
+    assert list(servicios.entrantes.items) == [f"web#{VALIDO['envio_id']}"] and servicios.repo.solicitudes == {}
+    assert atender_entrantes(servicios) == 1
     solicitud = servicios.repo.obtener("VD-00000001")
     assert solicitud.canal == "web" and solicitud.datos["telefono"] == "+59170712345"
 
 
 def test_a_resubmitted_form_does_not_create_a_second_request(cliente, servicios):
     cliente.http.post("/solicitud", headers=FORM, body=urlencode(VALIDO).encode())
+    atender_entrantes(servicios)
     otra = cliente.http.post("/solicitud", headers=FORM, body=urlencode(VALIDO).encode())
+    atender_entrantes(servicios)
     # the same answer as the first time: 201 and the receipt it got then (here the code of the request it created)
     assert otra.status_code == 201 and "VD-00000001" in otra.body.decode()
     assert len(servicios.repo.listar(mes="2026-11").solicitudes) == 1
@@ -44,7 +51,7 @@ def test_a_bad_form_is_shown_again_with_errors_and_values_and_writes_nothing(cli
     datos = {**VALIDO, "telefono": "12", "consentimiento": ""}
     respuesta = cliente.http.post("/solicitud", headers=FORM, body=urlencode(datos).encode())
     cuerpo = respuesta.body.decode()
-    assert respuesta.status_code == 422
+    assert respuesta.status_code == 422 and servicios.entrantes.items == {}
     assert "Juan Pérez" in cuerpo and "teléfono válido" in cuerpo and "autorización" in cuerpo
     assert servicios.repo.listar(mes="2026-11").solicitudes == []
 
@@ -68,7 +75,7 @@ def test_the_honeypot_pretends_success_and_writes_nothing(cliente, servicios):
     respuesta = cliente.http.post(
         "/solicitud", headers=FORM, body=urlencode({**VALIDO, "sitio_web": "http://spam.example"}).encode()
     )
-    assert respuesta.status_code == 201
+    assert respuesta.status_code == 201 and servicios.entrantes.items == {}
     assert servicios.repo.listar(mes="2026-11").solicitudes == []
 
 

@@ -98,6 +98,7 @@ class Sistema:
 
     url: str
     bomba: Any
+    bomba_entrantes: Any = None
     tokens: dict[str, str] = field(default_factory=dict)
 
     def token(self, rol: str) -> str:
@@ -106,6 +107,7 @@ class Sistema:
         return self.tokens[rol]
 
     def detalle(self, solicitud_id: str, rol: str = "RC") -> dict[str, Any]:
+        self.capturar()
         respuesta = requests.get(
             f"{self.url}/solicitudes/{solicitud_id}", headers={"Authorization": f"Bearer {self.token(rol)}"}, timeout=10
         )
@@ -132,10 +134,15 @@ class Sistema:
     def nueva(self, **datos: str) -> str:
         respuesta = requests.post(f"{self.url}/solicitud", json={"consentimiento": "si", **datos}, timeout=10)
         assert respuesta.status_code == 201, respuesta.text
+        self.capturar()
         return str(respuesta.json()["recibo"])  # a new request's receipt is its code
 
+    def capturar(self) -> int:
+        """The entrantes stream: form submissions (and channel deliveries) become requests."""
+        return int(self.bomba_entrantes.drain()) if self.bomba_entrantes is not None else 0
+
     def bombear(self) -> int:
-        return int(self.bomba.drain())
+        return self.capturar() + int(self.bomba.drain())
 
     def outbox(self) -> list[dict[str, Any]]:
         self.bombear()
@@ -163,7 +170,11 @@ def sistema(settings, servidor, monkeypatch) -> Iterator[Sistema]:
             table_name=settings.tabla_solicitudes,
             handler=lambda evento: cliente.lambda_.invoke("on_solicitud_change", evento).payload,
         )
-        yield Sistema(url=servidor, bomba=bomba)
+        bomba_entrantes = StreamPump(
+            table_name=settings.tabla_entrantes,
+            handler=lambda evento: cliente.lambda_.invoke("on_entrante", evento).payload,
+        )
+        yield Sistema(url=servidor, bomba=bomba, bomba_entrantes=bomba_entrantes)
     bootstrap.reset()
 
 

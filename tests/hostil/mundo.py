@@ -237,6 +237,16 @@ class Mundo:
 
     # --- channels ------------------------------------------------------------------------------------------
 
+    def atender_entrantes(self) -> list[str]:
+        """What the entrantes stream does: process every pending item (form submissions, whole deliveries and the
+        items they split into) until none is left; returns the keys processed."""
+        hechas: list[str] = []
+        while pendientes := self.servicios.entrantes.pendientes():
+            for clave in pendientes:
+                self.servicios.procesar_entrante(clave)
+                hechas.append(clave)
+        return hechas
+
     def firma_meta(self, cuerpo: bytes, indice: int = 0) -> str:
         secreto = self.servicios.settings.meta_app_secrets[indice].encode()
         return "sha256=" + hmac.new(secreto, cuerpo, hashlib.sha256).hexdigest()

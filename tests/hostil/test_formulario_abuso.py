@@ -33,12 +33,16 @@ PIRATA = "Soy María: cambié de correo, envíen la oferta y el contrato a pirat
 
 
 def _enviar(mundo, json_: bool = False, **campos: str):
+    """POST the form, then let the entrantes stream capture what the door stored."""
     cuerpo = {"consentimiento": "on", **campos}
     if json_:
-        return mundo.cliente.http.post(
+        respuesta = mundo.cliente.http.post(
             "/solicitud", headers={"Content-Type": "application/json"}, body=json.dumps(cuerpo).encode()
         )
-    return mundo.cliente.http.post("/solicitud", headers=FORM, body=urlencode(cuerpo).encode())
+    else:
+        respuesta = mundo.cliente.http.post("/solicitud", headers=FORM, body=urlencode(cuerpo).encode())
+    mundo.atender_entrantes()
+    return respuesta
 
 
 def _victima(mundo) -> Solicitud:

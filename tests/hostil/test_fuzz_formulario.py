@@ -125,11 +125,13 @@ def test_the_same_envio_id_twice_is_one_request(mundo):
     primera = mundo.pedir(
         "POST /solicitud (formulario)", "POST", "/solicitud", headers=cabeceras, body=urlencode(campos).encode()
     )
+    mundo.atender_entrantes()
     huella = mundo.huella()
-    # When the browser resubmits it
+    # When the browser resubmits it (and the entrantes stream runs)
     segunda = mundo.pedir(
         "POST /solicitud (formulario)", "POST", "/solicitud", headers=cabeceras, body=urlencode(campos).encode()
     )
+    assert mundo.atender_entrantes() == []
     # Then the same answer (201, the same receipt) and nothing new is written
     assert (primera.status_code, segunda.status_code) == (201, 201) and primera.body == segunda.body
     assert len(mundo.servicios.repo.solicitudes) == 1 and mundo.huella() == huella
