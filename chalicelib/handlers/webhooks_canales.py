@@ -1,6 +1,6 @@
 """Channel webhooks (step 1): Meta (Lead Ads, Messenger, WhatsApp Cloud API) and Botmaker.
 
-Verify (constant time, over the raw body, before parsing) → check it is a JSON object → one durable write of the
+Verify (constant time, over the raw body, before parsing) → check it is shaped as a JSON object → one durable write of the
 delivery as it came → 200, in the same time whatever the delivery's size. The delivery is split into items, and
 they are deduplicated, enriched and merged, on the entrantes stream (``stream_entrantes.on_entrante``).
 """
@@ -13,7 +13,14 @@ from chalice.app import Blueprint, Response
 
 from chalicelib.bootstrap import get_services
 from chalicelib.domain.commands import RecibirWebhook
-from chalicelib.handlers.http import cuerpo_crudo, http_errors, json_response, leer_cabecera, objeto_json, parametro
+from chalicelib.handlers.http import (
+    cuerpo_crudo,
+    forma_de_objeto_json,
+    http_errors,
+    json_response,
+    leer_cabecera,
+    parametro,
+)
 from chalicelib.observability import logger
 from chalicelib.services.webhooks import ResultadoWebhook, token_valido, verificar_botmaker, verificar_meta
 
@@ -47,7 +54,7 @@ def receive_meta_webhook() -> Response:
     verificar_meta(
         cuerpo, leer_cabecera(request, "x-hub-signature-256"), servicios.secretos.valores("meta_app_secrets")
     )
-    objeto_json(cuerpo)
+    forma_de_objeto_json(cuerpo)
     return _recibida(servicios.recibir_webhook(RecibirWebhook(canal="meta", cuerpo=cuerpo)))
 
 
@@ -59,7 +66,7 @@ def receive_botmaker_webhook() -> Response:
     servicios = get_services()
     cabecera = leer_cabecera(request, servicios.settings.botmaker_cabecera)
     verificar_botmaker(cuerpo, cabecera, servicios.secretos.valor("botmaker_token"))
-    objeto_json(cuerpo)
+    forma_de_objeto_json(cuerpo)
     return _recibida(servicios.recibir_webhook(RecibirWebhook(canal="botmaker", cuerpo=cuerpo)))
 
 

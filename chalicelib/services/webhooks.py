@@ -129,32 +129,33 @@ def dividir(clave: str, *, puertos: PuertosWebhook) -> str:
     if entrega is None or entrega.estado in (EstadoEntrante.PROCESADO, EstadoEntrante.IGNORADO):
         return entrega.estado if entrega else EstadoEntrante.IGNORADO.value
     try:
-        recibidos, nuevos = _dividir(entrega, puertos)
+        recibidos, nuevos, motivo = _dividir(entrega, puertos)
     except Exception as exc:
         puertos.entrantes.marcar(
             clave, EstadoEntrante.FALLIDO.value, error=f"{type(exc).__name__}: {exc}", sumar_intento=True
         )
         logger.warning("entrega fallida", extra={"clave": clave, "intentos": entrega.intentos + 1})
         raise
-    puertos.entrantes.marcar(clave, EstadoEntrante.PROCESADO.value, sumar_intento=True)
-    logger.info("entrega dividida", extra={"clave": clave, "items": recibidos, "nuevos": nuevos})
-    return EstadoEntrante.PROCESADO.value
+    estado = EstadoEntrante.IGNORADO if motivo else EstadoEntrante.PROCESADO
+    puertos.entrantes.marcar(clave, estado.value, error=motivo, sumar_intento=True)
+    logger.info("entrega dividida", extra={"clave": clave, "items": recibidos, "nuevos": nuevos, "motivo": motivo})
+    return estado.value
 
 
-def _dividir(entrega: Entrante, puertos: PuertosWebhook) -> tuple[int, int]:
+def _dividir(entrega: Entrante, puertos: PuertosWebhook) -> tuple[int, int, str | None]:
+    """(items, new items, why the delivery was not split at all)."""
     cuerpo = puertos.entrantes.cuerpo_entrega(entrega)
     clave_s3 = puertos.crudos.guardar(entrega.s3_key, cuerpo, "application/json")  # the same object if oversized
     try:
         datos = json.loads(cuerpo)
-    except ValueError:  # the door only stores JSON objects; this is a body written by something else
-        logger.warning("entrega que no es json", extra={"clave": entrega.clave, "s3_key": clave_s3})
-        return 0, 0
+    except (ValueError, RecursionError):  # the door checks the shape only; also ints over 4300 digits
+        return 0, 0, "El cuerpo no es JSON válido; queda guardado tal como llegó."
     if not isinstance(datos, dict):
-        return 0, 0
+        return 0, 0, "El cuerpo no es un objeto JSON; queda guardado tal como llegó."
     extraer = extraer_meta if entrega.canal == "meta" else extraer_botmaker
     items = list(extraer(datos, recibido_en=entrega.recibido_en, s3_key=clave_s3))
     nuevos = puertos.entrantes.registrar(items) if items else []
-    return len(items), len(nuevos)
+    return len(items), len(nuevos), None
 
 
 def _entrante(

@@ -199,3 +199,17 @@ def test_a_delivery_resent_with_other_bytes_records_nothing_new(puertos):
     # Then it is a second delivery, but its items were already there: the dedupe is by the messages' own ids
     assert sum(webhooks.es_entrega(c) for c in puertos.entrantes.items) == 2
     assert len([c for c in puertos.entrantes.items if c.startswith("whatsapp#")]) == 2
+
+
+@pytest.mark.parametrize(
+    "cuerpo", [b'{"object": "page", "entry": [}', b"{" + b"[" * 5000 + b"}", b'{"n": 1' + b"0" * 5000 + b"}"]
+)
+def test_a_signed_body_that_does_not_parse_is_kept_raw_and_ignored_with_the_reason(puertos, cuerpo):
+    # Given a body the door stored (authenticated, shaped as an object) that is not valid JSON
+    webhooks.recibir(RecibirWebhook("meta", cuerpo), puertos=puertos)
+    (clave,) = puertos.entrantes.pendientes()
+    # When the stream splits it
+    estado = webhooks.dividir(clave, puertos=puertos)
+    # Then it is ignored with a Spanish reason, kept raw in S3, and no item is written
+    assert estado == "ignorado" and "JSON" in puertos.entrantes.items[clave].error
+    assert list(puertos.entrantes.items) == [clave] and [c for c, _ in puertos.crudos.objetos.values()] == [cuerpo]
