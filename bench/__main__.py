@@ -26,7 +26,7 @@ TODOS = ("B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8")
 TAMANOS = {
     "normal": {
         "b1_rondas": 300,
-        "lote_rondas": 3,
+        "lote_rondas": 30,
         "b2_peticiones": 300,
         "b3_por_mes": 260,
         "b4_corridas": 9,
@@ -37,7 +37,7 @@ TAMANOS = {
     },
     "rapido": {
         "b1_rondas": 40,
-        "lote_rondas": 1,
+        "lote_rondas": 5,
         "b2_peticiones": 40,
         "b3_por_mes": 60,
         "b4_corridas": 7,

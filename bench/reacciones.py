@@ -1,8 +1,10 @@
 """B5: stream reactions — records per second through ``on_solicitud_change`` against a no-op handler over the
 very same events.
 
-The events are real: requests are captured through the web form and half of them classified as residential (no
-email) and half handed to Enterprise Sales (two emails), all through the app's HTTP routes; then
+The events are real: requests are submitted through the web form (the door stores each submission; the entrantes
+table's stream, drained into ``on_entrante``, captures it as a request whose id is the receipt code) and half of
+them classified as residential (no email) and half handed to Enterprise Sales (two emails), all through the app's
+HTTP routes and its entrantes stream handler; then
 ``localstage.stream_pump.StreamPump`` reads moto's stream of the requests table and turns its records into the
 Lambda-shaped events (batches of 50, the handler's ``batch_size``) that Lambda's event source mapping delivers.
 Those batches are kept, and handed to each handler through chalice's test client (``lambda_.invoke``):
@@ -37,10 +39,12 @@ def _correos(endpoint: str) -> int:
     return len(datos.get("RawMessage", [])) + len(datos.get("Message", []))
 
 
-def _crear(cliente: Any, token: str, desde: int, cuantas: int) -> int:
-    """``cuantas`` requests through the form, each then classified (even) or handed to Enterprise Sales (odd);
-    returns the emails their reactions must send."""
+def _crear(cliente: Any, token: str, entrantes: Any, desde: int, cuantas: int) -> int:
+    """``cuantas`` requests through the form, captured by draining the entrantes stream (``entrantes``, a pump into
+    ``on_entrante``), each then classified (even) or handed to Enterprise Sales (odd); returns the emails their
+    reactions must send."""
     esperados = 0
+    acciones: list[tuple[str, dict[str, Any]]] = []
     for n in range(desde, desde + cuantas):
         empresa = n % 2 == 1
         campos = {
@@ -56,7 +60,7 @@ def _crear(cliente: Any, token: str, desde: int, cuantas: int) -> int:
         )
         if respuesta.status_code != 201:
             raise AssertionError(f"form: {respuesta.status_code} {respuesta.body[:300]!r}")
-        solicitud_id = respuesta.json_body["solicitud_id"]
+        solicitud_id = respuesta.json_body["recibo"]  # the request's id is the receipt code
         accion: dict[str, Any] = (
             {
                 "accion": "derivar_empresas",
@@ -65,6 +69,12 @@ def _crear(cliente: Any, token: str, desde: int, cuantas: int) -> int:
             if empresa
             else {"accion": "clasificar_residencial", "campos": {}}
         )
+        acciones.append((solicitud_id, accion))
+        esperados += 2 + (2 if empresa else 0)
+    capturados = entrantes.drain()
+    if capturados < cuantas or entrantes.dead_letters or entrantes.pending:
+        raise AssertionError(f"on_entrante handled {capturados} records for {cuantas} submissions")
+    for solicitud_id, accion in acciones:
         respuesta = cliente.http.post(
             f"/solicitudes/{solicitud_id}/acciones",
             headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
@@ -72,7 +82,6 @@ def _crear(cliente: Any, token: str, desde: int, cuantas: int) -> int:
         )
         if respuesta.status_code != 200:
             raise AssertionError(f"{accion['accion']}: {respuesta.status_code} {respuesta.body[:300]!r}")
-        esperados += 2 + (2 if empresa else 0)
     return esperados
 
 
@@ -95,12 +104,16 @@ def reacciones(entorno: EntornoMoto, *, solicitudes: int = 150, repeticiones_bas
     def real(evento: dict[str, Any]) -> dict[str, Any]:
         return dict(app_cli.lambda_.invoke("on_solicitud_change", evento).payload)
 
+    def on_entrante(evento: dict[str, Any]) -> dict[str, Any]:
+        return dict(app_cli.lambda_.invoke("on_entrante", evento).payload)
+
     bomba = StreamPump(table_name=entorno.settings.tabla_solicitudes, handler=real, batch_size=TAMANO_LOTE)
-    _crear(app_cli, token, 0, 6)  # warm-up: templates, clients, the first SES send, through the real handler
+    entrantes = StreamPump(table_name=entorno.settings.tabla_entrantes, handler=on_entrante, batch_size=25)
+    _crear(app_cli, token, entrantes, 0, 6)  # warm-up: templates, clients, the first SES send, the real handlers
     bomba.drain()
     antes = _correos(entorno.endpoint)
 
-    esperados = _crear(app_cli, token, 1000, solicitudes)
+    esperados = _crear(app_cli, token, entrantes, 1000, solicitudes)
     eventos: list[dict[str, Any]] = []
 
     def guardar(evento: dict[str, Any]) -> dict[str, Any]:

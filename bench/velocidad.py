@@ -3,23 +3,29 @@ same run and process.
 
 Each round sends one new prospect through each door, in a shuffled order, and times it end to end in-process:
 
-- **web form**: ``POST /solicitud`` (JSON, a new person with an email) → ``localstage.stream_pump`` drains the
-  requests table's stream into ``on_solicitud_change`` (chalice's test client, ``lambda_.invoke``), which emails
-  the acknowledgement (``acuse_cliente``) and the executives' notice through moto's SES;
-- **WhatsApp**: a signed ``POST /webhooks/meta`` with a text message from a new ``wa_id`` → the inbound table's
-  stream drained into ``on_entrante`` (which creates the request) → the requests table's stream drained into
+- **web form**: ``POST /solicitud`` (JSON, a new person with an email; the door stores the submission, one write,
+  and answers its receipt code) → ``localstage.stream_pump`` drains the entrantes table's stream into
+  ``on_entrante`` (chalice's test client, ``lambda_.invoke``), which creates the request (its id = the receipt) →
+  the requests table's stream drained into ``on_solicitud_change``, which emails the acknowledgement
+  (``acuse_cliente``) and the executives' notice through moto's SES;
+- **WhatsApp**: a signed ``POST /webhooks/meta`` with a text message from a new ``wa_id`` (the door stores the
+  delivery, one write) → the entrantes stream drained into ``on_entrante``, which splits the delivery into its
+  item, whose own INSERT (same drain) creates the request → the requests table's stream drained into
   ``on_solicitud_change``, which sends the acknowledgement through the WhatsApp Cloud API adapter to the local
   Graph stand-in (``localstage.graph_local.GraphLocal``, served on a free port) and emails the executives' notice.
 
-The clock stops when the last drain returns (the acknowledgement was accepted by SES or by the stand-in by then).
-Then, untimed, both streams are drained again (nothing may be left) and the acknowledgement is checked, never
-assumed: exactly the expected new emails in moto (form: one to the prospect + one to the executives; WhatsApp: only
-the executives' one) and, for WhatsApp, exactly one new message recorded by the stand-in, to that ``wa_id``,
-quoting the request id. A lost or doubled acknowledgement stops the run with ``AssertionError``.
+Each pump drains its stream until a polling round finds nothing (records written by the handler during the drain,
+like the delivery's items, are read in the same drain). The clock stops when the last drain returns (the
+acknowledgement was accepted by SES or by the stand-in by then). Then, untimed, both streams are drained again
+(nothing may be left) and the acknowledgement is checked, never assumed: exactly the expected new emails in moto
+(form: one to the prospect + one to the executives, the acknowledgement quoting the receipt code; WhatsApp: only the
+executives' one) and, for WhatsApp, exactly one new message recorded by the stand-in, to that ``wa_id``, quoting the
+request id. A lost or doubled acknowledgement stops the run with ``AssertionError``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import time
@@ -77,12 +83,17 @@ class _Banco:
             },
         )
         self.cliente = entorno.cliente_app()
+        self.dividida: float | None = None
+        """When ``on_entrante`` returned from the batch holding a delivery's INSERT (it split the delivery)."""
 
         def solicitudes(evento: dict[str, Any]) -> dict[str, Any]:
             return dict(self.cliente.lambda_.invoke("on_solicitud_change", evento).payload)
 
         def entrantes(evento: dict[str, Any]) -> dict[str, Any]:
-            return dict(self.cliente.lambda_.invoke("on_entrante", evento).payload)
+            respuesta = dict(self.cliente.lambda_.invoke("on_entrante", evento).payload)
+            if any(_inserta_entrega(r) for r in evento["Records"]):
+                self.dividida = time.perf_counter()
+            return respuesta
 
         s = entorno.settings
         self.bomba_solicitudes = StreamPump(table_name=s.tabla_solicitudes, handler=solicitudes)
@@ -134,13 +145,17 @@ class _Banco:
         respondido = time.perf_counter()
         if respuesta.status_code != 201:
             raise AssertionError(f"form: {respuesta.status_code} {respuesta.body[:300]!r}")
+        entrantes = self.bomba_entrantes.drain()
+        capturado = time.perf_counter()
         registros = self.bomba_solicitudes.drain()
         fin = time.perf_counter()
         llamadas, graph = llamadas_desde(antes), len(self.graph.peticiones) - antes_graph
-        solicitud_id = str(respuesta.json_body["solicitud_id"])
+        solicitud_id = str(respuesta.json_body["recibo"])  # the request's id is the receipt code
         self._comprobar_quietud("form")
-        if registros < 1:
-            raise AssertionError(f"form: the requests stream had nothing for {solicitud_id}")
+        if entrantes < 1 or registros < 1:
+            raise AssertionError(
+                f"form {solicitud_id}: streams handled {entrantes} inbound, {registros} request records"
+            )
         nuevos = self._correos_nuevos()
         acuses = [c for c in nuevos if email in c["to"]]
         avisos = [c for c in nuevos if email not in c["to"]]
@@ -153,7 +168,8 @@ class _Banco:
         ):
             raise AssertionError(f"form {solicitud_id}: the email to the prospect is not its acknowledgement")
         self.acuses += 1
-        return _Ronda(fin - inicio, {"respuesta": respondido - inicio, "reaccion": fin - respondido}, llamadas, graph)
+        etapas = {"respuesta": respondido - inicio, "on_entrante": capturado - respondido, "reaccion": fin - capturado}
+        return _Ronda(fin - inicio, etapas, llamadas, graph)
 
     def whatsapp(self, cargas: Cargas, n: int) -> _Ronda:
         """One new ``wa_id`` writing its first text message; its acknowledgement on WhatsApp."""
@@ -166,21 +182,24 @@ class _Banco:
             "type": "text",
             "text": {"body": "Hola, quiero internet para mi casa en Queru Queru, ¿qué planes tienen?"},
         }
-        peticion = cargas._whatsapp({"contacts": [contacto], "messages": [mensaje]}, 1)
+        peticion = cargas._whatsapp({"contacts": [contacto], "messages": [mensaje]})
         antes_mensajes, antes_graph = len(self.graph.mensajes), len(self.graph.peticiones)
         antes = Counter(llamadas_aws())
         inicio = time.perf_counter()
+        self.dividida = None
         respuesta = self.cliente.http.post(peticion.ruta, headers=peticion.cabeceras, body=peticion.cuerpo)
         respondido = time.perf_counter()
-        if respuesta.status_code != 200 or json.loads(respuesta.body)["nuevos"] != 1:
+        esperado = {"recibido": True, "entrega": hashlib.sha256(peticion.cuerpo).hexdigest(), "duplicada": False}
+        if respuesta.status_code != 200 or json.loads(respuesta.body) != esperado:
             raise AssertionError(f"webhook: {respuesta.status_code} {respuesta.body[:300]!r}")
         entrantes = self.bomba_entrantes.drain()
         capturado = time.perf_counter()
+        dividida = self.dividida
         solicitudes = self.bomba_solicitudes.drain()
         fin = time.perf_counter()
         llamadas, graph = llamadas_desde(antes), len(self.graph.peticiones) - antes_graph
         self._comprobar_quietud("WhatsApp")
-        if entrantes < 1 or solicitudes < 1:
+        if dividida is None or entrantes < 2 or solicitudes < 1:
             raise AssertionError(
                 f"WhatsApp {wa_id}: streams handled {entrantes} inbound, {solicitudes} request records"
             )
@@ -201,10 +220,21 @@ class _Banco:
         self.acuses += 1
         return _Ronda(
             fin - inicio,
-            {"respuesta": respondido - inicio, "on_entrante": capturado - respondido, "reaccion": fin - capturado},
+            {
+                "respuesta": respondido - inicio,
+                "division": dividida - respondido,
+                "on_entrante": capturado - dividida,
+                "reaccion": fin - capturado,
+            },
             llamadas,
             graph,
         )
+
+
+def _inserta_entrega(registro: dict[str, Any]) -> bool:
+    """A stream record of a webhook delivery's INSERT (what ``on_entrante`` splits)."""
+    clave = registro.get("dynamodb", {}).get("Keys", {}).get("clave", {}).get("S", "")
+    return registro.get("eventName") == "INSERT" and str(clave).startswith("entrega#")
 
 
 def _enviados(region: str) -> list[Any]:

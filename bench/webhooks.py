@@ -3,10 +3,16 @@
 
 The app runs through chalice's test client in-process (API Gateway + Lambda emulation, the local stage's
 environment patched per request, Powertools' logger middleware included); so does the baseline. Every payload is
-new (fresh leadgen ids, wamids, phones and ``envio_id``), so each request takes the full path — signature check,
-raw copy to S3 (SSE-KMS), one conditional put per item, or the form's validation, contact lookup, capture
-transaction and HTML page — never the cheaper duplicate path. Every answer is checked (status and, for webhooks,
-``nuevos`` = the items sent): a benchmark that lost or doubled items would stop with an error.
+new (fresh leadgen ids, wamids, phones and ``envio_id``), so each request takes the full path — signature check
+and the one conditional write of the delivery (zlib-compressed body), or the form's validation, its one conditional
+write and the HTML page — never the cheaper duplicate path. Every webhook answer is checked (status, ``entrega`` =
+the body's SHA-256, ``duplicada`` false).
+
+Nothing is lost (``comprobar_entradas``, untimed, before every moto reset): the entrantes table must hold exactly
+one item per request sent — ``entrega#meta#<sha256>`` per webhook, ``web#<envio_id>`` per form, nothing else (the
+door splits nothing) — and a random sample of deliveries of each kind is split as ``on_entrante`` splits a
+delivery's INSERT (``Services.procesar_entrante``): the items it writes must be exactly the messages, leads and
+statuses that were sent, and the delivery ``procesado``. A lost, doubled or extra item stops the run.
 """
 
 from __future__ import annotations
@@ -35,8 +41,10 @@ class Peticion:
     cabeceras: dict[str, str]
     cuerpo: bytes
     estado: int
-    nuevos: int | None = None
-    """Items the webhook must report as new (None: not a webhook)."""
+    entrada: str | None = None
+    """Key of the one entrantes item the door must write (None: the baseline)."""
+    claves: tuple[str, ...] | None = None
+    """Keys of the items splitting the delivery must write (None: not a webhook)."""
 
 
 class Cargas:
@@ -50,16 +58,17 @@ class Cargas:
         self._n += 1
         return self._n
 
-    def _meta(self, datos: dict[str, Any], nuevos: int) -> Peticion:
+    def _meta(self, datos: dict[str, Any], claves: list[str]) -> Peticion:
         cuerpo = json.dumps(datos, separators=(",", ":")).encode()
         firma = "sha256=" + hmac.new(self._secreto, cuerpo, hashlib.sha256).hexdigest()
         cabeceras = {"Content-Type": "application/json", "X-Hub-Signature-256": firma}
-        return Peticion("/webhooks/meta", cabeceras, cuerpo, 200, nuevos)
+        entrada = f"entrega#meta#{hashlib.sha256(cuerpo).hexdigest()}"
+        return Peticion("/webhooks/meta", cabeceras, cuerpo, 200, entrada, tuple(claves))
 
     def meta_leadgen(self, cambios: int = 10) -> Peticion:
         """A Lead Ads delivery of one page with ``cambios`` leadgen changes (Meta batches up to 1000)."""
         ahora = int(time.time())
-        lista = []
+        lista, claves = [], []
         for _ in range(cambios):
             n = self._siguiente()
             valor = {
@@ -71,7 +80,8 @@ class Cargas:
                 "created_time": ahora,
             }
             lista.append({"field": "leadgen", "value": valor})
-        return self._meta({"object": "page", "entry": [{"id": PAGINA, "time": ahora, "changes": lista}]}, cambios)
+            claves.append(f"facebook#{valor['leadgen_id']}")
+        return self._meta({"object": "page", "entry": [{"id": PAGINA, "time": ahora, "changes": lista}]}, claves)
 
     def _mensaje(self) -> tuple[dict[str, Any], dict[str, Any]]:
         n = self._siguiente()
@@ -86,16 +96,19 @@ class Cargas:
         }
         return contacto, mensaje
 
-    def _whatsapp(self, valor: dict[str, Any], nuevos: int) -> Peticion:
+    def _whatsapp(self, valor: dict[str, Any]) -> Peticion:
+        """A WhatsApp Cloud API delivery of ``valor`` (its messages and statuses are the items it carries)."""
         cambio = {"field": "messages", "value": {"messaging_product": "whatsapp", "metadata": LINEA, **valor}}
+        claves = [f"whatsapp#{m['id']}" for m in valor.get("messages", [])]
+        claves += [f"whatsapp#{e['id']}#{e['status']}" for e in valor.get("statuses", [])]
         return self._meta(
-            {"object": "whatsapp_business_account", "entry": [{"id": "102290129340398", "changes": [cambio]}]}, nuevos
+            {"object": "whatsapp_business_account", "entry": [{"id": "102290129340398", "changes": [cambio]}]}, claves
         )
 
     def whatsapp_1(self) -> Peticion:
         """One inbound WhatsApp text message (the most common delivery)."""
         contacto, mensaje = self._mensaje()
-        return self._whatsapp({"contacts": [contacto], "messages": [mensaje]}, 1)
+        return self._whatsapp({"contacts": [contacto], "messages": [mensaje]})
 
     def whatsapp_lote(self, mensajes: int = 3, estados: int = 7) -> Peticion:
         """A WhatsApp Cloud API delivery with several messages and status updates (sent/delivered/read)."""
@@ -112,7 +125,7 @@ class Cargas:
                 }
             )
         valor = {"contacts": [c for c, _ in pares], "messages": [m for _, m in pares], "statuses": lista_estados}
-        return self._whatsapp(valor, mensajes + estados)
+        return self._whatsapp(valor)
 
     def formulario(self) -> Peticion:
         """The hosted web form as a browser posts it (form-encoded; the answer is the HTML page), a new person."""
@@ -131,7 +144,7 @@ class Cargas:
             "envio_id": str(uuid.uuid4()),
         }
         cabeceras = {"Content-Type": "application/x-www-form-urlencoded"}
-        return Peticion("/solicitud", cabeceras, urlencode(campos).encode(), 201)
+        return Peticion("/solicitud", cabeceras, urlencode(campos).encode(), 201, f"web#{campos['envio_id']}")
 
     def base(self) -> Peticion:
         """The baseline's request: the body of one WhatsApp message, stored as is."""
@@ -153,9 +166,71 @@ def _enviar(cliente: Any, peticion: Peticion) -> float:
     segundos = time.perf_counter() - inicio
     if respuesta.status_code != peticion.estado:
         raise AssertionError(f"{peticion.ruta}: {respuesta.status_code} {respuesta.body[:300]!r}")
-    if peticion.nuevos is not None and json.loads(respuesta.body)["nuevos"] != peticion.nuevos:
-        raise AssertionError(f"{peticion.ruta}: {respuesta.body[:300]!r}, expected {peticion.nuevos} new items")
+    if peticion.claves is not None:
+        esperado = {"recibido": True, "entrega": hashlib.sha256(peticion.cuerpo).hexdigest(), "duplicada": False}
+        if json.loads(respuesta.body) != esperado:
+            raise AssertionError(f"{peticion.ruta}: {respuesta.body[:300]!r}, expected {esperado}")
     return segundos
+
+
+def _claves_entrantes(entorno: EntornoMoto) -> dict[str, str]:
+    """Every item of the entrantes table: key -> estado (a paginated Scan, untimed)."""
+    import boto3
+
+    cliente = boto3.client("dynamodb", region_name=entorno.settings.region)
+    claves: dict[str, str] = {}
+    for pagina in cliente.get_paginator("scan").paginate(
+        TableName=entorno.settings.tabla_entrantes,
+        ProjectionExpression="clave, estado",
+        ConsistentRead=True,
+    ):
+        for item in pagina["Items"]:
+            claves[item["clave"]["S"]] = item.get("estado", {}).get("S", "")
+    return claves
+
+
+def comprobar_entradas(entorno: EntornoMoto, enviadas: list[Peticion], dividir: list[Peticion]) -> dict[str, int]:
+    """Untimed proof that nothing was lost since the last moto reset: the entrantes table holds exactly one item per
+    request in ``enviadas`` (its ``entrada``) and nothing else; then each delivery of ``dividir`` is split as
+    ``on_entrante`` splits a delivery's INSERT, and the items written must be exactly those it carries. Raises
+    ``AssertionError`` otherwise; returns what was counted."""
+    from chalicelib.bootstrap import get_services
+
+    esperadas = [p.entrada for p in enviadas if p.entrada]
+    if len(set(esperadas)) != len(esperadas):
+        raise AssertionError("the benchmark sent the same body twice")
+    antes = _claves_entrantes(entorno)
+    if set(antes) != set(esperadas):
+        faltan, sobran = set(esperadas) - set(antes), set(antes) - set(esperadas)
+        raise AssertionError(
+            f"entrantes: {len(antes)} items for {len(esperadas)} requests; missing {sorted(faltan)[:5]}, "
+            f"unexpected {sorted(sobran)[:5]}"
+        )
+    servicios = get_services()
+    items = 0
+    for peticion in dividir:
+        assert peticion.entrada and peticion.claves is not None
+        estado = servicios.procesar_entrante(peticion.entrada)
+        if estado != "procesado":
+            raise AssertionError(f"splitting {peticion.entrada} ended {estado!r}")
+        items += len(peticion.claves)
+    despues = _claves_entrantes(entorno)
+    escritas = set(despues) - set(antes)
+    esperados = {c for p in dividir for c in p.claves or ()}
+    if escritas != esperados or items != len(esperados):
+        raise AssertionError(
+            f"split {len(dividir)} deliveries carrying {items} items: wrote {len(escritas)}; missing "
+            f"{sorted(esperados - escritas)[:5]}, unexpected {sorted(escritas - esperados)[:5]}"
+        )
+    no_procesadas = [p.entrada for p in dividir if despues.get(p.entrada or "") != "procesado"]
+    if no_procesadas:
+        raise AssertionError(f"deliveries not marked procesado after their split: {no_procesadas[:5]}")
+    return {
+        "entregas": sum(1 for p in enviadas if p.claves is not None),
+        "formularios": sum(1 for p in enviadas if p.entrada and p.claves is None),
+        "divididas": len(dividir),
+        "items": items,
+    }
 
 
 def _clientes(entorno: EntornoMoto) -> tuple[Cargas, Callable[[str], tuple[Any, Callable[[], Peticion]]]]:
@@ -170,7 +245,13 @@ def _clientes(entorno: EntornoMoto) -> tuple[Cargas, Callable[[str], tuple[Any, 
 
 
 def latencias(
-    entorno: EntornoMoto, *, rondas: int = 300, calentamiento: int = 15, epoca: int = 25, semilla: int = 9
+    entorno: EntornoMoto,
+    *,
+    rondas: int = 300,
+    calentamiento: int = 15,
+    epoca: int = 25,
+    semilla: int = 9,
+    muestra: int = 5,
 ) -> dict[str, Any]:
     """B1: ``rondas`` requests per scenario, interleaved round by round in a shuffled order (so load changes on
     a shared machine hit every scenario alike), after ``calentamiento`` unmeasured rounds (first imports, clients,
@@ -179,13 +260,20 @@ def latencias(
     Every ``epoca`` rounds moto is emptied and provisioned again (then one unmeasured round rebuilds the app's
     clients): moto's TransactWriteItems deep-copies every table it touches, and its items fill this process's heap
     (longer garbage collections), so without it the form's answer time grows with the number of requests stored
-    before it — a cost of moto's, not DynamoDB's nor the app's."""
+    before it — a cost of moto's, not DynamoDB's nor the app's.
+
+    Before each reset (and at the end), untimed, ``comprobar_entradas`` checks one entrantes item per request of the
+    epoch and splits ``muestra`` random deliveries of each webhook kind."""
     entorno.reiniciar()
     _, escenario = _clientes(entorno)
     rng = random.Random(semilla)
     muestras: dict[str, list[float]] = {nombre: [] for nombre in ESCENARIOS}
     llamadas: dict[str, Counter[str]] = {nombre: Counter() for nombre in ESCENARIOS}
     orden = list(ESCENARIOS)
+    enviadas: dict[str, list[Peticion]] = {nombre: [] for nombre in ESCENARIOS}
+    """Requests sent since the last moto reset, by scenario."""
+    muestreo = random.Random(semilla + 1)
+    comprobado: Counter[str] = Counter()
 
     def ronda(medir: bool) -> None:
         rng.shuffle(orden)
@@ -194,9 +282,22 @@ def latencias(
             peticion = carga()
             antes = Counter(llamadas_aws())
             segundos = _enviar(cliente, peticion)
+            enviadas[nombre].append(peticion)
             if medir:
                 muestras[nombre].append(segundos)
                 llamadas[nombre] += llamadas_desde(antes)
+
+    def comprobar() -> None:
+        todas = [p for lista in enviadas.values() for p in lista]
+        dividir = [
+            p
+            for lista in enviadas.values()
+            if lista and lista[0].claves is not None
+            for p in muestreo.sample(lista, min(muestra, len(lista)))
+        ]
+        comprobado.update(comprobar_entradas(entorno, todas, dividir))
+        for lista in enviadas.values():
+            lista.clear()
 
     inicio = time.perf_counter()
     for _ in range(calentamiento):
@@ -204,6 +305,7 @@ def latencias(
     hechas = 0
     while hechas < rondas:
         if hechas:
+            comprobar()
             entorno.reiniciar()
             ronda(medir=False)
         for _ in range(min(epoca, rondas - hechas)):
@@ -211,6 +313,7 @@ def latencias(
             hechas += 1
         if hechas % 100 == 0:
             aviso(f"  B1: {hechas}/{rondas} rounds")
+    comprobar()
     base_p50, base_p99 = percentil(muestras["base"], 50), percentil(muestras["base"], 99)
     filas = {}
     for nombre, valores in muestras.items():
@@ -233,14 +336,18 @@ def latencias(
         "epoca": epoca,
         "segundos": time.perf_counter() - inicio,
         "filas": filas,
+        "comprobacion": {**comprobado, "muestra_por_tipo_y_epoca": muestra},
     }
 
 
 def rendimiento(entorno: EntornoMoto, *, peticiones: int = 200, repeticiones: int = 2) -> dict[str, Any]:
     """B2: back-to-back requests, ``peticiones`` per block; blocks alternate (base, WhatsApp message, Lead Ads
     batch) ``repeticiones`` times and each rate is over all its blocks. Each block starts on an emptied moto (see
-    ``latencias``) after 10 unmeasured requests; payloads are built before the block, so only requests are timed."""
+    ``latencias``) after 10 unmeasured requests; payloads are built before the block, so only requests are timed.
+    After each webhook block, untimed, ``comprobar_entradas`` (one delivery item per request, 3 split at random)."""
     _, escenario = _clientes(entorno)
+    muestreo = random.Random(2)
+    comprobado: Counter[str] = Counter()
     nombres = ("base", "whatsapp_1", "meta_leadgen_10")
     items = {"base": 1, "whatsapp_1": 1, "meta_leadgen_10": 10}
     tiempos = dict.fromkeys(nombres, 0.0)
@@ -248,13 +355,16 @@ def rendimiento(entorno: EntornoMoto, *, peticiones: int = 200, repeticiones: in
         for nombre in nombres:
             entorno.reiniciar()
             cliente, carga = escenario(nombre)
-            for _ in range(10):
-                _enviar(cliente, carga())
+            previas = [carga() for _ in range(10)]
+            for peticion in previas:
+                _enviar(cliente, peticion)
             lote = [carga() for _ in range(peticiones)]
             inicio = time.perf_counter()
             for peticion in lote:
                 _enviar(cliente, peticion)
             tiempos[nombre] += time.perf_counter() - inicio
+            if nombre != "base":
+                comprobado.update(comprobar_entradas(entorno, previas + lote, muestreo.sample(lote, 3)))
         aviso(f"  B2: {repeticion + 1}/{repeticiones} repetitions")
     total = peticiones * repeticiones
     base_rps = total / tiempos["base"]
@@ -269,4 +379,9 @@ def rendimiento(entorno: EntornoMoto, *, peticiones: int = 200, repeticiones: in
             "items_s": rps * items[nombre],
             "ratio": rps / base_rps,
         }
-    return {"peticiones_por_bloque": peticiones, "repeticiones": repeticiones, "filas": filas}
+    return {
+        "peticiones_por_bloque": peticiones,
+        "repeticiones": repeticiones,
+        "filas": filas,
+        "comprobacion": dict(comprobado),
+    }
