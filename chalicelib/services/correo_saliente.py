@@ -31,6 +31,7 @@ from chalicelib.domain.ports import (
     TokensRespuesta,
     TransporteCorreo,
 )
+from chalicelib.services import una_vez
 
 logger = logging.getLogger(__name__)
 
@@ -146,9 +147,11 @@ def enviar(
     if entrega.message_id is None:
         return Envio(message_id=None, para=(), cc=(), suprimidas=entrega.suprimidas)
     vigente = emitido[0] if emitido else None
-    salida.tokens.registrar_mensaje(
-        MensajeEnviado(entrega.message_id, solicitud_id, vigente.token if vigente else None)
-    )
+    enviado = MensajeEnviado(entrega.message_id, solicitud_id, vigente.token if vigente else None)
+    try:
+        una_vez.tras_efecto(lambda: salida.tokens.registrar_mensaje(enviado), "Message-ID del proveedor")
+    except Exception as exc:  # the email left: the caller completes its claim instead of giving it back
+        raise una_vez.EfectoHecho(entrega.message_id, exc) from exc
     return Envio(
         message_id=entrega.message_id,
         para=entrega.para,
@@ -176,12 +179,11 @@ def avisar_una_vez(
     cabeceras: Mapping[str, str] | None = None,
     token: TokenRespuesta | None = None,
 ) -> Envio | None:
-    """A notice sent once per ``reclamo`` (the claim is given back if sending fails, so a retry sends it); None when
-    it was already sent. With ``repo``, suppressed recipients are recorded in the request's history; ``cabeceras``
+    """A notice sent once per ``reclamo`` (the claim is given back if sending fails, so a retry sends it; once it left
+    the claim is completed, ``una_vez``); None when it was already sent. With ``repo``, suppressed recipients are recorded in the request's history; ``cabeceras``
     are added to the identifying ones (threading, ``Auto-Submitted``) and ``token`` is the reply token it carries."""
-    if not idempotencia.reclamar(reclamo):
-        return None
-    try:
+
+    def enviar_aviso() -> tuple[Envio, str]:
         render = plantillas.correo(plantilla, contexto)
         envio = enviar(
             CorreoSaliente(
@@ -198,13 +200,18 @@ def avisar_una_vez(
             ahora=ahora,
             token=token,
         )
-    except Exception:
-        idempotencia.liberar(reclamo)
-        raise
-    idempotencia.completar(reclamo, envio.message_id or "")
+        return envio, render.asunto
+
+    hecho = una_vez.enviar_una_vez(idempotencia, reclamo, enviar_aviso, lambda v: v[0].message_id or "")
+    if hecho is None:
+        return None
+    envio, asunto = hecho
     if repo is not None:
-        anotar_suprimidas(
-            repo, solicitud_id=solicitud_id, entrada_id=reclamo, en=ahora.isoformat(), asunto=render.asunto, envio=envio
+        una_vez.tras_efecto(
+            lambda: anotar_suprimidas(
+                repo, solicitud_id=solicitud_id, entrada_id=reclamo, en=ahora.isoformat(), asunto=asunto, envio=envio
+            ),
+            f"suprimidas de {reclamo}",
         )
     return envio
 

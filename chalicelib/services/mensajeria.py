@@ -56,7 +56,7 @@ from chalicelib.domain.ports import (
     SolicitudRepository,
     Supresiones,
 )
-from chalicelib.services import correo_saliente
+from chalicelib.services import correo_saliente, una_vez
 from chalicelib.services.vistas import vista_solicitud
 
 logger = logging.getLogger(__name__)
@@ -178,15 +178,10 @@ def enviar(pedido: PedidoMensaje, *, puertos: PuertosMensajeria) -> ResultadoMen
         return ResultadoMensaje("sin_canal")
     destino = conv.destino
     clave = f"mensaje#{pedido.clave}"
-    if not puertos.idempotencia.reclamar(clave):
-        return ResultadoMensaje("duplicado", destino.canal)
-    try:
-        resultado = _enviar(pedido, conv, puertos)
-    except Exception:
-        puertos.idempotencia.liberar(clave)
-        raise
-    puertos.idempotencia.completar(clave, ",".join(resultado.ids) or resultado.estado)
-    return resultado
+    resultado = una_vez.enviar_una_vez(
+        puertos.idempotencia, clave, lambda: _enviar(pedido, conv, puertos), lambda r: ",".join(r.ids) or r.estado
+    )
+    return resultado if resultado is not None else ResultadoMensaje("duplicado", destino.canal)
 
 
 def _enviar(pedido: PedidoMensaje, conv: Conversacion, puertos: PuertosMensajeria) -> ResultadoMensaje:
@@ -216,7 +211,10 @@ def _enviar(pedido: PedidoMensaje, conv: Conversacion, puertos: PuertosMensajeri
             )
             raise
         return _no_enviado(pedido, destino, texto, "fallido", exc.fallo, exc.codigo_proveedor, puertos, exc.mensaje)
-    return _registrar(pedido, destino, mensaje, envio, puertos)
+    try:
+        return una_vez.tras_efecto(lambda: _registrar(pedido, destino, mensaje, envio, puertos), "mensaje enviado")
+    except Exception as exc:  # it left: complete the claim instead of giving it back
+        raise una_vez.EfectoHecho(",".join(envio.ids) or "enviado", exc) from exc
 
 
 def _texto(pedido: PedidoMensaje, destino: Destino, puertos: PuertosMensajeria) -> str:
@@ -406,8 +404,6 @@ def enviar_respaldo_correo(
     if not s.email or puertos.mailer is None or puertos.buzones is None:
         return False
     reclamo = f"respaldo#{clave}"
-    if not puertos.idempotencia.reclamar(reclamo):
-        return True
     contexto = {
         "solicitud": vista_solicitud(s),
         "buzones": puertos.buzones.como_dict(),
@@ -415,11 +411,13 @@ def enviar_respaldo_correo(
         "url_formulario": f"{puertos.url_publica}/solicitud",
         "mensaje": {"canal": canal, "texto": texto, "documentos": [d.nombre for d in documentos]},
     }
-    try:
+    mailer, salida, email = puertos.mailer, puertos.salida, s.email
+
+    def enviar_respaldo() -> tuple[correo_saliente.Envio, str]:
         render = puertos.plantillas.correo("mensaje_no_entregado", contexto)
         envio = correo_saliente.enviar(
             CorreoSaliente(
-                para=(s.email,),
+                para=(email,),
                 asunto=render.asunto,
                 texto=render.texto,
                 html=render.html,
@@ -428,28 +426,34 @@ def enviar_respaldo_correo(
             ),
             solicitud_id=s.id,
             clave=f"respaldo.{clave}",
-            mailer=puertos.mailer,
-            salida=puertos.salida,
+            mailer=mailer,
+            salida=salida,
             ahora=_momento(en) or puertos.clock.ahora(),
         )
-    except Exception:
-        puertos.idempotencia.liberar(reclamo)
-        raise
-    puertos.idempotencia.completar(reclamo, envio.message_id or "")
-    correo_saliente.anotar_suprimidas(
-        puertos.repo, solicitud_id=s.id, entrada_id=f"respaldo#{clave}", en=en, asunto=render.asunto, envio=envio
-    )
-    if envio.message_id:
-        puertos.repo.agregar_historial(
-            EntradaHistorial(
-                solicitud_id=s.id,
-                id=f"respaldo#{clave}",
-                en=en,
-                tipo="correo",
-                resumen=f"Correo «{render.asunto}» enviado a {s.email} (respaldo del mensaje por {canal}).",
-                campos={"plantilla": "mensaje_no_entregado", "para": [s.email], "ses_message_id": envio.message_id},
-            )
+        return envio, render.asunto
+
+    hecho = una_vez.enviar_una_vez(puertos.idempotencia, reclamo, enviar_respaldo, lambda v: v[0].message_id or "")
+    if hecho is None:
+        return True
+    envio, asunto = hecho
+
+    def anotar() -> None:
+        correo_saliente.anotar_suprimidas(
+            puertos.repo, solicitud_id=s.id, entrada_id=reclamo, en=en, asunto=asunto, envio=envio
         )
+        if envio.message_id:
+            puertos.repo.agregar_historial(
+                EntradaHistorial(
+                    solicitud_id=s.id,
+                    id=reclamo,
+                    en=en,
+                    tipo="correo",
+                    resumen=f"Correo «{asunto}» enviado a {s.email} (respaldo del mensaje por {canal}).",
+                    campos={"plantilla": "mensaje_no_entregado", "para": [s.email], "ses_message_id": envio.message_id},
+                )
+            )
+
+    una_vez.tras_efecto(anotar, f"historial de {reclamo}")
     return envio.message_id is not None
 
 

@@ -36,7 +36,7 @@ from chalicelib.domain.ports import (
     SolicitudRepository,
 )
 from chalicelib.domain.states import Accion, Estado
-from chalicelib.services import contextos, correo_saliente, documentos, mensajeria
+from chalicelib.services import contextos, correo_saliente, documentos, mensajeria, una_vez
 from chalicelib.services.correo_entrante import PROPOSITOS
 from chalicelib.services.enlaces import PuertosEnlaces
 from chalicelib.services.formulario import ACUSE_RETENIDO
@@ -411,12 +411,9 @@ def _enviar_una_vez(
 ) -> bool:
     """Claim ``clave``, then build the context (issuing any link), render and send one email, complete the claim
     with the provider's id and record it. An email carrying signed links never has copy recipients."""
-    if not puertos.idempotencia.reclamar(clave):
-        message_id = puertos.idempotencia.resultado(clave)
-        if message_id:
-            _anotar(reaccion, evento, s, para, message_id, puertos, entrada_id=entrada_id, copia=copia)
-        return False
-    try:
+
+    def enviar() -> tuple[correo_saliente.Envio, str]:
+        nonlocal cc
         valores = contexto()
         if cc and contextos.tiene_enlaces_firmados(valores):
             logger.error(
@@ -443,17 +440,29 @@ def _enviar_una_vez(
             ahora=datetime.fromisoformat(evento.en),
             pregunta=pregunta,
         )
-    except Exception:
-        puertos.idempotencia.liberar(clave)
-        raise
-    puertos.idempotencia.completar(clave, envio.message_id or "")
-    correo_saliente.anotar_suprimidas(
-        puertos.repo, solicitud_id=s.id, entrada_id=entrada_id, en=evento.en, asunto=render.asunto, envio=envio
+        return envio, render.asunto
+
+    hecho = una_vez.enviar_una_vez(puertos.idempotencia, clave, enviar, lambda v: v[0].message_id or "")
+    if hecho is None:  # already sent (or being sent): make sure its history entry is there
+        message_id = puertos.idempotencia.resultado(clave)
+        if message_id:
+            _anotar(reaccion, evento, s, para, message_id, puertos, entrada_id=entrada_id, copia=copia)
+        return False
+    envio, asunto = hecho
+    una_vez.tras_efecto(
+        lambda: correo_saliente.anotar_suprimidas(
+            puertos.repo, solicitud_id=s.id, entrada_id=entrada_id, en=evento.en, asunto=asunto, envio=envio
+        ),
+        f"suprimidas de {clave}",
     )
     if envio.message_id is None:
         return False
-    _anotar(
-        reaccion, evento, s, envio.para, envio.message_id, puertos, render.asunto, entrada_id=entrada_id, copia=copia
+    message_id = envio.message_id
+    una_vez.tras_efecto(
+        lambda: _anotar(
+            reaccion, evento, s, envio.para, message_id, puertos, asunto, entrada_id=entrada_id, copia=copia
+        ),
+        f"historial de {clave}",
     )
     return True
 

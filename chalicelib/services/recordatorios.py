@@ -25,7 +25,7 @@ from chalicelib.domain.ports import (
 )
 from chalicelib.domain.requisitos import ItemRequisito, faltantes
 from chalicelib.domain.states import Estado
-from chalicelib.services import correo_saliente, documentos, mensajeria
+from chalicelib.services import correo_saliente, documentos, mensajeria, una_vez
 from chalicelib.services.correo_entrante import PROPOSITOS
 from chalicelib.services.vistas import url_consola, vista_solicitud
 
@@ -110,11 +110,11 @@ def recordar_requisitos(*, puertos: PuertosRecordatorio) -> list[str]:
                 pregunta=None if abierta else PROPOSITOS[PROPOSITO].pregunta(),
                 token=abierta,
             )
-        except Exception:
-            puertos.idempotencia.liberar(clave)
+        except Exception as exc:
+            una_vez.tras_fallo(puertos.idempotencia, clave, exc)
             raise
         message_id = envio.message_id or ""
-        puertos.idempotencia.completar(clave, message_id)
+        una_vez.completar(puertos.idempotencia, clave, message_id)
         correo_saliente.anotar_suprimidas(
             puertos.repo, solicitud_id=s.id, entrada_id=clave, en=en, asunto=render.asunto, envio=envio
         )

@@ -26,7 +26,7 @@ from chalicelib.domain.ports import (
     SolicitudRepository,
 )
 from chalicelib.domain.states import Estado
-from chalicelib.services import correo_saliente
+from chalicelib.services import correo_saliente, una_vez
 from chalicelib.services.vistas import url_consola, vista_solicitud
 
 logger = logging.getLogger(__name__)
@@ -78,10 +78,10 @@ def _una_vez(tipo: str, s: Solicitud, vence: datetime, ahora: datetime, puertos:
     enviar = _recordatorio if tipo == "recordatorio_hd" else _escalamiento
     try:
         envio = enviar(s, vence, ahora, clave, puertos)
-    except Exception:
-        puertos.idempotencia.liberar(clave)
+    except Exception as exc:
+        una_vez.tras_fallo(puertos.idempotencia, clave, exc)
         raise
-    puertos.idempotencia.completar(clave, envio.message_id or "")
+    una_vez.completar(puertos.idempotencia, clave, envio.message_id or "")
     para = ", ".join(envio.para) or "nadie (dirección suprimida)"
     resumen = (
         f"Help Desk no respondió a tiempo: recordatorio enviado a {para}."

@@ -17,6 +17,7 @@ from chalicelib.domain.ports import (
     SolicitudRepository,
 )
 from chalicelib.domain.states import Estado
+from chalicelib.services import una_vez
 from chalicelib.services.correo_saliente import anotar_suprimidas
 from chalicelib.services.vistas import url_consola, vista_solicitud
 
@@ -76,10 +77,10 @@ def escalar_sin_atencion(*, puertos: PuertosTrabajo) -> list[str]:
                     cabeceras={"X-VD-Solicitud": s.id, "X-VD-Reaccion": "escalamiento_rc"},
                 )
             )
-        except Exception:
-            puertos.idempotencia.liberar(clave)
+        except Exception as exc:
+            una_vez.tras_fallo(puertos.idempotencia, clave, exc)
             raise
-        puertos.idempotencia.completar(clave, entrega.message_id or "")
+        una_vez.completar(puertos.idempotencia, clave, entrega.message_id or "")
         puertos.repo.marcar_escalada(s.id, ahora.isoformat())
         puertos.repo.agregar_historial(
             EntradaHistorial(

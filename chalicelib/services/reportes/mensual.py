@@ -14,6 +14,7 @@ from chalicelib.domain.commands import EnviarInformeMensual
 from chalicelib.domain.model import Rol
 from chalicelib.domain.ports import Adjunto, Clock, CorreoSaliente, DespachoInformes, Lectura, Tabla
 from chalicelib.domain.seguimiento import mes_anterior, nombre_mes
+from chalicelib.services import una_vez
 from chalicelib.services.reportes.comun import PuertosReportes, autorizar, hora_local, mes_de, validar_mes
 from chalicelib.services.reportes.informe import construir_informe
 from chalicelib.services.reportes.no_atendidas import tabla_no_atendidas
@@ -211,11 +212,11 @@ def enviar_informe_mensual(cmd: EnviarInformeMensual, *, puertos: PuertosReporte
                 cabeceras={"X-VD-Reaccion": "informe_mensual", "X-VD-Informe": mes},
             )
         )
-    except Exception:
+    except Exception as exc:
         if reclamada:
-            puertos.idempotencia.liberar(clave)
+            una_vez.tras_fallo(puertos.idempotencia, clave, exc)
         raise
-    puertos.idempotencia.completar(clave, entrega.message_id or "", permanente=True)
+    una_vez.completar(puertos.idempotencia, clave, entrega.message_id or "", permanente=True)
     suprimidas = list(entrega.suprimidas)
     if not entrega.enviado:
         logger.warning(

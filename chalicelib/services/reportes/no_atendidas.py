@@ -21,6 +21,7 @@ from chalicelib.domain.seguimiento import (
     texto_utc,
 )
 from chalicelib.domain.states import Estado
+from chalicelib.services import una_vez
 from chalicelib.services.reportes.comun import (
     LA_PAZ,
     PuertosReportes,
@@ -236,10 +237,10 @@ def enviar_resumen_no_atendidas(*, puertos: PuertosReportes) -> dict[str, Any]:
                 cabeceras={"X-VD-Reaccion": "resumen_no_atendidas"},
             )
         )
-    except Exception:
-        puertos.idempotencia.liberar(clave)
+    except Exception as exc:
+        una_vez.tras_fallo(puertos.idempotencia, clave, exc)
         raise
-    puertos.idempotencia.completar(clave, entrega.message_id or "")
+    una_vez.completar(puertos.idempotencia, clave, entrega.message_id or "")
     if not entrega.enviado:
         logger.warning(
             "resumen de no atendidas no enviado: destinatario suprimido",

@@ -1,0 +1,75 @@
+"""The fault sweep, fast form (issue 19): each flow is run once per AWS call it makes, with that call failing once
+(a throttle that outlasted the client's retries); after the senders' redelivery the end state must equal the
+fault-free run's: the same requests and history, every email and channel message exactly once."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.barrido import Escenario, barrer, reenviar_hasta_2xx
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
+
+EVENTOS = Path(__file__).resolve().parents[1] / "events"
+
+
+@pytest.fixture
+def escenario(etapa, moto_endpoint):
+    return Escenario(etapa=etapa, moto_endpoint=moto_endpoint)
+
+
+def _informe(resultado) -> str:
+    return "\n".join(f"llamada {i} ({op}): {dif}" for i, op, dif in resultado.fallas)
+
+
+def test_web_form_survives_a_failure_of_each_aws_call(escenario):
+    etapa = escenario.etapa
+
+    def flujo() -> None:
+        respuesta = reenviar_hasta_2xx(
+            lambda: etapa.enviar_formulario(
+                nombre="María Quispe Mamani",
+                telefono="70712345",
+                email="maria.quispe@example.com",
+                consentimiento="on",
+                envio_id="3f2c6f0e-8d1a-4b5e-9c7d-2a1b3c4d5e6f",
+            )
+        )
+        assert respuesta.status_code == 201, respuesta.body
+
+    resultado = barrer(escenario, flujo)
+    print(f"\nformulario web: {resultado.puntos} llamadas a AWS barridas, {len(resultado.fallas)} con diferencias")
+    assert resultado.puntos > 5 and not resultado.fallas, _informe(resultado)
+
+
+def test_a_whatsapp_message_survives_a_failure_of_each_aws_call(escenario):
+    etapa = escenario.etapa
+    cuerpo = (EVENTOS / "meta_whatsapp_texto.json").read_bytes()
+
+    def flujo() -> None:
+        respuesta = reenviar_hasta_2xx(lambda: etapa.webhook_meta(cuerpo))
+        assert respuesta.status_code == 200, respuesta.body
+
+    resultado = barrer(escenario, flujo)
+    print(f"\nWhatsApp: {resultado.puntos} llamadas a AWS barridas, {len(resultado.fallas)} con diferencias")
+    assert resultado.puntos > 5 and not resultado.fallas, _informe(resultado)
+
+
+def test_a_lead_ads_lead_survives_a_failure_of_each_aws_call(escenario):
+    etapa = escenario.etapa
+    cuerpo = (EVENTOS / "meta_leadgen.json").read_bytes()
+    lead = json.loads((EVENTOS / "meta_leadgen.json").read_text())["entry"][0]["changes"][0]["value"]["leadgen_id"]
+
+    def flujo() -> None:
+        etapa.graph.registrar_lead(
+            lead, {"full_name": "María Quispe", "phone_number": "+59170000000", "email": "maria.quispe@example.com"}
+        )
+        respuesta = reenviar_hasta_2xx(lambda: etapa.webhook_meta(cuerpo))
+        assert respuesta.status_code == 200, respuesta.body
+
+    resultado = barrer(escenario, flujo)
+    print(f"\nLead Ads: {resultado.puntos} llamadas a AWS barridas, {len(resultado.fallas)} con diferencias")
+    assert resultado.puntos > 5 and not resultado.fallas, _informe(resultado)
