@@ -26,7 +26,7 @@ from chalicelib.domain.pagos import (
 )
 from chalicelib.domain.planes import formato_bs
 from chalicelib.domain.states import Accion, Estado
-from chalicelib.services import solicitudes
+from chalicelib.services import solicitudes, una_vez
 from chalicelib.services.pagos import PuertosPagos, avisar_observado
 from chalicelib.services.vistas import vista_solicitud
 
@@ -78,7 +78,7 @@ def procesar_correo_banco(correo: CorreoBanco, *, puertos: PuertosPagos) -> dict
     except Exception:
         puertos.idempotencia.liberar(clave)
         raise
-    puertos.idempotencia.completar(clave, json.dumps(resultado, ensure_ascii=False))
+    una_vez.completar(puertos.idempotencia, clave, json.dumps(resultado, ensure_ascii=False))
     logger.info("notificacion bancaria procesada", extra={"banco": regla.id, "resultado": resultado["resultado"]})
     return {**resultado, "duplicado": False}
 

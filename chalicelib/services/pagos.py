@@ -39,7 +39,7 @@ from chalicelib.domain.pagos import (
 from chalicelib.domain.planes import formato_bs
 from chalicelib.domain.ports import CorreoSaliente, Idempotencia, Mailer, Plantillas, SolicitudRepository, Tabla
 from chalicelib.domain.states import ETIQUETA_ESTADO, Accion, Estado
-from chalicelib.services import solicitudes
+from chalicelib.services import solicitudes, una_vez
 from chalicelib.services.correo_saliente import anotar_suprimidas
 from chalicelib.services.vistas import url_consola, vista_solicitud
 
@@ -152,7 +152,7 @@ def recibir_pago_web(cmd: RecibirCallbackPago, *, puertos: PuertosPagos) -> dict
     except Exception:
         puertos.idempotencia.liberar(clave)
         raise
-    puertos.idempotencia.completar(clave, json.dumps(resultado, ensure_ascii=False))
+    una_vez.completar(puertos.idempotencia, clave, json.dumps(resultado, ensure_ascii=False))
     logger.info("aviso de pago procesado", extra={"webhook_id": webhook_id, "resultado": resultado["resultado"]})
     return {**resultado, "duplicado": False}
 

@@ -160,27 +160,31 @@ class Resultado:
     """(call index, the call that failed, what differed) for every run whose end state differed."""
 
 
-def barrer(escenario: Escenario, flujo: Callable[[], None]) -> Resultado:
-    """The sweep: a fault-free run, then one run per AWS call with that call failing once."""
-    escenario.reiniciar()
-    limpio = Inyector()
-    escenario.excluir_bombas(limpio)
-    with limpio.activo():
-        flujo()
+def barrer(escenario: Escenario, flujo: Callable[[Any], None], preparar: Callable[[], Any] | None = None) -> Resultado:
+    """The sweep: a fault-free run, then one run per AWS call of ``flujo`` with that call failing once. Each run
+    starts on an emptied stage, with ``preparar`` (not counted, never failed) bringing it to where the flow starts;
+    its value is given to ``flujo``."""
+
+    def correr(inyector: Inyector) -> None:
+        escenario.reiniciar()
+        contexto = preparar() if preparar is not None else None
         escenario.etapa.bombear()
+        escenario.excluir_bombas(inyector)
+        with inyector.activo():
+            flujo(contexto)
+            escenario.etapa.bombear()
+
+    limpio = Inyector()
+    correr(limpio)
     esperado = escenario.estado()
     fallas: list[tuple[int, str, str]] = []
     for indice in range(len(limpio.llamadas)):
-        escenario.reiniciar()
         inyector = Inyector(fallar=indice)
-        escenario.excluir_bombas(inyector)
-        with inyector.activo():
-            try:
-                flujo()
-            except AssertionError as exc:
-                fallas.append((indice, limpio.llamadas[indice], f"el flujo no terminó: {exc}"))
-                continue
-            escenario.etapa.bombear()
+        try:
+            correr(inyector)
+        except AssertionError as exc:
+            fallas.append((indice, limpio.llamadas[indice], f"el flujo no terminó: {exc}"))
+            continue
         obtenido = escenario.estado()
         if obtenido != esperado:
             diferencias = {k: (esperado[k], obtenido[k]) for k in esperado if esperado[k] != obtenido[k]}

@@ -28,7 +28,7 @@ def _informe(resultado) -> str:
 def test_web_form_survives_a_failure_of_each_aws_call(escenario):
     etapa = escenario.etapa
 
-    def flujo() -> None:
+    def flujo(_: object) -> None:
         respuesta = reenviar_hasta_2xx(
             lambda: etapa.enviar_formulario(
                 nombre="María Quispe Mamani",
@@ -49,7 +49,7 @@ def test_a_whatsapp_message_survives_a_failure_of_each_aws_call(escenario):
     etapa = escenario.etapa
     cuerpo = (EVENTOS / "meta_whatsapp_texto.json").read_bytes()
 
-    def flujo() -> None:
+    def flujo(_: object) -> None:
         respuesta = reenviar_hasta_2xx(lambda: etapa.webhook_meta(cuerpo))
         assert respuesta.status_code == 200, respuesta.body
 
@@ -63,7 +63,7 @@ def test_a_lead_ads_lead_survives_a_failure_of_each_aws_call(escenario):
     cuerpo = (EVENTOS / "meta_leadgen.json").read_bytes()
     lead = json.loads((EVENTOS / "meta_leadgen.json").read_text())["entry"][0]["changes"][0]["value"]["leadgen_id"]
 
-    def flujo() -> None:
+    def flujo(_: object) -> None:
         etapa.graph.registrar_lead(
             lead, {"full_name": "María Quispe", "phone_number": "+59170000000", "email": "maria.quispe@example.com"}
         )
@@ -73,3 +73,20 @@ def test_a_lead_ads_lead_survives_a_failure_of_each_aws_call(escenario):
     resultado = barrer(escenario, flujo)
     print(f"\nLead Ads: {resultado.puntos} llamadas a AWS barridas, {len(resultado.fallas)} con diferencias")
     assert resultado.puntos > 5 and not resultado.fallas, _informe(resultado)
+
+
+def test_a_payment_callback_survives_a_failure_of_each_aws_call(escenario):
+    from tests.e2e.test_pagos import _callback, _en_pago_pendiente, _pago
+
+    etapa = escenario.etapa
+
+    def flujo(solicitud_id: str) -> None:
+        cabeceras, cuerpo = _callback(etapa, _pago(solicitud_id), webhook_id="msg_barrido_1")
+        respuesta = reenviar_hasta_2xx(
+            lambda: etapa.cliente.http.post("/webhooks/pagos", headers=cabeceras, body=cuerpo)
+        )
+        assert respuesta.status_code == 200, respuesta.body
+
+    resultado = barrer(escenario, flujo, preparar=lambda: _en_pago_pendiente(etapa))
+    print(f"\naviso de pago: {resultado.puntos} llamadas a AWS barridas, {len(resultado.fallas)} con diferencias")
+    assert resultado.puntos > 3 and not resultado.fallas, _informe(resultado)

@@ -27,7 +27,7 @@ from chalicelib.domain.errors import AccionRechazada, ConflictoConcurrente, Dato
 from chalicelib.domain.model import Rol
 from chalicelib.domain.pagos import CorreoBanco
 from chalicelib.domain.respuestas import html_a_texto, interpretar
-from chalicelib.services import solicitudes
+from chalicelib.services import solicitudes, una_vez
 from chalicelib.services.correo_entrante.comun import (
     CANAL,
     Correlacion,
@@ -66,7 +66,7 @@ def recibir(cmd: RecibirCorreo, *, puertos: PuertosCorreo) -> ResultadoCorreo:
         puertos.idempotencia.liberar(clave)
         raise
     registro = f"{resultado.estado}:{resultado.motivo}" if resultado.estado == "rechazado" else resultado.estado
-    puertos.idempotencia.completar(clave, registro)
+    una_vez.completar(puertos.idempotencia, clave, registro)
     logger.info(
         "correo procesado",
         extra={
