@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 RUN_STAMP := $(VENV)/.run-installed
 PYTEST_WORKERS ?= 2
 
-.PHONY: run demo bench test lint format unit integration app e2e browser navegador herramientas pr openapi clean package deploy audit
+.PHONY: run demo reprocesar bench test lint format unit integration app e2e browser navegador herramientas pr openapi clean package deploy audit
 
 # Two install levels: what the local stage needs (make run), then the test and lint tools (make test).
 $(RUN_STAMP): requirements.txt requirements-informes.txt requirements-run.txt
@@ -28,6 +28,13 @@ run: $(RUN_STAMP)
 ## A year of realistic demo history in the RUNNING local stage (start `make run` first; README "Follow-up and reports").
 demo: $(RUN_STAMP)
 	$(BIN)/python -m localstage.demo
+
+## Re-drive failed stream batches or inbound mails (docs/deploy.md, "Re-drive"): make reprocesar ARGS='flujo --simular'
+## (local stage, `make run` running); make reprocesar ETAPA=prod ARGS='correo --desde 2026-12-05T08:00'.
+ETAPA ?= local
+ARGS ?= flujo --simular
+reprocesar: $(RUN_STAMP)
+	$(BIN)/python -m scripts.reprocesar --etapa $(ETAPA) $(ARGS)
 
 ## Benchmarks B1–B8 (not part of `make test`): in-process moto, ~8 min, rewrites docs/BENCHMARKS.md.
 bench: $(STAMP)

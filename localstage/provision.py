@@ -1,4 +1,5 @@
-"""Create the local stage's AWS resources on moto: tables, buckets, the data key and SES identities.
+"""Create the local stage's AWS resources on moto: tables, buckets, the data key, SES identities and the streams'
+on-failure queue.
 
 In AWS the same resources come from infra/ (CloudFormation); here they are created by code so that
 `make run` and the tests start from nothing.
@@ -12,11 +13,31 @@ from botocore.exceptions import ClientError
 from chalicelib.adapters.dynamo_tables import crear_tablas
 from chalicelib.config import Settings
 
+CUENTA_LOCAL = "123456789012"  # moto's default account
+
+
+def nombre_cola_fallos(stage: str) -> str:
+    """The stream mappings' on-failure queue (infra/template.json ``StreamsDlq``), same name on every stage."""
+    return f"vd-{stage}-streams-dlq"
+
+
+def arn_funcion_local(settings: Settings, handler: str) -> str:
+    """The ARN a local stream "mapping" names in its on-failure messages; its last part is the chalice handler."""
+    return f"arn:aws:lambda:{settings.region}:{CUENTA_LOCAL}:function:ventas-digitales-{settings.stage}-{handler}"
+
+
+def cola_fallos(settings: Settings) -> str:
+    """URL of the local on-failure queue (created if missing, 14 days like the stack's)."""
+    sqs = boto3.client("sqs", region_name=settings.region)
+    nombre = nombre_cola_fallos(settings.stage)
+    return str(sqs.create_queue(QueueName=nombre, Attributes={"MessageRetentionPeriod": "1209600"})["QueueUrl"])
+
 
 def provisionar(settings: Settings) -> None:
     """Idempotent: existing resources are left as they are."""
     crear_tablas(settings)
     _clave_kms(settings)
+    cola_fallos(settings)
     s3 = boto3.client("s3", region_name=settings.region)
     for bucket in (settings.bucket_documentos, settings.bucket_entrantes):
         try:

@@ -128,20 +128,27 @@ def main() -> int:
         from chalice.test import Client
 
         from app import app
+        from localstage.provision import arn_funcion_local, cola_fallos
         from localstage.scheduler import Scheduler
-        from localstage.stream_pump import StreamPump
+        from localstage.stream_pump import StreamPump, sqs_on_failure
 
         with Client(app, stage_name="local", project_dir=str(RAIZ)) as cliente:
 
             def invocar(nombre: str, evento: dict[str, Any]) -> Any:
                 return cliente.lambda_.invoke(nombre, evento).payload
 
+            dlq = sqs_on_failure(cola_fallos(settings), settings.region)
             bomba = StreamPump(
                 table_name=settings.tabla_solicitudes,
                 handler=lambda evento: invocar("on_solicitud_change", evento),
+                on_failure=dlq,
+                function_arn=arn_funcion_local(settings, "on_solicitud_change"),
             )
             bomba_entrantes = StreamPump(
-                table_name=settings.tabla_entrantes, handler=lambda evento: invocar("on_entrante", evento)
+                table_name=settings.tabla_entrantes,
+                handler=lambda evento: invocar("on_entrante", evento),
+                on_failure=dlq,
+                function_arn=arn_funcion_local(settings, "on_entrante"),
             )
             evento_cw = cliente.events.generate_cw_event(
                 source="aws.events", detail_type="Scheduled Event", detail={}, resources=[], region=settings.region
@@ -216,6 +223,7 @@ def _anunciar(endpoint: str, programados: list[tuple[str, str]]) -> None:
         " «X-Veredicto-Local: dmarc=FAIL» simula un correo falsificado)",
         "  Flujo de eventos DynamoDB → manejador on_solicitud_change: activo",
         "  Flujo de eventos DynamoDB (entrantes) → manejador on_entrante: activo",
+        "  Registros que fallan 5 veces:   cola vd-local-streams-dlq   (re-envío: make reprocesar ARGS='flujo')",
         "  Programaciones: " + ", ".join(f"{n} [{e}]" for n, e in programados),
         "Ctrl-C detiene todo.",
         "",

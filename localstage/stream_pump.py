@@ -11,22 +11,27 @@ Checkpoint rules (those of Lambda):
   after it are delivered again.
 - An empty, null or unknown ``itemIdentifier``, or an exception, fails the whole batch.
 - After ``max_retries`` failed attempts (in total) whose batch starts at the same record, that record goes to
-  ``dead_letters`` and the pump continues after it.
+  ``dead_letters`` and the pump continues after it. With ``on_failure`` it is also handed Lambda's on-failure
+  message (``DDBStreamBatchInfo`` + request/response context, no record data): `make run` sends it to the local
+  ``vd-local-streams-dlq`` queue, so `python -m scripts.reprocesar flujo` works the same here as in AWS.
 """
 
 from __future__ import annotations
 
 import base64
+import json
 import logging
 import threading
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 logger = logging.getLogger(__name__)
 
 Handler = Callable[[dict[str, Any]], dict[str, Any] | None]
+OnFailure = Callable[[dict[str, Any]], None]
 
 # A reaction that writes to the table it reacts to would otherwise keep one round going forever.
 _MAX_BATCHES_PER_SHARD_AND_ROUND = 1000
@@ -88,6 +93,61 @@ def _json_attribute(value: dict[str, Any]) -> dict[str, Any]:
     return dict(value)
 
 
+def _iso(stamp: Any) -> str:
+    """Epoch seconds or a datetime as Lambda writes times in its invocation records (UTC, milliseconds, Z)."""
+    when = stamp if isinstance(stamp, datetime) else datetime.fromtimestamp(float(stamp or 0), tz=UTC)
+    return when.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def on_failure_message(
+    *,
+    records: list[dict[str, Any]],
+    stream_arn: str,
+    shard_id: str,
+    function_arn: str,
+    attempts: int,
+    raised: bool,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """The message Lambda sends to a stream mapping's on-failure destination: where the batch is, not its data."""
+    first, last = records[0]["dynamodb"], records[-1]["dynamodb"]
+    response: dict[str, Any] = {"statusCode": 200, "executedVersion": "$LATEST"}
+    if raised:
+        response["functionError"] = "Unhandled"
+    return {
+        "requestContext": {
+            "requestId": str(uuid.uuid4()),
+            "functionArn": function_arn,
+            "condition": "RetryAttemptsExhausted",
+            "approximateInvokeCount": attempts,
+        },
+        "responseContext": response,
+        "version": "1.0",
+        "timestamp": _iso(now or datetime.now(UTC)),
+        "DDBStreamBatchInfo": {
+            "shardId": shard_id,
+            "startSequenceNumber": str(first["SequenceNumber"]),
+            "endSequenceNumber": str(last["SequenceNumber"]),
+            "approximateArrivalOfFirstRecord": _iso(first.get("ApproximateCreationDateTime")),
+            "approximateArrivalOfLastRecord": _iso(last.get("ApproximateCreationDateTime")),
+            "batchSize": len(records),
+            "streamArn": stream_arn,
+        },
+    }
+
+
+def sqs_on_failure(queue_url: str, region: str = "us-east-1") -> OnFailure:
+    """An on-failure destination that sends each message to an SQS queue (the local DLQ)."""
+    import boto3
+
+    sqs = boto3.client("sqs", region_name=region)
+
+    def send(message: dict[str, Any]) -> None:
+        sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(message))
+
+    return send
+
+
 def _b64(data: Any) -> str:
     if isinstance(data, str):
         return data
@@ -107,6 +167,8 @@ class StreamPump:
         max_retries: int = 5,
         dead_letters: list[dict[str, Any]] | None = None,
         bisect_on_error: bool = False,
+        on_failure: OnFailure | None = None,
+        function_arn: str = "",
     ) -> None:
         if batch_size < 1 or max_retries < 1:
             raise ValueError("batch_size and max_retries must be at least 1")
@@ -117,6 +179,8 @@ class StreamPump:
         self.max_retries = max_retries
         self.dead_letters: list[dict[str, Any]] = dead_letters if dead_letters is not None else []
         self.bisect_on_error = bisect_on_error
+        self.on_failure = on_failure
+        self.function_arn = function_arn
         self._shards: dict[tuple[str, str], _Shard] = {}
         self._lock = threading.RLock()
         self._dynamodb: Any = None
@@ -314,6 +378,14 @@ class StreamPump:
             shard.attempts,
             failure,
         )
+        message = on_failure_message(
+            records=[start],
+            stream_arn=shard.stream_arn,
+            shard_id=shard.shard_id,
+            function_arn=self.function_arn,
+            attempts=shard.attempts,
+            raised=failure.first_failed is None,
+        )
         self.dead_letters.append(
             {
                 "record": start,
@@ -321,8 +393,14 @@ class StreamPump:
                 "attempts": shard.attempts,
                 "stream_arn": shard.stream_arn,
                 "shard_id": shard.shard_id,
+                "message": message,
             }
         )
+        if self.on_failure is not None:
+            try:
+                self.on_failure(message)
+            except Exception:
+                logger.exception("on-failure destination refused the message of %s", start_sequence)
         shard.checkpoint = start_sequence
         shard.iterator = None
         shard.failed_start, shard.attempts, shard.limit = None, 0, self.batch_size
