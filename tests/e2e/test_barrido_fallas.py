@@ -90,3 +90,42 @@ def test_a_payment_callback_survives_a_failure_of_each_aws_call(escenario):
     resultado = barrer(escenario, flujo, preparar=lambda: _en_pago_pendiente(etapa))
     print(f"\naviso de pago: {resultado.puntos} llamadas a AWS barridas, {len(resultado.fallas)} con diferencias")
     assert resultado.puntos > 3 and not resultado.fallas, _informe(resultado)
+
+
+@pytest.mark.parametrize(("evento", "puerta"), [("meta_messenger.json", "meta"), ("botmaker_mensaje.json", "botmaker")])
+def test_a_messenger_or_botmaker_message_survives_a_failure_of_each_aws_call(escenario, evento, puerta):
+    etapa = escenario.etapa
+    cuerpo = (EVENTOS / evento).read_bytes()
+    enviar = etapa.webhook_meta if puerta == "meta" else etapa.webhook_botmaker
+
+    def flujo(_: object) -> None:
+        respuesta = reenviar_hasta_2xx(lambda: enviar(cuerpo))
+        assert respuesta.status_code == 200, respuesta.body
+
+    resultado = barrer(escenario, flujo)
+    print(f"\n{evento}: {resultado.puntos} llamadas a AWS barridas, {len(resultado.fallas)} con diferencias")
+    assert resultado.puntos > 5 and not resultado.fallas, _informe(resultado)
+
+
+def test_an_approval_by_signed_link_survives_a_failure_of_each_aws_call(escenario):
+    from tests.e2e.test_pagos import _comprobante, _decidir, _en_pago_pendiente, _enlaces, _ultimo
+
+    etapa = escenario.etapa
+
+    def preparar() -> str:
+        solicitud_id = _en_pago_pendiente(etapa)
+        _comprobante(etapa, solicitud_id)
+        validar = _ultimo(etapa, solicitud_id, etapa.settings.buzones.cobranzas, "Validar depósito")
+        aprobar, _rechazar = _enlaces(validar)
+        return aprobar
+
+    def flujo(aprobar: str) -> None:
+        # Collections clicks again when the page says the decision could not be saved
+        respuesta = reenviar_hasta_2xx(lambda: _decidir(etapa, aprobar, decision="aprobar", observaciones="Conforme"))
+        assert respuesta.status_code == 200, respuesta.body
+
+    resultado = barrer(escenario, flujo, preparar=preparar)
+    print(
+        f"\naprobación por enlace: {resultado.puntos} llamadas a AWS barridas, {len(resultado.fallas)} con diferencias"
+    )
+    assert resultado.puntos > 3 and not resultado.fallas, _informe(resultado)
