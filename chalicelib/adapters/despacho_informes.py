@@ -14,6 +14,7 @@ from collections.abc import Callable
 from functools import cached_property
 from typing import Any
 
+from chalicelib.adapters.clientes_aws import cliente
 from chalicelib.domain.commands import EnviarInformeMensual
 from chalicelib.domain.errors import ServicioExternoNoDisponible
 from chalicelib.domain.model import Rol
@@ -40,9 +41,7 @@ class LambdaDespachoInformes:
 
     @cached_property
     def _lambda(self) -> Any:
-        import boto3
-
-        return boto3.client("lambda", region_name=self._region)
+        return cliente("lambda", self._region)
 
     def reenviar_informe_mensual(self, cmd: EnviarInformeMensual, roles: frozenset[Rol]) -> None:
         from botocore.exceptions import BotoCoreError, ClientError

@@ -11,6 +11,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Any
 
+from chalicelib.adapters.clientes_aws import cliente
 from chalicelib.domain.errors import ServicioExternoNoDisponible
 from chalicelib.domain.model import Buzones, Rol
 from chalicelib.domain.ports import PersonaPersonal
@@ -63,9 +64,7 @@ class DirectorioCognito:
 
     @cached_property
     def _cognito(self) -> Any:
-        import boto3
-
-        return boto3.client("cognito-idp", region_name=self._region)
+        return cliente("cognito-idp", self._region)
 
     def personas(self) -> list[PersonaPersonal]:
         from botocore.exceptions import BotoCoreError, ClientError

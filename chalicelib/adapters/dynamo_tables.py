@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Final
 
 from pynamodb.attributes import (
     Attribute,
@@ -33,6 +33,7 @@ from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
+from chalicelib.adapters.clientes_aws import CONEXION_SEGUNDOS, INTENTOS, LECTURA_SEGUNDOS
 from chalicelib.config import Settings
 
 STREAM_VIEW = "NEW_AND_OLD_IMAGES"
@@ -319,8 +320,18 @@ class EntranteItem(Model):
 MODELOS: tuple[type[Model], ...] = (SolicitudItem, HistorialItem, ClaveItem, EntranteItem)
 
 
+TIEMPOS: Final[dict[str, Any]] = {
+    "connect_timeout_seconds": CONEXION_SEGUNDOS,
+    "read_timeout_seconds": LECTURA_SEGUNDOS,
+    "max_retry_attempts": INTENTOS - 1,
+}
+"""``clientes_aws``' figures in pynamodb's terms: its ``max_retry_attempts`` counts retries (total = 1 + retries) and
+its client uses botocore's standard retry mode."""
+
+
 def bind(settings: Settings) -> None:
-    """Point every model at the settings' table names, region and endpoint (None = the AWS default)."""
+    """Point every model at the settings' table names, region and endpoint (None = the AWS default), with the
+    timeouts and retries of ``TIEMPOS``."""
     nombres = {
         SolicitudItem: settings.tabla_solicitudes,
         HistorialItem: settings.tabla_historial,
@@ -329,16 +340,19 @@ def bind(settings: Settings) -> None:
     }
     for modelo, nombre in nombres.items():
         meta = modelo.Meta
-        if (meta.table_name, meta.region, meta.host) != (nombre, settings.region, settings.dynamodb_host):
+        actual = (meta.table_name, meta.region, meta.host, *(getattr(meta, k, None) for k in TIEMPOS))
+        if actual != (nombre, settings.region, settings.dynamodb_host, *TIEMPOS.values()):
             meta.table_name = nombre
             meta.region = settings.region
             meta.host = settings.dynamodb_host
+            for clave, valor in TIEMPOS.items():
+                setattr(meta, clave, valor)
             modelo._connection = None
 
 
 def conexion(settings: Settings) -> Connection:
-    """A low-level connection for transactions (same region and endpoint as the models)."""
-    return Connection(region=settings.region, host=settings.dynamodb_host)
+    """A low-level connection for transactions (same region, endpoint, timeouts and retries as the models)."""
+    return Connection(region=settings.region, host=settings.dynamodb_host, **TIEMPOS)
 
 
 def crear_tablas(settings: Settings) -> None:

@@ -8,6 +8,8 @@ import hmac
 from functools import cached_property
 from typing import Any
 
+from chalicelib.adapters.clientes_aws import cliente
+
 
 class KmsProtectorDatos:
     """Encrypts the CI with the data key (KMS ``Encrypt``, encryption context ``campo=ci``); the clear number
@@ -20,9 +22,7 @@ class KmsProtectorDatos:
 
     @cached_property
     def _kms(self) -> Any:
-        import boto3
-
-        return boto3.client("kms", region_name=self._region)
+        return cliente("kms", self._region)
 
     def huella(self, ci: str) -> str:
         return hmac.new(self._pepper, ci.strip().upper().encode(), hashlib.sha256).hexdigest()

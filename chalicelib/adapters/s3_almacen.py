@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Any
 
+from chalicelib.adapters.clientes_aws import cliente
 from chalicelib.domain.errors import ServicioExternoNoDisponible
 
 
@@ -18,9 +19,7 @@ class S3Almacen:
 
     @cached_property
     def _s3(self) -> Any:
-        import boto3
-
-        return boto3.client("s3", region_name=self._region)
+        return cliente("s3", self._region)
 
     def guardar(self, clave: str, contenido: bytes, tipo: str) -> str:
         from botocore.exceptions import BotoCoreError, ClientError

@@ -24,6 +24,7 @@ from email.parser import BytesParser
 from functools import cached_property
 from typing import Any
 
+from chalicelib.adapters.clientes_aws import cliente
 from chalicelib.domain.correo import (
     MAX_BYTES_CORREO,
     MAX_LINEAS,
@@ -56,9 +57,7 @@ class S3BuzonEntrante:
 
     @cached_property
     def _s3(self) -> Any:
-        import boto3
-
-        return boto3.client("s3", region_name=self._region)
+        return cliente("s3", self._region)
 
     def cargar(self, message_id: str) -> CorreoEntrante:
         from botocore.exceptions import BotoCoreError, ClientError

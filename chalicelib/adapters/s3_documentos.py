@@ -13,6 +13,8 @@ import logging
 from functools import cached_property
 from typing import Any, Final
 
+from chalicelib.adapters.clientes_aws import cliente
+
 logger = logging.getLogger(__name__)
 
 MAX_SEGUNDOS: Final = 300
@@ -26,10 +28,7 @@ class S3Documentos:
 
     @cached_property
     def _s3(self) -> Any:
-        import boto3
-        from botocore.config import Config
-
-        return boto3.client("s3", region_name=self._region, config=Config(signature_version="s3v4"))
+        return cliente("s3", self._region, signature_version="s3v4")
 
     def ubicar(self, referencia: str) -> tuple[str, str] | None:
         """(bucket, key) of a reference to a document in the documents bucket, or None."""

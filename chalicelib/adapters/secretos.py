@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final, Protocol
 
+from chalicelib.adapters.clientes_aws import cliente, preparado
+
 SECRETOS: Final[Mapping[str, str]] = {
     "pepper_ci": "VD_PEPPER_CI",
     "meta_app_secrets": "VD_META_APP_SECRETS",
@@ -60,9 +62,10 @@ def _conocido(nombre: str) -> str:
 class SecretosSsm:
     """AWS stages: ``ssm:GetParameter`` with decryption through Powertools, cached ``max_age`` seconds."""
 
-    def __init__(self, prefijo: str, *, max_age: int = MAX_AGE_SEGUNDOS) -> None:
+    def __init__(self, prefijo: str, *, max_age: int = MAX_AGE_SEGUNDOS, region: str | None = None) -> None:
         self._prefijo = prefijo.rstrip("/")
         self._max_age = max_age
+        self._region = region
 
     def parametro(self, nombre: str) -> str:
         return f"{self._prefijo}/{_conocido(nombre)}"
@@ -72,6 +75,7 @@ class SecretosSsm:
         from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 
         parametro = self.parametro(nombre)
+        _proveedor_preparado(self._region)
         try:
             valor = get_parameter(parametro, decrypt=True, max_age=self._max_age)
         except GetParameterError as exc:
@@ -82,6 +86,17 @@ class SecretosSsm:
 
     def valores(self, nombre: str) -> tuple[str, ...]:
         return _lista(self.valor(nombre))
+
+
+def _proveedor_preparado(region: str | None) -> None:
+    """Powertools' default SSM provider (the one ``get_parameter`` and ``clear_caches`` use), on a client with
+    ``clientes_aws``' timeouts and retries instead of boto3's defaults; installed once, its cache kept."""
+    from aws_lambda_powertools.utilities.parameters import SSMProvider
+    from aws_lambda_powertools.utilities.parameters.constants import DEFAULT_PROVIDERS
+
+    actual = DEFAULT_PROVIDERS.get("ssm")
+    if actual is None or not preparado(actual.client):
+        DEFAULT_PROVIDERS["ssm"] = SSMProvider(boto3_client=cliente("ssm", region))
 
 
 class SecretosLocales:

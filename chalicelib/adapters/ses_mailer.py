@@ -7,6 +7,7 @@ from email.utils import formatdate, make_msgid
 from functools import cached_property
 from typing import Any
 
+from chalicelib.adapters.clientes_aws import cliente
 from chalicelib.domain.errors import CorreoNoEnviado
 from chalicelib.domain.ports import CorreoSaliente
 
@@ -60,9 +61,7 @@ class SesMailer:
 
     @cached_property
     def _ses(self) -> Any:
-        import boto3
-
-        return boto3.client("sesv2", region_name=self._region)
+        return cliente("sesv2", self._region)
 
     def enviar(self, correo: CorreoSaliente) -> str:
         from botocore.exceptions import BotoCoreError, ClientError

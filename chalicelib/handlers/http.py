@@ -92,13 +92,44 @@ def http_errors(vista: Callable[..., Response]) -> Callable[..., Response]:
             status = next((s for tipo, s in ESTADO_HTTP.items() if isinstance(exc, tipo)), 400)
             logger.info("solicitud rechazada", extra={"codigo": exc.codigo, "status": status})
             return error_json(exc, status)
-        except Exception:
+        except Exception as exc:
+            causa = aws_no_responde(exc)
+            if causa is not None:
+                logger.warning("aws no responde", extra={"error": type(causa).__name__, "status": 503})
+                return json_response(NO_DISPONIBLE, 503, {"Retry-After": "5"})
             logger.exception("error inesperado")
             return json_response(
                 {"codigo": "error_interno", "mensaje": "Ocurrió un error inesperado. Intente nuevamente."}, 500
             )
 
     return envoltura
+
+
+NO_DISPONIBLE: dict[str, str] = {
+    "codigo": "servicio_no_disponible",
+    "mensaje": "El servicio no está disponible en este momento. Reintente en unos segundos.",
+}
+
+
+_ERRORES_DE_RED: frozenset[tuple[str, str]] = frozenset(
+    {("botocore.exceptions", "ConnectionError"), ("botocore.exceptions", "HTTPClientError")}
+)
+"""botocore's bases of connect/read timeouts and connection errors, named: the edge imports no botocore (layers)."""
+
+
+def aws_no_responde(exc: BaseException) -> BaseException | None:
+    """The botocore error behind ``exc`` when an AWS endpoint did not connect or answer in time after the client's
+    retries (connect/read timeouts, connection errors), however wrapped (pynamodb's PutError, Powertools'
+    GetParameterError), else None. The door answers 503 and the caller retries: each write is all or nothing, and
+    one applied with its answer lost is recognised by its conditional key on the retry."""
+    vistos: set[int] = set()
+    actual: BaseException | None = exc
+    while actual is not None and id(actual) not in vistos:
+        if any((c.__module__, c.__name__) in _ERRORES_DE_RED for c in type(actual).__mro__):
+            return actual
+        vistos.add(id(actual))
+        actual = actual.__cause__ or actual.__context__
+    return None
 
 
 ERRORES_DEL_MARCO: dict[int, tuple[str, str]] = {

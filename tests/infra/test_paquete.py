@@ -186,7 +186,10 @@ print(json.dumps({"cabecera": png[:8].hex(), "bytes": len(png),
 def test_every_aws_service_the_code_calls_is_kept_in_the_zip(zip_extraido):
     # Given: the clients the code creates (boto3.client("<service>")), pynamodb's and Powertools parameters'
     codigo = "\n".join(p.read_text(encoding="utf-8") for p in [RAIZ / "app.py", *(RAIZ / "chalicelib").rglob("*.py")])
-    servicios = set(re.findall(r"""\b(?:client|resource)\(\s*["']([a-z0-9-]+)["']""", codigo)) | {"dynamodb", "ssm"}
+    servicios = set(re.findall(r"""\b(?:client|resource|cliente)\(\s*["']([a-z0-9-]+)["']""", codigo)) | {
+        "dynamodb",
+        "ssm",
+    }
     programa = f"""
 import json, boto3
 clientes = {{s: boto3.client(s, region_name="us-east-1").meta.service_model.service_name for s in {sorted(SERVICIOS_AWS)!r}}}

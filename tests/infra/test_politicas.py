@@ -59,7 +59,7 @@ USOS_EN_CODIGO = {
     r"\.send_raw_email\(": "ses:SendRawEmail",
     r"get_parameter\(": "ssm:GetParameter",
     r"sns\"\)|\.publish\(": "sns:Publish",
-    r"client\(\"lambda\"|\.invoke\(FunctionName": "lambda:InvokeFunction",
+    r"client[e]?\(\"lambda\"|\.invoke\(FunctionName": "lambda:InvokeFunction",
 }
 
 
