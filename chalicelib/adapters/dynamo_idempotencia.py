@@ -1,6 +1,8 @@
 """``Idempotencia`` on the claves table: one item per side-effect key.
 
-- reclamar: put ``estado=en_curso`` where the key is absent OR (estado == en_curso AND en_curso_hasta < now).
+- reclamar: put ``estado=en_curso`` with a random ``titular`` where the key is absent OR (estado == en_curso AND
+  en_curso_hasta < now). A failed condition whose stored ``titular`` is this claim's is the client's retry of a put
+  that was applied but whose answer was lost (a read timeout): the claim is ours, not someone else's.
 - completar: set ``estado=completo``, ``resultado`` and ``expira`` = now + 8 days (upsert); ``permanente`` removes
   ``expira`` instead (kept for good).
 - liberar: delete where estado == en_curso (a completed key is never given back).
@@ -9,6 +11,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -33,15 +36,30 @@ class PynamoIdempotencia:
     def reclamar(self, clave: str, segundos_en_curso: int = 300) -> bool:
         """True if this caller now holds the key; False if it is completed or held by an unexpired claim."""
         ahora = self._reloj()
-        item = ClaveItem(clave, estado=EN_CURSO, en_curso_hasta=ahora + segundos_en_curso, expira=self._expira(ahora))
+        titular = uuid.uuid4().hex
+        item = ClaveItem(
+            clave,
+            estado=EN_CURSO,
+            en_curso_hasta=ahora + segundos_en_curso,
+            expira=self._expira(ahora),
+            titular=titular,
+        )
         libre = ClaveItem.clave.does_not_exist() | ((ClaveItem.estado == EN_CURSO) & (ClaveItem.en_curso_hasta < ahora))
         try:
             item.save(condition=libre)
         except PutError as exc:
             if exc.cause_response_code == _CONDICION_FALLIDA:
-                return False
+                return self._es_titular(clave, titular)
             raise
         return True
+
+    @staticmethod
+    def _es_titular(clave: str, titular: str) -> bool:
+        try:
+            actual = ClaveItem.get(clave, consistent_read=True)
+        except DoesNotExist:
+            return False
+        return actual.estado == EN_CURSO and actual.titular == titular
 
     def completar(self, clave: str, resultado: str = "", permanente: bool = False) -> None:
         """Mark the key done with its result; kept 8 days so late duplicates still find it (for good, without
@@ -53,6 +71,7 @@ class PynamoIdempotencia:
                 ClaveItem.resultado.set(resultado),
                 expira,
                 ClaveItem.en_curso_hasta.remove(),
+                ClaveItem.titular.remove(),
             ]
         )
 

@@ -234,7 +234,7 @@ class ClaveItem(Model):
     """An item of the claves table; the key's prefix says what it is and ``estado`` where it stands:
 
     - a dedupe or idempotency key (``dynamo_idempotencia``): ``estado`` en_curso|completo, ``resultado``,
-      ``en_curso_hasta`` epoch seconds;
+      ``en_curso_hasta`` epoch seconds, ``titular`` of the claim;
     - a signed link's approval (``dynamo_aprobaciones``, ``aprobacion#<id>``): ``estado`` pendiente|decidida, ``vence``
       epoch seconds, ``datos``, ``decision``, ``decidida_por``, ``decidida_en``;
     - an email record (``dynamo_correo``: reply token, question, sent message, suppression): ``datos``,
@@ -257,6 +257,8 @@ class ClaveItem(Model):
     solicitud_id = UnicodeAttribute(null=True)
     expira = TTLAttribute(null=True)
     en_curso_hasta = NumberAttribute(null=True)
+    titular = UnicodeAttribute(null=True)
+    """Who holds an en_curso claim (random per claim): a retried put whose first attempt was applied finds its own."""
     contador = NumberAttribute(null=True)
     vence = NumberAttribute(null=True)
     datos = JsonAttribute(null=True)

@@ -123,3 +123,27 @@ class TestIdempotencia:
 
         # Then exactly one gets it
         assert sorted(ganadores) == [False] * 7 + [True]
+
+
+def test_a_claim_applied_whose_answer_was_lost_is_still_ours_on_the_clients_retry(settings, monkeypatch):
+    # Given DynamoDB applying the claim's put, then the client's retry of it (its answer lost to a read timeout)
+    # meeting the condition it just made true
+    from botocore.exceptions import ClientError
+    from pynamodb.exceptions import PutError
+
+    from chalicelib.adapters.dynamo_idempotencia import PynamoIdempotencia
+    from chalicelib.adapters.dynamo_tables import ClaveItem
+
+    idempotencia = PynamoIdempotencia(settings)
+    guardar = ClaveItem.save
+
+    def aplicada_y_perdida(self, *args, **kwargs):
+        guardar(self, *args, **kwargs)
+        error = ClientError({"Error": {"Code": "ConditionalCheckFailedException", "Message": "x"}}, "PutItem")
+        raise PutError("Failed to put item", error)
+
+    monkeypatch.setattr(ClaveItem, "save", aplicada_y_perdida)
+    # When the reaction claims its key
+    # Then the claim is ours (the email goes), and a second claimant is still refused
+    assert idempotencia.reclamar("reaccion#VD-1#acuse") is True
+    assert idempotencia.reclamar("reaccion#VD-1#acuse") is False
