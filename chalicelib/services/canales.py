@@ -22,7 +22,7 @@ from typing import Any, Final
 from chalicelib.domain.clasificacion import sugerir_tipo
 from chalicelib.domain.commands import CapturarSolicitud
 from chalicelib.domain.contacto import esta_abierta
-from chalicelib.domain.errors import ContactoReclamado, DomainError, EnvioDuplicado
+from chalicelib.domain.errors import ContactoReclamado, EnvioDuplicado
 from chalicelib.domain.mensajeria import CANALES_MENSAJERIA
 from chalicelib.domain.model import FRASE_CANAL, Canal, EntradaHistorial, Entrante, EstadoEntrante, Rol, TipoEntrante
 from chalicelib.domain.ports import Almacen, EntranteRepository, GraphApi, Salientes
@@ -241,25 +241,9 @@ def _resumen_mensaje(cmd: CapturarSolicitud) -> str:
 
 def procesar_entrante(clave: str, *, puertos: PuertosCanales) -> str:
     """Process one stored webhook item once: a lead or message reaches a request (new or merged), a status of a
-    message we sent goes to its request's history, anything else is ``ignorado``. Returns the item's new state.
-    On any failure the item is marked ``fallido`` with the error and the attempt counted, and the error is raised
-    (the stream retries the record; after the last retry the item stays ``fallido``)."""
-    entrante = puertos.entrantes.obtener(clave)
-    if entrante is None or entrante.estado in (EstadoEntrante.PROCESADO, EstadoEntrante.IGNORADO):
-        return entrante.estado if entrante else EstadoEntrante.IGNORADO.value
-    try:
-        estado, solicitud_id, motivo = _procesar(entrante, puertos)
-    except Exception as exc:
-        mensaje = exc.mensaje if isinstance(exc, DomainError) else f"{type(exc).__name__}: {exc}"
-        puertos.entrantes.marcar(clave, EstadoEntrante.FALLIDO.value, error=mensaje, sumar_intento=True)
-        logger.warning(
-            "entrante fallido",
-            extra={"clave": clave, "intentos": entrante.intentos + 1, "error": mensaje, "entrantes_fallidos": 1},
-        )
-        raise
-    puertos.entrantes.marcar(clave, estado.value, error=motivo, solicitud_id=solicitud_id, sumar_intento=True)
-    logger.info("entrante procesado", extra={"clave": clave, "estado": estado.value, "solicitud_id": solicitud_id})
-    return estado.value
+    message we sent goes to its request's history, anything else is ``ignorado``. Returns the item's new state
+    (``webhooks.atender``: a failure marks it ``fallido`` and is raised for the stream to retry)."""
+    return webhooks.atender(clave, puertos.entrantes, lambda e: _procesar(e, puertos))
 
 
 def _procesar(e: Entrante, puertos: PuertosCanales) -> tuple[EstadoEntrante, str | None, str | None]:

@@ -14,12 +14,12 @@ import hashlib
 import hmac
 import json
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
 from chalicelib.domain.commands import RecibirWebhook
-from chalicelib.domain.errors import FirmaInvalida
+from chalicelib.domain.errors import DomainError, FirmaInvalida
 from chalicelib.domain.model import Canal, Entrante, EstadoEntrante, TipoEntrante
 from chalicelib.domain.ports import Almacen, Clock, EntranteRepository
 
@@ -120,26 +120,45 @@ def recibir(cmd: RecibirWebhook, *, puertos: PuertosWebhook) -> ResultadoWebhook
     return ResultadoWebhook(entrega=huella, duplicada=not nueva)
 
 
+Atencion = tuple[EstadoEntrante, str | None, str | None]
+"""What processing one entrantes item gave: its new state, the request it reached, the reason (ignored/failed)."""
+
+
+def atender(clave: str, entrantes: EntranteRepository, procesar: Callable[[Entrante], Atencion]) -> str:
+    """One INSERT of the entrantes stream, at-least-once safe: an item already ``procesado`` or ``ignorado`` is
+    left alone; otherwise ``procesar`` runs and the item gets its new state. On any failure the item is marked
+    ``fallido`` with the error and the attempt counted, and the error is raised (the stream retries the record;
+    after the last retry the item stays ``fallido``; ``entrantes_fallidos`` feeds the alarm)."""
+    entrante = entrantes.obtener(clave)
+    if entrante is None or entrante.estado in (EstadoEntrante.PROCESADO, EstadoEntrante.IGNORADO):
+        return entrante.estado if entrante else EstadoEntrante.IGNORADO.value
+    try:
+        estado, solicitud_id, motivo = procesar(entrante)
+    except Exception as exc:
+        mensaje = exc.mensaje if isinstance(exc, DomainError) else f"{type(exc).__name__}: {exc}"
+        entrantes.marcar(clave, EstadoEntrante.FALLIDO.value, error=mensaje, sumar_intento=True)
+        logger.warning(
+            "entrante fallido",
+            extra={"clave": clave, "intentos": entrante.intentos + 1, "error": mensaje, "entrantes_fallidos": 1},
+        )
+        raise
+    entrantes.marcar(clave, estado.value, error=motivo, solicitud_id=solicitud_id, sumar_intento=True)
+    logger.info("entrante atendido", extra={"clave": clave, "estado": estado.value, "solicitud_id": solicitud_id})
+    return estado.value
+
+
 def dividir(clave: str, *, puertos: PuertosWebhook) -> str:
     """Split one stored delivery (an INSERT on the entrantes stream): keep its raw body in S3 (SSE-KMS, 90 days,
     for investigation), then record each item once under its external id. At-least-once safe: items already
     recorded are left as they are, so a retry after a failure half way records only what is missing. Returns the
-    delivery's new state; on failure the delivery is marked ``fallido`` and the error raised (the stream retries)."""
-    entrega = puertos.entrantes.obtener(clave)
-    if entrega is None or entrega.estado in (EstadoEntrante.PROCESADO, EstadoEntrante.IGNORADO):
-        return entrega.estado if entrega else EstadoEntrante.IGNORADO.value
-    try:
+    delivery's new state (``atender``)."""
+
+    def partir(entrega: Entrante) -> Atencion:
         recibidos, nuevos, motivo = _dividir(entrega, puertos)
-    except Exception as exc:
-        puertos.entrantes.marcar(
-            clave, EstadoEntrante.FALLIDO.value, error=f"{type(exc).__name__}: {exc}", sumar_intento=True
-        )
-        logger.warning("entrega fallida", extra={"clave": clave, "intentos": entrega.intentos + 1})
-        raise
-    estado = EstadoEntrante.IGNORADO if motivo else EstadoEntrante.PROCESADO
-    puertos.entrantes.marcar(clave, estado.value, error=motivo, sumar_intento=True)
-    logger.info("entrega dividida", extra={"clave": clave, "items": recibidos, "nuevos": nuevos, "motivo": motivo})
-    return estado.value
+        logger.info("entrega dividida", extra={"clave": clave, "items": recibidos, "nuevos": nuevos})
+        return (EstadoEntrante.IGNORADO if motivo else EstadoEntrante.PROCESADO), None, motivo
+
+    return atender(clave, puertos.entrantes, partir)
 
 
 def _dividir(entrega: Entrante, puertos: PuertosWebhook) -> tuple[int, int, str | None]:
