@@ -19,7 +19,7 @@ from typing import Any
 
 from pynamodb.exceptions import DeleteError, DoesNotExist
 
-from chalicelib.adapters.dynamo_tables import CONDICION_FALLIDA, ClaveItem, actualizar_si, bind
+from chalicelib.adapters.dynamo_tables import ClaveItem, actualizar_si, bind, condicion_fallida
 from chalicelib.config import Settings
 from chalicelib.domain.correo import MensajeEnviado, TokenRespuesta, clave_mensaje
 
@@ -90,7 +90,7 @@ class PynamoTokensRespuesta:
         try:
             ClaveItem(TOKEN + token.lower()).delete()
         except DeleteError as exc:
-            if exc.cause_response_code != CONDICION_FALLIDA:
+            if not condicion_fallida(exc):
                 raise
 
     def registrar_mensaje(self, mensaje: MensajeEnviado) -> None:

@@ -26,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 from pynamodb.exceptions import DoesNotExist, PutError
 from pynamodb.expressions.update import Action
 
-from chalicelib.adapters.dynamo_tables import ClaveItem, EntranteItem, bind
+from chalicelib.adapters.dynamo_tables import ClaveItem, EntranteItem, bind, condicion_fallida
 from chalicelib.config import Settings
 from chalicelib.domain.model import Entrante
 from chalicelib.domain.ports import Almacen, SalienteRegistrado
@@ -39,7 +39,6 @@ MAX_CUERPO_EN_ITEM = 100 * 1024
 Lambda payload, stay small)."""
 NIVEL_ZLIB = 1
 """The fastest level: the answer waits for it, and JSON compresses well even there."""
-_CONDICION_FALLIDA = "ConditionalCheckFailedException"
 
 
 def item_de_entrante(e: Entrante, expira: datetime) -> EntranteItem:
@@ -128,7 +127,7 @@ class PynamoEntrantes:
         try:
             item.save(condition=EntranteItem.clave.does_not_exist())
         except PutError as exc:
-            if exc.cause_response_code == _CONDICION_FALLIDA:
+            if condicion_fallida(exc):
                 return False
             raise
         return True

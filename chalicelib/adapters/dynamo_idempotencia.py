@@ -17,13 +17,12 @@ from datetime import UTC, datetime, timedelta
 
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError
 
-from chalicelib.adapters.dynamo_tables import ClaveItem, bind
+from chalicelib.adapters.dynamo_tables import ClaveItem, bind, condicion_fallida
 from chalicelib.config import Settings
 
 EN_CURSO = "en_curso"
 COMPLETO = "completo"
 DIAS_RETENCION = 8
-_CONDICION_FALLIDA = "ConditionalCheckFailedException"
 
 
 class PynamoIdempotencia:
@@ -48,7 +47,7 @@ class PynamoIdempotencia:
         try:
             item.save(condition=libre)
         except PutError as exc:
-            if exc.cause_response_code == _CONDICION_FALLIDA:
+            if condicion_fallida(exc):
                 return self._es_titular(clave, titular)
             raise
         return True
@@ -80,7 +79,7 @@ class PynamoIdempotencia:
         try:
             ClaveItem(clave).delete(condition=ClaveItem.estado == EN_CURSO)
         except DeleteError as exc:
-            if exc.cause_response_code != _CONDICION_FALLIDA:
+            if not condicion_fallida(exc):
                 raise
 
     def resultado(self, clave: str) -> str | None:

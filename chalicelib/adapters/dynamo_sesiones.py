@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 
 from pynamodb.exceptions import DeleteError
 
-from chalicelib.adapters.dynamo_tables import CONDICION_FALLIDA, ClaveItem, bind
+from chalicelib.adapters.dynamo_tables import ClaveItem, bind, condicion_fallida
 from chalicelib.config import Settings
 from chalicelib.domain.ports import SesionConsola
 
@@ -86,7 +86,7 @@ class PynamoSesionesConsola:
         try:
             ClaveItem(clave_sesion(sid)).delete(condition=ClaveItem.estado == "sesion")
         except DeleteError as exc:
-            if exc.cause_response_code != CONDICION_FALLIDA:
+            if not condicion_fallida(exc):
                 raise
 
     def revocar_sesiones(self, identidad: str) -> None:

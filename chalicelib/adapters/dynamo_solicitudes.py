@@ -37,7 +37,15 @@ from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, Upda
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.adapters.dynamo_tables import ClaveItem, HistorialItem, SolicitudItem, bind, conexion
+from chalicelib.adapters.dynamo_tables import (
+    ClaveItem,
+    HistorialItem,
+    SolicitudItem,
+    bind,
+    codigo_aws,
+    condicion_fallida,
+    conexion,
+)
 from chalicelib.config import Settings
 from chalicelib.domain.contacto import SEGUNDOS_RECLAMO_CONTACTO, claves_de_contacto
 from chalicelib.domain.errors import (
@@ -160,7 +168,7 @@ class PynamoSolicitudRepository:
         try:
             item_de_entrada(entrada).save(condition=HistorialItem.orden.does_not_exist())
         except PutError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
+            if condicion_fallida(exc):
                 return False
             raise
         return True
@@ -231,7 +239,7 @@ class PynamoSolicitudRepository:
         try:
             SolicitudItem(solicitud_id).update(actions=[SolicitudItem.escalada_en.set(en)], condition=condicion)
         except UpdateError as exc:
-            if exc.cause_response_code != "ConditionalCheckFailedException":
+            if not condicion_fallida(exc):
                 raise
             self.obtener(solicitud_id)
             return False
@@ -405,13 +413,13 @@ def _token(texto: str) -> str:
 
 
 def _motivos(exc: TransactWriteError) -> list[Any]:
-    if exc.cause_response_code != "TransactionCanceledException":
+    if codigo_aws(exc) != "TransactionCanceledException":
         return []
     return list(exc.cancellation_reasons)
 
 
 def _es_conflicto(exc: TransactWriteError) -> bool:
-    if exc.cause_response_code in _CODIGOS_CONFLICTO:
+    if codigo_aws(exc) in _CODIGOS_CONFLICTO:
         return True
     return any(m is not None and m.code in (_CONDICION_FALLIDA, _CONFLICTO_TRANSACCION) for m in _motivos(exc))
 

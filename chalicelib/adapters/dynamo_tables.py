@@ -27,7 +27,7 @@ from pynamodb.attributes import (
 )
 from pynamodb.connection import Connection
 from pynamodb.constants import PAY_PER_REQUEST_BILLING_MODE, STRING
-from pynamodb.exceptions import UpdateError
+from pynamodb.exceptions import PynamoDBException, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
@@ -269,13 +269,27 @@ class ClaveItem(Model):
     usado_por = UnicodeAttribute(null=True)
 
 
+def codigo_aws(exc: PynamoDBException) -> str | None:
+    """The AWS error code behind a pynamodb error, or None when there is none (a read or connect timeout, a
+    connection error): pynamodb 6.1's ``cause_response_code`` raises AttributeError then, turning a timeout into a
+    crash of whoever only wanted to tell a failed condition apart."""
+    respuesta = getattr(exc.cause, "response", None)
+    error = respuesta.get("Error") if isinstance(respuesta, dict) else None
+    return str(error.get("Code")) if isinstance(error, dict) and error.get("Code") else None
+
+
+def condicion_fallida(exc: PynamoDBException) -> bool:
+    """True when a conditional write was refused by its condition (nothing was written)."""
+    return codigo_aws(exc) == CONDICION_FALLIDA
+
+
 def actualizar_si(item: ClaveItem, acciones: Sequence[Action], condicion: Condition) -> bool:
     """One conditional UpdateItem of a claves item: False when the condition failed (nothing changed); any other
     error is raised."""
     try:
         item.update(actions=list(acciones), condition=condicion)
     except UpdateError as exc:
-        if exc.cause_response_code == CONDICION_FALLIDA:
+        if condicion_fallida(exc):
             return False
         raise
     return True

@@ -33,7 +33,7 @@ from pynamodb.exceptions import DoesNotExist, PynamoDBException, TransactWriteEr
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.adapters.dynamo_tables import JsonAttribute, conexion
+from chalicelib.adapters.dynamo_tables import JsonAttribute, condicion_fallida, conexion
 from chalicelib.adapters.sistema import ZONA_LA_PAZ
 from chalicelib.config import Settings
 from chalicelib.domain.errors import ServicioExternoNoDisponible, SmartflexRechazo
@@ -221,7 +221,7 @@ class SmartflexLocal:
                 condition=SmartflexItem.estado != ANULADA,
             )
         except UpdateError as exc:
-            if exc.cause_response_code != "ConditionalCheckFailedException":
+            if not condicion_fallida(exc):
                 raise ServicioExternoNoDisponible(_NO_DISPONIBLE) from exc
             item.refresh(consistent_read=True)
         return self._vista(item)
@@ -249,7 +249,7 @@ class SmartflexLocal:
                     condition=SmartflexItem.estado == REGISTRADA,
                 )
             except UpdateError as exc:
-                if exc.cause_response_code != "ConditionalCheckFailedException":
+                if not condicion_fallida(exc):
                     raise ServicioExternoNoDisponible(_NO_DISPONIBLE) from exc
         return {**respuesta, "estado": ACTIVA, "verificado": True, "motivo": "Pago registrado en Smartflex."}
 
