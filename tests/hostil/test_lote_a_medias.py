@@ -39,15 +39,9 @@ class MailerQueFalla:
         return str(self.real.enviar(correo))
 
 
-@pytest.fixture
-def mundo_stream(etapa):
-    """Six web-form requests whose capture records wait in the stream, a failing mailer, and a recording pump."""
-    from chalicelib.adapters.ses_mailer import SesMailer
-    from chalicelib.bootstrap import get_services
-
-    s = etapa.settings
-    mailer = MailerQueFalla(SesMailer(remitente=s.buzones.remitente, region=s.region, configuracion=""))
-    get_services().overrides["mailer"] = mailer
+def seis_solicitudes(etapa) -> list[str]:
+    """Six web-form requests of six people, captured from the entrantes stream; their capture records wait in the
+    requests stream."""
     ids = []
     for n in range(6):
         respuesta = etapa.enviar_formulario(
@@ -59,7 +53,20 @@ def mundo_stream(etapa):
         )
         assert respuesta.status_code == 201
         ids.append(re.search(r"VD-[0-9A-Z]{8}", respuesta.body.decode()).group(0))
-    etapa.bomba_entrantes.drain()  # the submissions become requests; their capture records wait in the stream
+    etapa.bomba_entrantes.drain()
+    return ids
+
+
+@pytest.fixture
+def mundo_stream(etapa):
+    """Six web-form requests whose capture records wait in the stream, a failing mailer, and a recording pump."""
+    from chalicelib.adapters.ses_mailer import SesMailer
+    from chalicelib.bootstrap import get_services
+
+    s = etapa.settings
+    mailer = MailerQueFalla(SesMailer(remitente=s.buzones.remitente, region=s.region, configuracion=""))
+    get_services().overrides["mailer"] = mailer
+    ids = seis_solicitudes(etapa)
     entregas: list[tuple[dict[str, Any], dict[str, Any]]] = []
 
     def manejar(evento: dict[str, Any]) -> Any:

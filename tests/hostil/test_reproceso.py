@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import json
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -21,7 +20,7 @@ import pytest
 
 from scripts import reprocesar
 from tests.correo_util import eml
-from tests.hostil.test_lote_a_medias import MailerQueFalla
+from tests.hostil.test_lote_a_medias import MailerQueFalla, seis_solicitudes
 
 pytestmark = pytest.mark.e2e
 
@@ -96,18 +95,7 @@ def flujo_envenenado(etapa):
     s = etapa.settings
     mailer = MailerQueFalla(SesMailer(remitente=s.buzones.remitente, region=s.region, configuracion=""), veces=-1)
     get_services().overrides["mailer"] = mailer
-    ids = []
-    for n in range(6):
-        respuesta = etapa.enviar_formulario(
-            nombre="María Quispe Mamani",
-            telefono=f"7071234{n}",
-            email=f"persona{n}@example.com",
-            tipo_cliente="residencial",
-            consentimiento="on",
-        )
-        assert respuesta.status_code == 201
-        ids.append(re.search(r"VD-[0-9A-Z]{8}", respuesta.body.decode()).group(0))
-    etapa.bomba_entrantes.drain()
+    ids = seis_solicitudes(etapa)
     mailer.solicitud_id = ids[2]
     bomba = StreamPump(
         table_name=s.tabla_solicitudes,
