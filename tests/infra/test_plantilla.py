@@ -326,3 +326,11 @@ def test_the_stage_parameter_has_no_default_so_a_deploy_names_its_stage(etapa, s
     # Then
     assert "Default" not in parametro and parametro["AllowedValues"] == list(ETAPAS_AWS)
     assert (RAIZ / "infra" / "template.json").is_file()
+
+
+@pytest.mark.parametrize("etapa", ETAPAS_AWS)
+def test_a_requested_report_resend_is_not_retried_by_lambda(etapa, sam):
+    # Given the function the API hands a resend to (asynchronous invoke; sending the report is not once-only)
+    funcion = sam[etapa]["Resources"]["ReenviarInformeMensual"]["Properties"]
+    # Then a failure is not retried twice behind the person's back (who asks again, as the 202 told them)
+    assert funcion["EventInvokeConfig"]["MaximumRetryAttempts"] == 0

@@ -275,6 +275,6 @@ def solicitar_reenvio_informe(
         "estado": "en_curso",
         "mensaje": (
             f"El informe de {etiqueta} se está enviando por correo al Jefe de División Ventas, con copia al "
-            "Responsable de Canales Digitales. Llegará en unos minutos."
+            "Responsable de Canales Digitales. Llegará en unos minutos; si no llega, vuelva a pedirlo."
         ),
     }
