@@ -176,7 +176,7 @@ class Services:
 
         if self.settings.es_local:
             return SecretosLocales(self.settings.secretos_locales)
-        return SecretosSsm(self.settings.ssm_prefijo)
+        return SecretosSsm(self.settings.ssm_prefijo, region=self.settings.region)
 
     @puerto
     def cobertura(self) -> Cobertura:
