@@ -114,8 +114,9 @@ class Services:
     @puerto
     def idempotencia(self) -> Idempotencia:
         from chalicelib.adapters.dynamo_idempotencia import PynamoIdempotencia
+        from chalicelib.services.una_vez import entrega_actual
 
-        return PynamoIdempotencia(self.settings)
+        return PynamoIdempotencia(self.settings, entrega_actual=entrega_actual)
 
     @puerto
     def limites(self) -> Limites:

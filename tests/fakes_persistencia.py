@@ -261,25 +261,37 @@ class _Clave:
     resultado: str | None = None
     en_curso_hasta: float | None = None
     expira: float | None = None
+    entrega: str | None = None
 
 
 class InMemoryIdempotencia:
-    def __init__(self, reloj: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, reloj: Callable[[], float] = time.time, entrega_actual: Callable[[], str | None] = lambda: None
+    ) -> None:
         self._lock = threading.Lock()
         self._reloj = reloj
+        self._entrega_actual = entrega_actual
         self.claves: dict[str, _Clave] = {}
 
     def reclamar(self, clave: str, segundos_en_curso: int = 300) -> bool:
         with self._lock:
             ahora = self._reloj()
+            entrega = self._entrega_actual()
             actual = self.claves.get(clave)
             libre = actual is None or (
-                actual.estado == "en_curso" and actual.en_curso_hasta is not None and actual.en_curso_hasta < ahora
+                actual.estado == "en_curso"
+                and (
+                    (actual.en_curso_hasta is not None and actual.en_curso_hasta < ahora)
+                    or (entrega is not None and actual.entrega == entrega)
+                )
             )
             if not libre:
                 return False
             self.claves[clave] = _Clave(
-                "en_curso", en_curso_hasta=ahora + segundos_en_curso, expira=ahora + DIAS_RETENCION * 86400
+                "en_curso",
+                en_curso_hasta=ahora + segundos_en_curso,
+                expira=ahora + DIAS_RETENCION * 86400,
+                entrega=entrega,
             )
             return True
 

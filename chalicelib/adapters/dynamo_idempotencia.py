@@ -1,8 +1,13 @@
 """``Idempotencia`` on the claves table: one item per side-effect key.
 
 - reclamar: put ``estado=en_curso`` with a random ``titular`` where the key is absent OR (estado == en_curso AND
-  en_curso_hasta < now). A failed condition whose stored ``titular`` is this claim's is the client's retry of a put
-  that was applied but whose answer was lost (a read timeout): the claim is ours, not someone else's.
+  en_curso_hasta < now) OR (estado == en_curso AND ``entrega`` is the delivery being handled now). A failed
+  condition whose stored ``titular`` is this claim's is the client's retry of a put that was applied but whose
+  answer was lost (a read timeout): the claim is ours, not someone else's.
+  ``entrega`` (given by ``entrega_actual``, see ``services/una_vez.entrega``) is the stream record, scheduled event
+  or inbound mail being handled. Lambda never runs one delivery twice at once, so a claim held by the delivery now
+  being retried was taken by an attempt that died (a timeout, out of memory): waiting out its lease would lose the
+  effect, because the retries would all find it held and skip it (issue 19, the crash sweep).
 - completar: set ``estado=completo``, ``resultado`` and ``expira`` = now + 8 days (upsert); ``permanente`` removes
   ``expira`` instead (kept for good).
 - liberar: delete where estado == en_curso (a completed key is never given back).
@@ -28,22 +33,32 @@ DIAS_RETENCION = 8
 class PynamoIdempotencia:
     """Claims on side-effect keys; ``reloj`` gives epoch seconds (injectable for tests)."""
 
-    def __init__(self, settings: Settings, reloj: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        reloj: Callable[[], float] = time.time,
+        entrega_actual: Callable[[], str | None] = lambda: None,
+    ) -> None:
         bind(settings)
         self._reloj = reloj
+        self._entrega_actual = entrega_actual
 
     def reclamar(self, clave: str, segundos_en_curso: int = 300) -> bool:
         """True if this caller now holds the key; False if it is completed or held by an unexpired claim."""
         ahora = self._reloj()
         titular = uuid.uuid4().hex
+        entrega = self._entrega_actual()
         item = ClaveItem(
             clave,
             estado=EN_CURSO,
             en_curso_hasta=ahora + segundos_en_curso,
             expira=self._expira(ahora),
             titular=titular,
+            entrega=entrega,
         )
         libre = ClaveItem.clave.does_not_exist() | ((ClaveItem.estado == EN_CURSO) & (ClaveItem.en_curso_hasta < ahora))
+        if entrega:
+            libre = libre | ((ClaveItem.estado == EN_CURSO) & (ClaveItem.entrega == entrega))
         try:
             item.save(condition=libre)
         except PutError as exc:
@@ -71,6 +86,7 @@ class PynamoIdempotencia:
                 expira,
                 ClaveItem.en_curso_hasta.remove(),
                 ClaveItem.titular.remove(),
+                ClaveItem.entrega.remove(),
             ]
         )
 

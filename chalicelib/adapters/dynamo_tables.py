@@ -234,7 +234,7 @@ class ClaveItem(Model):
     """An item of the claves table; the key's prefix says what it is and ``estado`` where it stands:
 
     - a dedupe or idempotency key (``dynamo_idempotencia``): ``estado`` en_curso|completo, ``resultado``,
-      ``en_curso_hasta`` epoch seconds, ``titular`` of the claim;
+      ``en_curso_hasta`` epoch seconds, ``titular`` of the claim, ``entrega`` that took it;
     - a signed link's approval (``dynamo_aprobaciones``, ``aprobacion#<id>``): ``estado`` pendiente|decidida, ``vence``
       epoch seconds, ``datos``, ``decision``, ``decidida_por``, ``decidida_en``;
     - an email record (``dynamo_correo``: reply token, question, sent message, suppression): ``datos``,
@@ -259,6 +259,9 @@ class ClaveItem(Model):
     en_curso_hasta = NumberAttribute(null=True)
     titular = UnicodeAttribute(null=True)
     """Who holds an en_curso claim (random per claim): a retried put whose first attempt was applied finds its own."""
+    entrega = UnicodeAttribute(null=True)
+    """The delivery (stream record, scheduled event, inbound mail) that took an en_curso claim: its retry may retake
+    it at once, because the attempt that took it is dead (``dynamo_idempotencia``)."""
     contador = NumberAttribute(null=True)
     vence = NumberAttribute(null=True)
     datos = JsonAttribute(null=True)

@@ -19,6 +19,7 @@ from chalicelib.config import topico_notificaciones_ses
 from chalicelib.domain.commands import RecibirCorreo, RegistrarNotificacionCorreo
 from chalicelib.domain.correo import VEREDICTOS
 from chalicelib.observability import logger
+from chalicelib.services.una_vez import entrega
 
 correo = Blueprint(__name__)
 
@@ -33,7 +34,8 @@ def on_correo_entrante(event: dict[str, Any], context: Any) -> dict[str, Any]:
             logger.warning("registro de correo ignorado", extra={"fuente": registro.get("eventSource")})
             continue
         logger.append_keys(ses_message_id=cmd.message_id)
-        resultado = get_services().recibir_correo(cmd)
+        with entrega(f"correo#{cmd.message_id}"):
+            resultado = get_services().recibir_correo(cmd)
         resultados.append({"message_id": cmd.message_id, **asdict(resultado)})
     return {"disposition": "CONTINUE", "resultados": resultados}
 
@@ -55,7 +57,8 @@ def on_notificacion_ses(event: SNSEvent) -> dict[str, Any]:
 @correo.schedule(Rate(15, unit=Rate.MINUTES))
 def remind_help_desk(event: CloudWatchEvent) -> dict[str, Any]:
     """Unanswered capacity questions: one reminder to the Help Desk, then one escalation to the team lead."""
-    return get_services().recordar_help_desk()
+    with entrega(f"programa#{event.event_id}"):
+        return get_services().recordar_help_desk()
 
 
 def comando_recepcion(registro: Mapping[str, Any]) -> RecibirCorreo | None:

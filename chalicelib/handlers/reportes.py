@@ -21,6 +21,7 @@ from chalicelib.domain.seguimiento import mes_valido
 from chalicelib.handlers.http import http_errors, json_response, parametro, usuario_actual
 from chalicelib.observability import logger
 from chalicelib.services.reportes import csv_de, tabla_no_atendidas, tablas_informe, tablas_seguimiento
+from chalicelib.services.una_vez import entrega
 
 reportes = Blueprint(__name__)
 FORMATOS = ("json", "csv")
@@ -137,7 +138,8 @@ def trabajo_reenvio(event: Any) -> tuple[EnviarInformeMensual, frozenset[Rol]] |
 @reportes.schedule(Cron(0, 12, "?", "*", "MON-SAT", "*"))
 def send_unattended_digest(event: CloudWatchEvent) -> dict[str, Any]:
     """Step 19: the team lead's daily digest of unattended and overdue requests (08:00 La Paz, Mon-Sat)."""
-    resultado = get_services().enviar_resumen_no_atendidas()
+    with entrega(f"programa#{event.event_id}"):
+        resultado = get_services().enviar_resumen_no_atendidas()
     logger.info("resumen de no atendidas", extra={"enviado": resultado["enviado"], "total": resultado["total"]})
     return json_safe(resultado)
 
@@ -145,7 +147,8 @@ def send_unattended_digest(event: CloudWatchEvent) -> dict[str, Any]:
 @reportes.schedule(Cron(0, 12, 1, "*", "?", "*"))
 def send_monthly_report(event: CloudWatchEvent) -> dict[str, Any]:
     """Step 26: the month's report to the division head (08:00 La Paz on the 1st); once per month."""
-    resultado = get_services().enviar_informe_mensual(EnviarInformeMensual())
+    with entrega(f"programa#{event.event_id}"):
+        resultado = get_services().enviar_informe_mensual(EnviarInformeMensual())
     logger.info("informe mensual", extra={"mes": resultado["mes"], "enviado": resultado["enviado"]})
     return json_safe(resultado)
 

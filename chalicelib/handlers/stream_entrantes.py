@@ -9,6 +9,7 @@ from chalice.app import Blueprint, DynamoDBEvent
 from chalicelib.bootstrap import get_services
 from chalicelib.config import stream_arn_entrantes
 from chalicelib.observability import logger
+from chalicelib.services.una_vez import entrega
 
 eventos_canales = Blueprint(__name__)
 
@@ -31,7 +32,8 @@ def procesar_entrantes(evento_lambda: dict[str, Any]) -> dict[str, Any]:
         if entrante is None:
             return
         logger.append_keys(entrante=entrante.clave, canal=entrante.canal)
-        estado = servicios.procesar_entrante(entrante.clave)
+        with entrega(record.event_id):
+            estado = servicios.procesar_entrante(entrante.clave)
         logger.info("entrante atendido", extra={"estado": estado})
 
     procesador = BatchProcessor(event_type=EventType.DynamoDBStreams)

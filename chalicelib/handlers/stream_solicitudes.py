@@ -9,6 +9,7 @@ from chalice.app import Blueprint, CloudWatchEvent, DynamoDBEvent, Rate
 from chalicelib.bootstrap import get_services
 from chalicelib.config import stream_arn_solicitudes
 from chalicelib.observability import logger
+from chalicelib.services.una_vez import entrega
 
 eventos = Blueprint(__name__)
 
@@ -31,7 +32,8 @@ def procesar_cambios(evento_lambda: dict[str, Any]) -> dict[str, Any]:
         if evento is None:
             return
         logger.append_keys(solicitud_id=evento.solicitud_id, accion=evento.accion)
-        enviadas = servicios.reaccionar(evento)
+        with entrega(record.event_id):
+            enviadas = servicios.reaccionar(evento)
         logger.info("reacciones ejecutadas", extra={"reacciones": enviadas})
 
     procesador = BatchProcessor(event_type=EventType.DynamoDBStreams)
@@ -41,5 +43,6 @@ def procesar_cambios(evento_lambda: dict[str, Any]) -> dict[str, Any]:
 @eventos.schedule(Rate(15, unit=Rate.MINUTES))
 def escalate_unattended(event: CloudWatchEvent) -> dict[str, Any]:
     """Speed to lead: new requests untouched within their first business hour go to the team lead."""
-    escaladas = get_services().escalar_sin_atencion()
+    with entrega(f"programa#{event.event_id}"):
+        escaladas = get_services().escalar_sin_atencion()
     return {"escaladas": escaladas}

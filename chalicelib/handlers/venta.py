@@ -13,6 +13,7 @@ from chalice.app import Blueprint, CloudWatchEvent, Cron, Response
 from chalicelib.bootstrap import get_services
 from chalicelib.handlers.http import http_errors, usuario_actual
 from chalicelib.observability import logger
+from chalicelib.services.una_vez import entrega
 
 venta = Blueprint(__name__)
 
@@ -38,4 +39,5 @@ def get_contract(solicitud_id: str) -> Response:
 @venta.schedule(Cron(0, 14, "?", "*", "MON-SAT", "*"))
 def remind_requirements(event: CloudWatchEvent) -> dict[str, Any]:
     """Step 9: every business morning (10:00 La Paz), one reminder per customer whose requirements are late."""
-    return {"recordadas": get_services().recordar_requisitos()}
+    with entrega(f"programa#{event.event_id}"):
+        return {"recordadas": get_services().recordar_requisitos()}

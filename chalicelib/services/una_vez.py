@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Final, TypeVar
 
 from chalicelib.domain.ports import Idempotencia
@@ -22,6 +24,25 @@ T = TypeVar("T")
 INTENTOS_TRAS_EFECTO: Final = 4
 ESPERA_INICIAL_S: Final = 0.1
 """Waits of 0.1, 0.2 and 0.4 s between attempts: well inside a stream function's timeout."""
+
+
+_ENTREGA: ContextVar[str | None] = ContextVar("entrega", default=None)
+
+
+@contextmanager
+def entrega(identidad: str | None) -> Iterator[None]:
+    """Handle one delivery (a stream record's eventID, a scheduled event's id, an inbound mail's SES id): claims
+    taken inside belong to it, so that its retry after the function died retakes them at once instead of finding
+    them held and skipping the effect (``adapters/dynamo_idempotencia``)."""
+    marca = _ENTREGA.set(identidad or None)
+    try:
+        yield
+    finally:
+        _ENTREGA.reset(marca)
+
+
+def entrega_actual() -> str | None:
+    return _ENTREGA.get()
 
 
 class EfectoHecho(Exception):  # noqa: N818 (a state, not an error: the effect happened)

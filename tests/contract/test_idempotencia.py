@@ -29,11 +29,13 @@ def reloj() -> RelojFalso:
 
 @pytest.fixture(params=["memoria", "dynamodb"])
 def idempotencia(request, reloj):
+    from chalicelib.services.una_vez import entrega_actual
+
     if request.param == "memoria":
-        return InMemoryIdempotencia(reloj=reloj)
+        return InMemoryIdempotencia(reloj=reloj, entrega_actual=entrega_actual)
     from chalicelib.adapters.dynamo_idempotencia import PynamoIdempotencia
 
-    return PynamoIdempotencia(request.getfixturevalue("settings"), reloj=reloj)
+    return PynamoIdempotencia(request.getfixturevalue("settings"), reloj=reloj, entrega_actual=entrega_actual)
 
 
 class TestIdempotencia:
@@ -100,6 +102,37 @@ class TestIdempotencia:
         # Then it only gets the key once the first claim expired, and then holds it for its own period
         assert (antes, despues) == (False, True)
         assert idempotencia.reclamar("correo#VD-1#acuse", segundos_en_curso=2) is False
+
+    def test_the_retry_of_the_delivery_that_died_holding_a_claim_retakes_it_at_once(self, idempotencia):
+        from chalicelib.services.una_vez import entrega
+
+        # Given a stream record whose handling claimed a key and then died (no completion, no release)
+        with entrega("registro-41"):
+            assert idempotencia.reclamar("correo#VD-1#acuse") is True
+
+        # When another delivery, or work outside any delivery, asks for the key within its lease
+        with entrega("registro-42"):
+            otra = idempotencia.reclamar("correo#VD-1#acuse")
+        fuera = idempotencia.reclamar("correo#VD-1#acuse")
+
+        # And the same record, retried by Lambda, asks for it
+        with entrega("registro-41"):
+            reintento = idempotencia.reclamar("correo#VD-1#acuse")
+
+        # Then only the retry gets it, without waiting for the lease
+        assert (otra, fuera, reintento) == (False, False, True)
+
+    def test_a_completed_key_is_not_retaken_by_the_delivery_that_took_it(self, idempotencia):
+        from chalicelib.services.una_vez import entrega
+
+        # Given a key claimed and completed while handling a record
+        with entrega("registro-41"):
+            idempotencia.reclamar("correo#VD-1#acuse")
+            idempotencia.completar("correo#VD-1#acuse", "ses-0001")
+
+            # When the same record is delivered again, Then the effect is not made twice
+            assert idempotencia.reclamar("correo#VD-1#acuse") is False
+        assert idempotencia.resultado("correo#VD-1#acuse") == "ses-0001"
 
     def test_a_key_can_be_completed_without_a_claim(self, idempotencia):
         # When a result is recorded directly
