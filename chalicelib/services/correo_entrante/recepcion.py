@@ -62,8 +62,8 @@ def recibir(cmd: RecibirCorreo, *, puertos: PuertosCorreo) -> ResultadoCorreo:
         return ResultadoCorreo("duplicado", motivo=puertos.idempotencia.resultado(clave))
     try:
         resultado = _procesar(cmd, puertos)
-    except Exception:
-        puertos.idempotencia.liberar(clave)
+    except Exception as exc:  # given back for the retry, unless the decision was applied (EfectoHecho)
+        una_vez.tras_fallo(puertos.idempotencia, clave, exc)
         raise
     registro = f"{resultado.estado}:{resultado.motivo}" if resultado.estado == "rechazado" else resultado.estado
     una_vez.completar(puertos.idempotencia, clave, registro)
@@ -133,15 +133,24 @@ def _procesar(cmd: RecibirCorreo, puertos: PuertosCorreo) -> ResultadoCorreo:
         return ya_decidida(e, token, c, actual, proposito)
     except (DatosInvalidos, AccionRechazada) as exc:
         return no_entendida(e, _explicar(exc), token, c, solicitud, proposito, respuesta)
-    puertos.tokens.marcar_usado(token.token, en=ahora.isoformat(), por=correo.remitente, decision=orden.accion)
-    anotar(
-        e,
-        token,
-        c,
-        f"Respuesta por correo de {correo.remitente}: {respuesta.palabra} → {orden.accion}.",
-        decision=respuesta.decision.value if respuesta.decision else None,
-        accion=orden.accion,
-    )
+    # The decision is applied: what records it is retried in process, and never undone by giving the claim back
+    # (the retry would find the request decided and answer "ya decidida" to the very mail that decided it).
+
+    def registrar() -> None:
+        puertos.tokens.marcar_usado(token.token, en=ahora.isoformat(), por=correo.remitente, decision=orden.accion)
+        anotar(
+            e,
+            token,
+            c,
+            f"Respuesta por correo de {correo.remitente}: {respuesta.palabra} → {orden.accion}.",
+            decision=respuesta.decision.value if respuesta.decision else None,
+            accion=orden.accion,
+        )
+
+    try:
+        una_vez.tras_efecto(registrar, f"registro de la respuesta {cmd.message_id}")
+    except Exception as exc:
+        raise una_vez.EfectoHecho("aplicado", exc) from exc
     return ResultadoCorreo("aplicado", solicitud_id=solicitud.id, accion=orden.accion)
 
 
