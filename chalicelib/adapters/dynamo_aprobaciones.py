@@ -60,7 +60,12 @@ class PynamoAprobaciones:
             ClaveItem.decision.set(decision),
             ClaveItem.decidida_por.set(por),
         ]
-        return actualizar_si(ClaveItem(PREFIJO + aprobacion_id), acciones, condicion)
+        if actualizar_si(ClaveItem(PREFIJO + aprobacion_id), acciones, condicion):
+            return True
+        # The client's retry of an update that was applied but whose answer was lost finds its own decision
+        # (same instant, same decision): it is ours, not someone else's.
+        actual = self.obtener(aprobacion_id)
+        return actual is not None and (actual.decidida_en, actual.decision) == (en, decision)
 
     def reabrir(self, aprobacion_id: str, *, en: str) -> None:
         condicion = (ClaveItem.estado == DECIDIDA) & (ClaveItem.decidida_en == en)

@@ -29,7 +29,7 @@ from chalicelib.domain.enlaces import (
 from chalicelib.domain.errors import AccionRechazada, EstadoInvalido
 from chalicelib.domain.model import Rol, Solicitud
 from chalicelib.domain.pagos import monto_esperado
-from chalicelib.domain.ports import Aprobaciones, Clock, FirmaEnlaces, IdGenerator
+from chalicelib.domain.ports import Aprobaciones, Clock, FirmaEnlaces, IdGenerator, SolicitudRepository
 from chalicelib.domain.states import ETIQUETA_ESTADO, TRANSITIONS, Accion, Estado, motivo_rechazo
 from chalicelib.services import solicitudes
 from chalicelib.services.vistas import vista_solicitud
@@ -318,14 +318,22 @@ def decidir(cmd: DecidirEnlace, *, puertos: PuertosEnlaces, puertos_solicitudes:
     campos = validar_campos(accion, cmd.campos, puertos_solicitudes.normalizadores)
     s = repo.obtener(aprobacion.solicitud_id)
     if not _aplicable(s, accion):
+        hecha = _decidida_con_el_enlace(aprobacion, s, repo, puertos, cmd.decision)
+        if hecha is not None:
+            return hecha
         raise EstadoInvalido(f"La solicitud ya no espera esta decisión (estado actual: {_etiqueta_estado(s)}).")
     motivo = motivo_rechazo(s, accion, campos)
     if motivo:
         raise AccionRechazada(motivo)
     ahora = puertos.clock.ahora()
-    if not puertos.aprobaciones.decidir(
-        aprobacion.id, decision=cmd.decision, por=aprobacion.responsable, en=ahora.isoformat()
-    ):
+    try:
+        tomada = puertos.aprobaciones.decidir(
+            aprobacion.id, decision=cmd.decision, por=aprobacion.responsable, en=ahora.isoformat()
+        )
+    except Exception:  # perhaps applied with its answer lost: give it back, so the next click finds it pending
+        _reabrir_si_se_puede(puertos, aprobacion.id, ahora.isoformat())
+        raise
+    if not tomada:
         actual = puertos.aprobaciones.obtener(aprobacion.id) or aprobacion
         if actual.pendiente:
             raise EnlaceVencido("Este enlace venció. Pida uno nuevo o use el sistema.")
@@ -340,12 +348,12 @@ def decidir(cmd: DecidirEnlace, *, puertos: PuertosEnlaces, puertos_solicitudes:
                 rol=Rol(aprobacion.rol),
                 canal="enlace",
                 version_esperada=cmd.version,
-                nota=f"Decidido con el enlace {aprobacion.id}.",
+                nota=_nota(aprobacion),
             ),
             puertos=puertos_solicitudes,
         )
     except Exception:
-        puertos.aprobaciones.reabrir(aprobacion.id, en=ahora.isoformat())
+        _reabrir_si_se_puede(puertos, aprobacion.id, ahora.isoformat())
         raise
     logger.info(
         "enlace decidido",
@@ -353,6 +361,37 @@ def decidir(cmd: DecidirEnlace, *, puertos: PuertosEnlaces, puertos_solicitudes:
     )
     decidida = aprobacion.decidida(cmd.decision, aprobacion.responsable, ahora.isoformat())
     return {**_vista_base(decidida, actualizada), "estado": "decidida_ahora"}
+
+
+def _nota(aprobacion: Aprobacion) -> str:
+    return f"Decidido con el enlace {aprobacion.id}."
+
+
+def _decidida_con_el_enlace(
+    aprobacion: Aprobacion, s: Solicitud, repo: SolicitudRepository, puertos: PuertosEnlaces, decision: str
+) -> dict[str, Any] | None:
+    """The request no longer awaits this decision because this very link made it (an earlier click whose answer
+    was lost after the action was applied, and whose record was given back): record the decision and show it."""
+    nota = _nota(aprobacion)
+    entrada = next((e for e in reversed(repo.historial(s.id)) if e.nota == nota), None)
+    if (
+        entrada is None
+        or entrada.accion != PROPOSITOS[aprobacion.proposito].acciones.get(decision, Accion.ANULAR).value
+    ):
+        return None
+    puertos.aprobaciones.decidir(aprobacion.id, decision=decision, por=aprobacion.responsable, en=entrada.en)
+    decidida = aprobacion.decidida(decision, aprobacion.responsable, entrada.en)
+    logger.warning("decisión por enlace recuperada", extra={"aprobacion_id": aprobacion.id, "solicitud_id": s.id})
+    return {**_vista_base(decidida, s), "estado": "decidida"}
+
+
+def _reabrir_si_se_puede(puertos: PuertosEnlaces, aprobacion_id: str, en: str) -> None:
+    """Give the decision back after a failure; if that fails too, the next click repairs it
+    (``_decidida_con_el_enlace``) or finds it decided only when the action was applied."""
+    try:
+        puertos.aprobaciones.reabrir(aprobacion_id, en=en)
+    except Exception as exc:
+        logger.error("no se pudo reabrir la aprobación", extra={"aprobacion_id": aprobacion_id, "error": repr(exc)})
 
 
 def _aplicable(s: Solicitud, accion: Accion) -> bool:

@@ -318,3 +318,76 @@ def test_a_purpose_registered_elsewhere_decides_its_own_action(repo, puertos, pu
     assert enlace.urls == {"entregar": f"http://vd.test/aprobaciones/{enlace.token}"}
     assert repo.obtener(s.id).estado == "cerrada"
     enlaces.PROPOSITOS.pop("prueba_entrega")
+
+
+class _RespuestaPerdida(Exception):
+    """A write that was applied but whose answer never came back (a read timeout)."""
+
+
+def test_a_decision_write_applied_with_its_answer_lost_is_given_back_and_the_next_click_decides(
+    repo, puertos, puertos_enlaces, aprobaciones, monkeypatch
+):
+    # Given a link whose decision write is applied, then times out once
+    s = _en_validacion(repo)
+    enlace = _enlace_deposito(s, puertos_enlaces)
+    decidir = aprobaciones.decidir
+
+    def aplicada_sin_respuesta(*args, **kwargs):
+        monkeypatch.setattr(aprobaciones, "decidir", decidir)
+        decidir(*args, **kwargs)
+        raise _RespuestaPerdida()
+
+    monkeypatch.setattr(aprobaciones, "decidir", aplicada_sin_respuesta)
+    cmd = DecidirEnlace(enlace.token, "aprobar", {"observaciones": "Conforme"})
+    with pytest.raises(_RespuestaPerdida):
+        enlaces.decidir(cmd, puertos=puertos_enlaces, puertos_solicitudes=puertos)
+
+    # Then the decision was given back, so clicking again applies it, once
+    assert aprobaciones.obtener(enlace.aprobacion_id).pendiente
+    vista = enlaces.decidir(cmd, puertos=puertos_enlaces, puertos_solicitudes=puertos)
+    assert vista["estado"] == "decidida_ahora" and repo.obtener(s.id).estado == "facturacion_caja"
+    assert [e.accion for e in repo.historial(s.id)].count("aprobar_deposito") == 1
+
+
+def test_an_action_applied_with_its_answer_lost_is_recognised_on_the_next_click(
+    repo, puertos, puertos_enlaces, aprobaciones, monkeypatch
+):
+    # Given a link whose action is saved, then the save times out (the link is given back)
+    s = _en_validacion(repo)
+    enlace = _enlace_deposito(s, puertos_enlaces)
+    guardar = repo.guardar_cambio
+
+    def guardado_sin_respuesta(*args, **kwargs):
+        monkeypatch.setattr(repo, "guardar_cambio", guardar)
+        guardar(*args, **kwargs)
+        raise _RespuestaPerdida()
+
+    monkeypatch.setattr(repo, "guardar_cambio", guardado_sin_respuesta)
+    cmd = DecidirEnlace(enlace.token, "aprobar", {"observaciones": "Conforme"})
+    with pytest.raises(_RespuestaPerdida):
+        enlaces.decidir(cmd, puertos=puertos_enlaces, puertos_solicitudes=puertos)
+    assert repo.obtener(s.id).estado == "facturacion_caja"
+
+    # When Collections clicks again
+    vista = enlaces.decidir(cmd, puertos=puertos_enlaces, puertos_solicitudes=puertos)
+
+    # Then the page shows the decision as made by this link, recorded on the link, and nothing is applied twice
+    assert vista["estado"] == "decidida" and vista["aprobacion"]["decidida_por"] == COBRANZAS
+    assert not aprobaciones.obtener(enlace.aprobacion_id).pendiente
+    assert [e.accion for e in repo.historial(s.id)].count("aprobar_deposito") == 1
+
+
+def test_a_link_whose_request_another_door_moved_is_not_taken_for_its_own_decision(repo, puertos, puertos_enlaces):
+    # Given a request approved through the staff API, not the link
+    s = _en_validacion(repo)
+    enlace = _enlace_deposito(s, puertos_enlaces)
+    from chalicelib.domain.commands import AplicarAccion
+    from chalicelib.services import solicitudes
+
+    solicitudes.aplicar(
+        AplicarAccion(solicitud_id=s.id, accion="aprobar_deposito", campos={}, actor=COBRANZAS, rol=Rol.CO),
+        puertos=puertos,
+    )
+    # When the link is clicked, Then it says the request no longer awaits the decision
+    with pytest.raises(EstadoInvalido):
+        enlaces.decidir(DecidirEnlace(enlace.token, "aprobar"), puertos=puertos_enlaces, puertos_solicitudes=puertos)
