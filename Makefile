@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 RUN_STAMP := $(VENV)/.run-installed
 PYTEST_WORKERS ?= 2
 
-.PHONY: run demo reprocesar bench test lint format unit integration app e2e browser navegador herramientas pr openapi clean package deploy audit
+.PHONY: run demo reprocesar bench chaos test lint format unit integration app e2e browser navegador herramientas pr openapi clean package deploy audit
 
 # Two install levels: what the local stage needs (make run), then the test and lint tools (make test).
 $(RUN_STAMP): requirements.txt requirements-informes.txt requirements-run.txt
@@ -39,6 +39,13 @@ reprocesar: $(RUN_STAMP)
 ## Benchmarks B1–B8 (not part of `make test`): in-process moto, ~8 min, rewrites docs/BENCHMARKS.md.
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+## The full fault sweep (issue 19; not part of `make test`, ~40 min on 2 cores): every AWS call of every flow failed
+## each way (throttle, 500, reset, read timeout after applying, crash after the call); writes docs/RELIABILITY.md.
+chaos: $(STAMP)
+	rm -rf test-artifacts/caos
+	VD_CAOS=1 $(BIN)/python -m pytest tests/e2e/test_barrido_fallas.py -n $(PYTEST_WORKERS) -q; \
+	  barrido=$$?; $(BIN)/python -m tests.e2e.informe_caos; informe=$$?; exit $$((barrido || informe))
 
 ## Lint, types and the whole test suite.
 test: $(STAMP) lint navegador herramientas
