@@ -35,6 +35,16 @@ TIPOS: tuple[str, ...] = ("throttle", "error500", "reset", "timeout", "caida")
 """Every kind of failure the full sweep (`make chaos`) injects; `make test` injects ``throttle`` only."""
 DESPUES_DE_APLICADA = frozenset({"timeout", "caida"})
 
+PUNTOS_DE_ENVIO = {
+    ("caida", "sesv2.SendEmail"): "SES accepted the email; the function died before recording it.",
+    ("caida", "dynamodb.PutItem"): "The record of a sent email (its provider Message-ID) was written; the function "
+    "died before the claim was completed.",
+    ("timeout", "sesv2.SendEmail"): "SES accepted the email but its answer was lost: the app cannot tell it from a "
+    "send that never happened, and sends again rather than lose it.",
+}
+"""Where one duplicate may go out, by design: between a provider accepting an irrevocable effect and the write
+that completes its claim. SES has no idempotency key, so nothing shorter is possible without risking a loss."""
+
 
 class Caida(BaseException):  # noqa: N818 (not an error the app may catch: the process is gone)
     """The function died right after a call succeeded: no ``except Exception`` of the app runs."""

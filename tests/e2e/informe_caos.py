@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from tests.e2e.barrido import PUNTOS_DE_ENVIO
+
 RAIZ = Path(__file__).resolve().parents[2]
 CIFRAS = RAIZ / "test-artifacts" / "caos"
 DESTINO = RAIZ / "docs" / "RELIABILITY.md"
@@ -22,16 +24,6 @@ TIPOS = {
     "timeout": "read timeout (`ReadTimeoutError`) *after* the call was applied: the answer was lost",
     "caida": "crash: the process dies right after the call succeeded (a Lambda timeout, out of memory)",
 }
-
-PUNTOS_DE_ENVIO = {
-    ("caida", "sesv2.SendEmail"): "SES accepted the email; the function died before recording it.",
-    ("caida", "dynamodb.PutItem"): "The record of a sent email (its provider Message-ID) was written; the function "
-    "died before the claim was completed.",
-    ("timeout", "sesv2.SendEmail"): "SES accepted the email but its answer was lost: the app cannot tell it from a "
-    "send that never happened, and sends again rather than lose it.",
-}
-"""Where one duplicate may go out, by design: between a provider accepting an irrevocable effect and the write
-that completes its claim. SES has no idempotency key, so nothing shorter is possible without risking a loss."""
 
 
 def filas() -> list[dict[str, Any]]:
