@@ -3,7 +3,8 @@
 - reclamar: put ``estado=en_curso`` with a random ``titular`` where the key is absent OR (estado == en_curso AND
   en_curso_hasta < now) OR (estado == en_curso AND ``entrega`` is the delivery being handled now). A failed
   condition whose stored ``titular`` is this claim's is the client's retry of a put that was applied but whose
-  answer was lost (a read timeout): the claim is ours, not someone else's.
+  answer was lost (a read timeout): the claim is ours, not someone else's. A put that got no answer at all (the
+  timeout reached the caller) is read back the same way: applied and ours, the claim is held; otherwise it raises.
   ``entrega`` (given by ``entrega_actual``, see ``services/una_vez.entrega``) is the stream record, scheduled event
   or inbound mail being handled. Lambda never runs one delivery twice at once, so a claim held by the delivery now
   being retried was taken by an attempt that died (a timeout, out of memory): waiting out its lease would lose the
@@ -22,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError
 
-from chalicelib.adapters.dynamo_tables import ClaveItem, bind, condicion_fallida
+from chalicelib.adapters.dynamo_tables import ClaveItem, bind, codigo_aws, condicion_fallida
 from chalicelib.config import Settings
 
 EN_CURSO = "en_curso"
@@ -64,8 +65,18 @@ class PynamoIdempotencia:
         except PutError as exc:
             if condicion_fallida(exc):
                 return self._es_titular(clave, titular)
+            if codigo_aws(exc) is None and self._es_titular_o_nada(clave, titular):
+                return True  # no answer (a timeout), but the put was applied: the claim is ours
             raise
         return True
+
+    @classmethod
+    def _es_titular_o_nada(cls, clave: str, titular: str) -> bool:
+        """After a put that got no answer: whether it was applied, or False when even that cannot be read."""
+        try:
+            return cls._es_titular(clave, titular)
+        except Exception:
+            return False
 
     @staticmethod
     def _es_titular(clave: str, titular: str) -> bool:

@@ -180,3 +180,41 @@ def test_a_claim_applied_whose_answer_was_lost_is_still_ours_on_the_clients_retr
     # Then the claim is ours (the email goes), and a second claimant is still refused
     assert idempotencia.reclamar("reaccion#VD-1#acuse") is True
     assert idempotencia.reclamar("reaccion#VD-1#acuse") is False
+
+
+def test_a_claim_whose_put_got_no_answer_is_read_back(settings, monkeypatch):
+    # Given DynamoDB applying the claim's put, then the caller getting a read timeout instead of the answer
+    from botocore.exceptions import ReadTimeoutError
+    from pynamodb.exceptions import PutError
+
+    from chalicelib.adapters.dynamo_idempotencia import PynamoIdempotencia
+    from chalicelib.adapters.dynamo_tables import ClaveItem
+
+    idempotencia = PynamoIdempotencia(settings)
+    guardar = ClaveItem.save
+
+    def aplicada_sin_respuesta(self, *args, **kwargs):
+        guardar(self, *args, **kwargs)
+        raise PutError("Failed to put item", ReadTimeoutError(endpoint_url="http://dynamodb"))
+
+    monkeypatch.setattr(ClaveItem, "save", aplicada_sin_respuesta)
+    # When the webhook claims its key, Then the claim is ours: the gateway is not told "en proceso" for 5 minutes
+    assert idempotencia.reclamar("webhook#pagos#msg_1") is True
+
+
+def test_a_claim_whose_put_got_no_answer_and_was_not_applied_raises(settings, monkeypatch):
+    from botocore.exceptions import ReadTimeoutError
+    from pynamodb.exceptions import PutError
+
+    from chalicelib.adapters.dynamo_idempotencia import PynamoIdempotencia
+    from chalicelib.adapters.dynamo_tables import ClaveItem
+
+    idempotencia = PynamoIdempotencia(settings)
+
+    def sin_respuesta(self, *args, **kwargs):
+        raise PutError("Failed to put item", ReadTimeoutError(endpoint_url="http://dynamodb"))
+
+    monkeypatch.setattr(ClaveItem, "save", sin_respuesta)
+    # When the put never reached the table, Then the failure goes on (the caller answers 503 and is retried)
+    with pytest.raises(PutError):
+        idempotencia.reclamar("webhook#pagos#msg_2")

@@ -101,7 +101,9 @@ def test_a_payment_callback_survives_a_failure_of_each_aws_call(escenario, tipo)
     etapa = escenario.etapa
 
     def flujo(solicitud_id: str) -> None:
-        cabeceras, cuerpo = _callback(etapa, _pago(solicitud_id), webhook_id="msg_barrido_1")
+        # the gateway resends the same notice: the same transaction, the same webhook-id
+        pago = {**_pago(solicitud_id), "id_transaccion": "TX-BARRIDO-1"}
+        cabeceras, cuerpo = _callback(etapa, pago, webhook_id="msg_barrido_1")
         respuesta = reenviar_hasta_2xx(
             lambda: etapa.cliente.http.post("/webhooks/pagos", headers=cabeceras, body=cuerpo)
         )
