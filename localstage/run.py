@@ -1,6 +1,7 @@
-"""`make run`: the whole system on this machine, with moto's server as the embedded AWS.
+"""`make run`: the whole system on this machine, with moto's server as the local AWS.
 
-Starts moto on 127.0.0.1:4566, creates tables, bucket, data key and SES identities, serves the API with
+Starts moto on 127.0.0.1:4566 (a child process, ``localstage/moto_seguro.py``: DynamoDB serialised, and
+``kill -STOP``/``kill -CONT`` of its PID freeze and resume AWS alone), creates tables, bucket, data key and SES identities, serves the API with
 `chalice local --no-autoreload` on 127.0.0.1:8000, pumps the requests table's stream into the stream handler,
 fires the app's schedules and prints every URL. Ctrl-C stops everything it started.
 """
@@ -55,6 +56,22 @@ def _esperar(url: str, segundos: float, proceso: subprocess.Popen[bytes] | None 
     raise RuntimeError(f"{url} no respondió en {segundos:.0f} s")
 
 
+def provisionar_con_reintentos(settings: Any, intentos: int = 5) -> None:
+    """``provisionar`` (idempotent) again while moto answers slower than the app's clients wait (1 s read, see
+    ``chalicelib/adapters/clientes_aws.py``), which happens on a loaded machine."""
+    from localstage.provision import provisionar
+
+    for intento in range(1, intentos + 1):
+        try:
+            provisionar(settings)
+            return
+        except Exception as exc:
+            if intento == intentos:
+                raise
+            log.warning("AWS local lento al aprovisionar (%s); reintento %d de %d", exc, intento, intentos - 1)
+            time.sleep(1)
+
+
 def _eventos_programados(app: Any) -> list[tuple[str, str]]:
     """(handler name, schedule expression) of every @schedule in the app."""
     programados = []
@@ -82,18 +99,19 @@ def main() -> int:
     entorno["VD_URL_PUBLICA"] = f"http://{HOST}:{PUERTO_API}"
     os.environ.update(entorno)
 
-    from moto.server import ThreadedMotoServer
-
-    moto = ThreadedMotoServer(ip_address=HOST, port=PUERTO_AWS, verbose=False)
-    moto.start()
+    moto = subprocess.Popen(
+        [sys.executable, "-m", "localstage.moto_seguro", "--host", HOST, "--port", str(PUERTO_AWS)],
+        cwd=RAIZ,
+        stdout=subprocess.DEVNULL,
+    )
     detener = threading.Event()
     chalice: subprocess.Popen[bytes] | None = None
     try:
+        _esperar(f"{endpoint}/moto-api/data.json", 60, moto)
         from chalicelib.config import Settings
-        from localstage.provision import provisionar
 
         settings = Settings.from_env()
-        provisionar(settings)
+        provisionar_con_reintentos(settings)
         from localstage.graph_local import GraphLocal
 
         secretos = settings.secretos_locales
@@ -171,12 +189,15 @@ def main() -> int:
             from localstage.smtp import desde_settings
 
             smtp = desde_settings(settings, invocar, puerto=PUERTO_SMTP, host=HOST).iniciar()
-            _anunciar(endpoint, programados)
+            _anunciar(endpoint, programados, moto.pid)
             signal.signal(signal.SIGTERM, lambda *_: detener.set())
             try:
                 while not detener.is_set():
                     if chalice.poll() is not None:
                         print("chalice local terminó inesperadamente; deteniendo todo.")
+                        return 1
+                    if moto.poll() is not None:
+                        print("moto (AWS local) terminó inesperadamente; deteniendo todo.")
                         return 1
                     time.sleep(0.5)
             except KeyboardInterrupt:
@@ -186,17 +207,25 @@ def main() -> int:
         return 0
     finally:
         detener.set()
-        if chalice is not None and chalice.poll() is None:
-            chalice.terminate()
-            try:
-                chalice.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                chalice.kill()
-        moto.stop()
+        if chalice is not None:
+            _detener(chalice)
+        _detener(moto)
         print("Etapa local detenida.")
 
 
-def _anunciar(endpoint: str, programados: list[tuple[str, str]]) -> None:
+def _detener(proceso: subprocess.Popen[bytes]) -> None:
+    if proceso.poll() is not None:
+        return
+    proceso.send_signal(signal.SIGCONT)  # in case it was left frozen with kill -STOP
+    proceso.terminate()
+    try:
+        proceso.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proceso.kill()
+        proceso.wait(timeout=10)
+
+
+def _anunciar(endpoint: str, programados: list[tuple[str, str]], pid_moto: int) -> None:
     api = f"http://{HOST}:{PUERTO_API}"
     lineas = [
         "",
@@ -219,6 +248,7 @@ def _anunciar(endpoint: str, programados: list[tuple[str, str]]) -> None:
         "  Datos de demostración:         make demo   (un año de historia, en otra terminal)",
         f"  Salud:                         {api}/health",
         f"  AWS local (moto):              {endpoint}   (panel: {endpoint}/moto-api/)",
+        f"  Congelar / reanudar AWS:       kill -STOP {pid_moto}   ·   kill -CONT {pid_moto}",
         f"  SMTP entrante (como SES):      {HOST}:{PUERTO_SMTP}   (responda a los correos de /dev/outbox;"
         " «X-Veredicto-Local: dmarc=FAIL» simula un correo falsificado)",
         "  Flujo de eventos DynamoDB → manejador on_solicitud_change: activo",

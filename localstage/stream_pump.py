@@ -14,6 +14,12 @@ Checkpoint rules (those of Lambda):
   ``dead_letters`` and the pump continues after it. With ``on_failure`` it is also handed Lambda's on-failure
   message (``DDBStreamBatchInfo`` + request/response context, no record data): `make run` sends it to the local
   ``vd-local-streams-dlq`` queue, so `python -m scripts.reprocesar flujo` works the same here as in AWS.
+
+When AWS stalls (issue 19): the pump's own clients time out (``CONEXION_SEGUNDOS``, ``LECTURA_SEGUNDOS``, two
+attempts), so a polling round against a frozen endpoint fails within seconds instead of hanging; ``run_forever`` logs
+one warning when rounds start failing and one line when they work again, keeps every shard's checkpoint, and goes on
+from it. A round that cannot even read the stream counts no attempt against any record, so a long stall sends
+nothing to the dead letters.
 """
 
 from __future__ import annotations
@@ -35,6 +41,24 @@ OnFailure = Callable[[dict[str, Any]], None]
 
 # A reaction that writes to the table it reacts to would otherwise keep one round going forever.
 _MAX_BATCHES_PER_SHARD_AND_ROUND = 1000
+
+CONEXION_SEGUNDOS = 1.0
+LECTURA_SEGUNDOS = 2.0
+"""The pump's clients: Lambda's poller is AWS's own, not a door with a caller waiting, so it may wait longer than the
+app's clients (``chalicelib/adapters/clientes_aws.py``) but never forever (boto3's default read is 60 s, 5 times)."""
+INTENTOS = 2
+
+
+def _cliente(servicio: str, region: str) -> Any:
+    import boto3
+    from botocore.config import Config
+
+    config = Config(
+        connect_timeout=CONEXION_SEGUNDOS,
+        read_timeout=LECTURA_SEGUNDOS,
+        retries={"mode": "standard", "total_max_attempts": INTENTOS},
+    )
+    return boto3.client(servicio, region_name=region, config=config)
 
 
 class BatchFailure(Exception):
@@ -138,9 +162,7 @@ def on_failure_message(
 
 def sqs_on_failure(queue_url: str, region: str = "us-east-1") -> OnFailure:
     """An on-failure destination that sends each message to an SQS queue (the local DLQ)."""
-    import boto3
-
-    sqs = boto3.client("sqs", region_name=region)
+    sqs = _cliente("sqs", region)
 
     def send(message: dict[str, Any]) -> None:
         sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(message))
@@ -185,6 +207,8 @@ class StreamPump:
         self._lock = threading.RLock()
         self._dynamodb: Any = None
         self._streams: Any = None
+        self.failed_rounds = 0
+        """Consecutive polling rounds of ``run_forever`` that failed (0 when the last one worked)."""
 
     # -- public -------------------------------------------------------------------------------------------------
 
@@ -220,22 +244,38 @@ class StreamPump:
         return total
 
     def run_forever(self, stop: threading.Event, interval: float = 0.5) -> None:
-        """Poll until ``stop`` is set; errors are logged and the loop goes on."""
+        """Poll until ``stop`` is set; a failed round is logged and the next one starts from the checkpoints."""
         while not stop.is_set():
-            try:
-                self.pump_once()
-            except Exception:
-                logger.exception("stream pump for %s failed a round", self.table_name)
+            self.poll_round()
             stop.wait(interval)
+
+    def poll_round(self) -> bool:
+        """One round of ``run_forever``: never raises; False if it failed (logged once per run of failures)."""
+        from botocore.exceptions import ConnectionError as BotoConnectionError
+        from botocore.exceptions import HTTPClientError
+
+        try:
+            self.pump_once()
+        except (BotoConnectionError, HTTPClientError) as exc:
+            self.failed_rounds += 1
+            if self.failed_rounds == 1:
+                logger.warning("stream pump for %s cannot reach AWS (%s); retrying every round", self.table_name, exc)
+            return False
+        except Exception:
+            self.failed_rounds += 1
+            logger.exception("stream pump for %s failed a round", self.table_name)
+            return False
+        if self.failed_rounds:
+            logger.warning("stream pump for %s works again after %d failed rounds", self.table_name, self.failed_rounds)
+            self.failed_rounds = 0
+        return True
 
     # -- AWS ----------------------------------------------------------------------------------------------------
 
     def _clients(self) -> tuple[Any, Any]:
         if self._dynamodb is None or self._streams is None:
-            import boto3
-
-            self._dynamodb = boto3.client("dynamodb", region_name=self.region)
-            self._streams = boto3.client("dynamodbstreams", region_name=self.region)
+            self._dynamodb = _cliente("dynamodb", self.region)
+            self._streams = _cliente("dynamodbstreams", self.region)
         return self._dynamodb, self._streams
 
     def _stream_arn(self) -> str | None:

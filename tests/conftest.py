@@ -15,10 +15,14 @@ from localstage.entorno import entorno_local
 
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
-    """A moto server on a free loopback port, with this process's AWS environment pointed at it."""
+    """A moto server on a free loopback port, with this process's AWS environment pointed at it; its DynamoDB is
+    serialised the way ``make run``'s is (``localstage/moto_seguro.py``: moto races under concurrent requests)."""
     from moto.server import ThreadedMotoServer
 
+    from localstage.moto_seguro import instalar
+
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    instalar()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()

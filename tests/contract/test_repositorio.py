@@ -310,8 +310,6 @@ class TestSolicitudRepository:
         assert repo.historial(nueva.id) == []
 
     def test_only_one_of_concurrent_changes_from_the_same_version_wins(self, repo):
-        if not isinstance(repo, InMemorySolicitudRepository):
-            pytest.skip(MOTO_SIN_AISLAMIENTO)
         # Given a stored request
         s = crear(repo)
         cambios = [avanzar(s, "en_registro", f"2026-11-30T09:2{i}:00-04:00", f"EV-C{i}") for i in range(6)]
