@@ -46,6 +46,10 @@ class AplicarAccion:
     canal: str = "api"
     version_esperada: int | None = None
     nota: str = ""
+    referencia: str | None = None
+    """What outside this system caused the action, when it has an identity (an SES message, a signed link, a bank
+    notice): the action gets an id derived from it, so a retry after its answer was lost can tell it was applied
+    (``services.solicitudes.aplicada``)."""
 
 
 @dataclass(frozen=True)

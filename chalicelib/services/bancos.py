@@ -111,6 +111,10 @@ def _conciliar(correo: CorreoBanco, regla: ReglaBanco, puertos: PuertosPagos) ->
         esperado = " o ".join(formato_bs(m) for m in conocidos) or "desconocido"
         motivo = f"El monto depositado ({formato_bs(notificacion.monto_bs)}) no coincide con el esperado ({esperado})."
         return _sin_coincidencia(notificacion, s, motivo, puertos)
+    conciliado = {"resultado": "conciliado", "banco": regla.id, "solicitud_id": s.id}
+    referencia = f"banco#{correo.mensaje_id}"
+    if solicitudes.aplicada(puertos.repo, s.id, referencia) is not None:
+        return conciliado  # attached by an attempt that died or lost its answer: not a second time
     solicitudes.aplicar(
         AplicarAccion(
             solicitud_id=s.id,
@@ -120,10 +124,11 @@ def _conciliar(correo: CorreoBanco, regla: ReglaBanco, puertos: PuertosPagos) ->
             rol=Rol.SISTEMA,
             canal="correo_banco",
             nota="Evidencia del banco: no cambia el estado del pago; Cobranzas decide.",
+            referencia=referencia,
         ),
         puertos=puertos.solicitudes,
     )
-    return {"resultado": "conciliado", "banco": regla.id, "solicitud_id": s.id}
+    return conciliado
 
 
 def _sin_coincidencia(

@@ -311,7 +311,11 @@ def decidir(cmd: DecidirEnlace, *, puertos: PuertosEnlaces, puertos_solicitudes:
     aprobacion = verificar(cmd.token, puertos=puertos)
     repo = puertos_solicitudes.repo
     if not aprobacion.pendiente:
-        return {**_vista_base(aprobacion, repo.obtener(aprobacion.solicitud_id)), "estado": "decidida"}
+        s = repo.obtener(aprobacion.solicitud_id)
+        if _decidida_sin_aplicar(aprobacion, s, repo) and cmd.decision == aprobacion.decision:
+            # the attempt that recorded the decision died before applying it: this click applies it
+            return _aplicar_decision(aprobacion, s, cmd, aprobacion.decidida_en or "", puertos, puertos_solicitudes)
+        return {**_vista_base(aprobacion, s), "estado": "decidida"}
     if cmd.decision not in aprobacion.decisiones:
         raise DecisionNoPermitida("Este enlace no permite esa decisión.")
     accion = PROPOSITOS[aprobacion.proposito].acciones[cmd.decision]
@@ -338,6 +342,19 @@ def decidir(cmd: DecidirEnlace, *, puertos: PuertosEnlaces, puertos_solicitudes:
         if actual.pendiente:
             raise EnlaceVencido("Este enlace venció. Pida uno nuevo o use el sistema.")
         return {**_vista_base(actual, repo.obtener(aprobacion.solicitud_id)), "estado": "decidida"}
+    return _aplicar_decision(aprobacion, s, cmd, ahora.isoformat(), puertos, puertos_solicitudes)
+
+
+def _aplicar_decision(
+    aprobacion: Aprobacion,
+    s: Solicitud,
+    cmd: DecidirEnlace,
+    en: str,
+    puertos: PuertosEnlaces,
+    puertos_solicitudes: solicitudes.Puertos,
+) -> dict[str, Any]:
+    """Apply the decision recorded at ``en``; a refused action gives the link back (reopened)."""
+    accion = PROPOSITOS[aprobacion.proposito].acciones[cmd.decision]
     try:
         actualizada = solicitudes.aplicar(
             AplicarAccion(
@@ -349,17 +366,18 @@ def decidir(cmd: DecidirEnlace, *, puertos: PuertosEnlaces, puertos_solicitudes:
                 canal="enlace",
                 version_esperada=cmd.version,
                 nota=_nota(aprobacion),
+                referencia=_referencia(aprobacion),
             ),
             puertos=puertos_solicitudes,
         )
     except Exception:
-        _reabrir_si_se_puede(puertos, aprobacion.id, ahora.isoformat())
+        _reabrir_si_se_puede(puertos, aprobacion.id, en)
         raise
     logger.info(
         "enlace decidido",
         extra={"aprobacion_id": aprobacion.id, "solicitud_id": s.id, "decision": cmd.decision},
     )
-    decidida = aprobacion.decidida(cmd.decision, aprobacion.responsable, ahora.isoformat())
+    decidida = aprobacion.decidida(cmd.decision, aprobacion.responsable, en)
     return {**_vista_base(decidida, actualizada), "estado": "decidida_ahora"}
 
 
@@ -367,17 +385,29 @@ def _nota(aprobacion: Aprobacion) -> str:
     return f"Decidido con el enlace {aprobacion.id}."
 
 
+def _referencia(aprobacion: Aprobacion) -> str:
+    return f"enlace#{aprobacion.id}"
+
+
+def _decidida_sin_aplicar(aprobacion: Aprobacion, s: Solicitud, repo: SolicitudRepository) -> bool:
+    """Recorded as decided, its action never applied, and the request still awaiting it: the attempt that decided
+    died (or lost the answer of the decision's write) between the two writes."""
+    accion = PROPOSITOS[aprobacion.proposito].acciones.get(aprobacion.decision or "")
+    return (
+        accion is not None
+        and _aplicable(s, accion)
+        and solicitudes.aplicada(repo, s.id, _referencia(aprobacion)) is None
+    )
+
+
 def _decidida_con_el_enlace(
     aprobacion: Aprobacion, s: Solicitud, repo: SolicitudRepository, puertos: PuertosEnlaces, decision: str
 ) -> dict[str, Any] | None:
     """The request no longer awaits this decision because this very link made it (an earlier click whose answer
     was lost after the action was applied, and whose record was given back): record the decision and show it."""
-    nota = _nota(aprobacion)
-    entrada = next((e for e in reversed(repo.historial(s.id)) if e.nota == nota), None)
-    if (
-        entrada is None
-        or entrada.accion != PROPOSITOS[aprobacion.proposito].acciones.get(decision, Accion.ANULAR).value
-    ):
+    esperada = PROPOSITOS[aprobacion.proposito].acciones.get(decision)
+    entrada = solicitudes.aplicada(repo, s.id, _referencia(aprobacion))
+    if esperada is None or entrada is None or entrada.accion != esperada.value:
         return None
     puertos.aprobaciones.decidir(aprobacion.id, decision=decision, por=aprobacion.responsable, en=entrada.en)
     decidida = aprobacion.decidida(decision, aprobacion.responsable, entrada.en)

@@ -183,7 +183,7 @@ def aplicar(cmd: AplicarAccion, *, puertos: Puertos) -> Solicitud:
         rol=cmd.rol,
         canal=cmd.canal,
         ahora=ahora,
-        cambio_id=puertos.ids.evento(),
+        cambio_id=id_por_referencia(cmd.referencia) if cmd.referencia else puertos.ids.evento(),
         nota=cmd.nota,
     )
     entrada = EntradaHistorial.de_cambio(cambio, _resumen(accion, cambio))
@@ -193,6 +193,20 @@ def aplicar(cmd: AplicarAccion, *, puertos: Puertos) -> Solicitud:
         extra={"solicitud_id": solicitud.id, "accion": accion.value, "de": cambio.de, "a": cambio.a},
     )
     return actualizada
+
+
+def id_por_referencia(referencia: str) -> str:
+    """The history id of the action caused by ``referencia``: the same for every attempt."""
+    import hashlib
+
+    return "ref-" + hashlib.sha256(referencia.encode()).hexdigest()[:24]
+
+
+def aplicada(repo: SolicitudRepository, solicitud_id: str, referencia: str) -> EntradaHistorial | None:
+    """The action ``referencia`` caused, if it was applied: a door whose first attempt died or lost its answer after
+    the write asks this before telling anyone the request was decided by someone else."""
+    buscado = id_por_referencia(referencia)
+    return next((e for e in repo.historial(solicitud_id) if e.id == buscado), None)
 
 
 CANAL_CORREO = "correo"

@@ -22,11 +22,11 @@ from __future__ import annotations
 import logging
 
 from chalicelib.domain.commands import AplicarAccion, RecibirCorreo
-from chalicelib.domain.correo import CorreoEntrante, Veredictos
+from chalicelib.domain.correo import CorreoEntrante, TokenRespuesta, Veredictos
 from chalicelib.domain.errors import AccionRechazada, ConflictoConcurrente, DatosInvalidos, EstadoInvalido
 from chalicelib.domain.model import Rol
 from chalicelib.domain.pagos import CorreoBanco
-from chalicelib.domain.respuestas import html_a_texto, interpretar
+from chalicelib.domain.respuestas import Respuesta, html_a_texto, interpretar
 from chalicelib.services import solicitudes, una_vez
 from chalicelib.services.correo_entrante.comun import (
     CANAL,
@@ -111,9 +111,14 @@ def _procesar(cmd: RecibirCorreo, puertos: PuertosCorreo) -> ResultadoCorreo:
             token, proposito = documentos, PROPOSITOS[documentos.proposito]
     if proposito.decidir is None:
         return recibir_documentos(e, token, c, solicitud)
-    if cerrada:
-        return ya_decidida(e, token, c, solicitud, proposito)
+    referencia = f"correo#{cmd.message_id}"
     respuesta = interpretar(correo.texto, correo.html)
+    if cerrada:
+        propia = solicitudes.aplicada(puertos.repo, solicitud.id, referencia)
+        if propia is None or propia.accion is None:
+            return ya_decidida(e, token, c, solicitud, proposito)
+        # this very mail decided it, in an attempt that died or lost its answer before recording it
+        return _registrar_decision(e, c, token, respuesta, propia.accion)
     orden = proposito.decidir(respuesta, solicitud)
     if isinstance(orden, str):
         return no_entendida(e, orden, token, c, solicitud, proposito, respuesta)
@@ -125,33 +130,44 @@ def _procesar(cmd: RecibirCorreo, puertos: PuertosCorreo) -> ResultadoCorreo:
         rol=Rol(token.rol),
         canal=CANAL,
         nota=f"Respuesta por correo: «{correo.asunto}».",
+        referencia=referencia,
     )
     try:
         solicitudes.aplicar(comando, puertos=puertos.solicitudes)
     except (EstadoInvalido, ConflictoConcurrente):
         actual = puertos.repo.obtener(solicitud.id)
+        if solicitudes.aplicada(puertos.repo, solicitud.id, referencia) is not None:
+            return _registrar_decision(e, c, token, respuesta, orden.accion)
         return ya_decidida(e, token, c, actual, proposito)
     except (DatosInvalidos, AccionRechazada) as exc:
         return no_entendida(e, _explicar(exc), token, c, solicitud, proposito, respuesta)
-    # The decision is applied: what records it is retried in process, and never undone by giving the claim back
-    # (the retry would find the request decided and answer "ya decidida" to the very mail that decided it).
+    return _registrar_decision(e, c, token, respuesta, orden.accion)
+
+
+def _registrar_decision(
+    e: Entrante, c: Correlacion, token: TokenRespuesta, respuesta: Respuesta, accion: str
+) -> ResultadoCorreo:
+    """The decision is applied: what records it (the token used, the mail on the history) is retried in process,
+    and never undone by giving the claim back (the retry would find the request decided and answer "ya decidida"
+    to the very mail that decided it)."""
+    correo, puertos = e.correo, e.puertos
 
     def registrar() -> None:
-        puertos.tokens.marcar_usado(token.token, en=ahora.isoformat(), por=correo.remitente, decision=orden.accion)
+        puertos.tokens.marcar_usado(token.token, en=e.ahora.isoformat(), por=correo.remitente, decision=accion)
         anotar(
             e,
             token,
             c,
-            f"Respuesta por correo de {correo.remitente}: {respuesta.palabra} → {orden.accion}.",
+            f"Respuesta por correo de {correo.remitente}: {respuesta.palabra} → {accion}.",
             decision=respuesta.decision.value if respuesta.decision else None,
-            accion=orden.accion,
+            accion=accion,
         )
 
     try:
-        una_vez.tras_efecto(registrar, f"registro de la respuesta {cmd.message_id}")
+        una_vez.tras_efecto(registrar, f"registro de la respuesta {e.cmd.message_id}")
     except Exception as exc:
         raise una_vez.EfectoHecho("aplicado", exc) from exc
-    return ResultadoCorreo("aplicado", solicitud_id=solicitud.id, accion=orden.accion)
+    return ResultadoCorreo("aplicado", solicitud_id=token.solicitud_id, accion=accion)
 
 
 def correo_banco(correo: CorreoEntrante, veredictos: Veredictos) -> CorreoBanco:

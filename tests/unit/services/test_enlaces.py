@@ -391,3 +391,21 @@ def test_a_link_whose_request_another_door_moved_is_not_taken_for_its_own_decisi
     # When the link is clicked, Then it says the request no longer awaits the decision
     with pytest.raises(EstadoInvalido):
         enlaces.decidir(DecidirEnlace(enlace.token, "aprobar"), puertos=puertos_enlaces, puertos_solicitudes=puertos)
+
+
+def test_a_decision_recorded_by_an_attempt_that_died_before_applying_it_is_applied_on_the_next_click(
+    repo, puertos, puertos_enlaces, aprobaciones
+):
+    # Given a link whose decision was recorded, and the function died before applying the action
+    s = _en_validacion(repo)
+    enlace = _enlace_deposito(s, puertos_enlaces)
+    aprobaciones.decidir(enlace.aprobacion_id, decision="aprobar", por=COBRANZAS, en="2026-11-30T09:05:00-04:00")
+    assert repo.obtener(s.id).estado == "validacion_deposito"
+
+    # When Collections clicks again, Then the recorded decision is applied, once
+    cmd = DecidirEnlace(enlace.token, "aprobar", {"observaciones": "Conforme"})
+    vista = enlaces.decidir(cmd, puertos=puertos_enlaces, puertos_solicitudes=puertos)
+    assert vista["estado"] == "decidida_ahora" and repo.obtener(s.id).estado == "facturacion_caja"
+    again = enlaces.decidir(cmd, puertos=puertos_enlaces, puertos_solicitudes=puertos)
+    assert again["estado"] == "decidida"
+    assert [e.accion for e in repo.historial(s.id)].count("aprobar_deposito") == 1
