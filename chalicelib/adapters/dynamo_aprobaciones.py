@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -54,18 +55,22 @@ class PynamoAprobaciones:
 
     def decidir(self, aprobacion_id: str, *, decision: str, por: str, en: str) -> bool:
         condicion = ClaveItem.clave.exists() & (ClaveItem.estado == PENDIENTE) & (ClaveItem.vence > _epoch(en))
+        titular = uuid.uuid4().hex
         acciones = [
             ClaveItem.estado.set(DECIDIDA),
             ClaveItem.decidida_en.set(en),
             ClaveItem.decision.set(decision),
             ClaveItem.decidida_por.set(por),
+            ClaveItem.titular.set(titular),
         ]
         if actualizar_si(ClaveItem(PREFIJO + aprobacion_id), acciones, condicion):
             return True
-        # The client's retry of an update that was applied but whose answer was lost finds its own decision
-        # (same instant, same decision): it is ours, not someone else's.
-        actual = self.obtener(aprobacion_id)
-        return actual is not None and (actual.decidida_en, actual.decision) == (en, decision)
+        # The client's retry of an update that was applied but whose answer was lost finds its own decision (its
+        # random ``titular``): it is ours, not someone else's.
+        try:
+            return bool(ClaveItem.get(PREFIJO + aprobacion_id, consistent_read=True).titular == titular)
+        except DoesNotExist:
+            return False
 
     def reabrir(self, aprobacion_id: str, *, en: str) -> None:
         condicion = (ClaveItem.estado == DECIDIDA) & (ClaveItem.decidida_en == en)
@@ -74,6 +79,7 @@ class PynamoAprobaciones:
             ClaveItem.decision.remove(),
             ClaveItem.decidida_por.remove(),
             ClaveItem.decidida_en.remove(),
+            ClaveItem.titular.remove(),
         ]
         actualizar_si(ClaveItem(PREFIJO + aprobacion_id), acciones, condicion)
 

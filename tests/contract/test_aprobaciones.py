@@ -84,11 +84,6 @@ class TestAprobaciones:
         assert registro.pendiente and registro.decision is None and registro.decidida_en is None
 
     def test_concurrent_decisions_succeed_exactly_once(self, aprobaciones):
-        if not isinstance(aprobaciones, InMemoryAprobaciones):
-            pytest.skip(
-                "moto 5.2.5 evaluates a conditional UpdateItem without a lock, so concurrent requests race there; "
-                "DynamoDB applies conditional writes to one item atomically"
-            )
         aprobaciones.crear(_aprobacion())
         resultados: list[bool] = []
 

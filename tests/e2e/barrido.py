@@ -126,6 +126,9 @@ SERVICIOS_FOTOGRAFIADOS: tuple[tuple[str, str], ...] = (
 )
 """What the app keeps in moto (tables and their streams, buckets, the outbox, the data key). SQS (the dead-letter
 queue) is left as it is: no flow reads it."""
+SERVICIOS_REGISTRADOS = frozenset({"ses", "sesv2"})
+"""Whose model registry is restored too: the sent emails the outbox reads (the local stage keeps no DynamoDB
+objects in that registry: ``localstage/moto_seguro``)."""
 ESTADO_GRAPH = ("leads", "medios", "fallos", "peticiones", "mensajes", "subidos", "ventanas_cerradas", "fallos_envio")
 ESTADO_GRAPH_PRIVADO = ("entregas_fallidas", "_estados")
 
@@ -202,6 +205,7 @@ class Escenario:
         modelos = {
             (servicio, nombre): list(clase.instances_tracked)  # type: ignore[attr-defined]
             for servicio, clases in model_data.items()
+            if servicio in SERVICIOS_REGISTRADOS
             for nombre, clase in clases.items()
         }
         bombas = (copy.deepcopy(self.etapa.bomba._shards), copy.deepcopy(self.etapa.bomba_entrantes._shards))
@@ -220,9 +224,8 @@ class Escenario:
             backend.__dict__.update(copy.deepcopy(estado))
         from moto.core.model_instances import model_data
 
-        for servicio, clases in model_data.items():
-            for nombre, clase in clases.items():
-                clase.instances_tracked = list(foto.modelos.get((servicio, nombre), []))  # type: ignore[attr-defined]
+        for (servicio, nombre), instancias in foto.modelos.items():
+            model_data[servicio][nombre].instances_tracked = list(instancias)  # type: ignore[attr-defined]
         for bomba, shards in zip((self.etapa.bomba, self.etapa.bomba_entrantes), foto.bombas, strict=True):
             bomba._shards = copy.deepcopy(shards)
             for shard in bomba._shards.values():
