@@ -301,6 +301,17 @@ class GraphLocal:
 
     # -- server ---------------------------------------------------------------------------------------------
 
+    @classmethod
+    def desde_settings(cls, settings: Any) -> GraphLocal:
+        """The stand-in with the stage's tokens (the local secrets)."""
+        secretos = settings.secretos_locales
+        return cls(
+            token=settings.graph_token,
+            token_whatsapp=secretos.get("whatsapp_token", ""),
+            token_pagina=secretos.get("messenger_token", ""),
+            token_botmaker=secretos.get("botmaker_api_token", ""),
+        )
+
     def iniciar(self, puerto: int = 0, host: str = "127.0.0.1") -> str:
         estado = self
 

@@ -114,13 +114,7 @@ def main() -> int:
         provisionar_con_reintentos(settings)
         from localstage.graph_local import GraphLocal
 
-        secretos = settings.secretos_locales
-        graph = GraphLocal(
-            token=settings.graph_token,
-            token_whatsapp=secretos.get("whatsapp_token", ""),
-            token_pagina=secretos.get("messenger_token", ""),
-            token_botmaker=secretos.get("botmaker_api_token", ""),
-        )
+        graph = GraphLocal.desde_settings(settings)
         graph.iniciar(PUERTO_GRAPH, HOST)
 
         chalice = subprocess.Popen(

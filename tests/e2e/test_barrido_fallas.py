@@ -156,6 +156,17 @@ def test_an_approval_by_signed_link_survives_a_failure_of_each_aws_call(escenari
     _constatar("aprobación por enlace", tipo, resultado, minimo=4)
 
 
+def _barrer_correo(escenario, tipo: str, preparar, estado: str, nombre: str) -> None:
+    """An inbound mail (``preparar`` stores it and returns SES's event) processed once, as ``estado`` says."""
+
+    def flujo(evento: dict[str, object]) -> None:
+        resultado = invocar_asincrona(escenario.etapa, "on_correo_entrante", evento)
+        assert resultado["resultados"][0]["estado"] in (estado, "duplicado"), resultado
+
+    resultado = barrer(escenario, flujo, preparar=preparar, tipo=tipo)
+    _constatar(nombre, tipo, resultado, minimo=4)
+
+
 def test_a_help_desk_reply_by_email_survives_a_failure_of_each_aws_call(escenario, tipo):
     from tests.correo_util import eml
     from tests.e2e.test_correo import HD, _en_consulta_hd
@@ -174,12 +185,7 @@ def test_a_help_desk_reply_by_email_survives_a_failure_of_each_aws_call(escenari
         )
         return correo_entrante(etapa, crudo, HD, pregunta["reply_to"], "barrido-respuesta-hd")
 
-    def flujo(evento: dict[str, object]) -> None:
-        resultado = invocar_asincrona(etapa, "on_correo_entrante", evento)
-        assert resultado["resultados"][0]["estado"] in ("aplicado", "duplicado"), resultado
-
-    resultado = barrer(escenario, flujo, preparar=preparar, tipo=tipo)
-    _constatar("respuesta de Help Desk por correo", tipo, resultado, minimo=4)
+    _barrer_correo(escenario, tipo, preparar, "aplicado", "respuesta de Help Desk por correo")
 
 
 def test_a_bank_confirmation_survives_a_failure_of_each_aws_call(escenario, tipo):
@@ -200,12 +206,7 @@ def test_a_bank_confirmation_survives_a_failure_of_each_aws_call(escenario, tipo
         mensaje.set_content(aviso_union(solicitud_id, "349,00"))
         return correo_entrante(etapa, bytes(mensaje), banco, etapa.settings.buzones.cobranzas, "barrido-aviso-banco")
 
-    def flujo(evento: dict[str, object]) -> None:
-        resultado = invocar_asincrona(etapa, "on_correo_entrante", evento)
-        assert resultado["resultados"][0]["estado"] in ("derivado", "duplicado"), resultado
-
-    resultado = barrer(escenario, flujo, preparar=preparar, tipo=tipo)
-    _constatar("aviso del banco por correo", tipo, resultado, minimo=4)
+    _barrer_correo(escenario, tipo, preparar, "derivado", "aviso del banco por correo")
 
 
 def test_the_unattended_digest_survives_a_failure_of_each_aws_call(escenario, tipo):

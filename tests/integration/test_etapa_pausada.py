@@ -155,13 +155,7 @@ def etapa_pausable(moto_congelable, monkeypatch) -> Iterator[EtapaPausable]:
     get_settings.cache_clear()
     settings = Settings.from_env()
     provisionar_con_reintentos(settings)
-    secretos = settings.secretos_locales
-    graph = GraphLocal(
-        token=settings.graph_token,
-        token_whatsapp=secretos.get("whatsapp_token", ""),
-        token_pagina=secretos.get("messenger_token", ""),
-        token_botmaker=secretos.get("botmaker_api_token", ""),
-    )
+    graph = GraphLocal.desde_settings(settings)
     graph.iniciar(0)
     monkeypatch.setenv("VD_GRAPH_URL", graph.url_api)
     monkeypatch.setenv("VD_BOTMAKER_URL", graph.url_botmaker)

@@ -324,20 +324,25 @@ class _RespuestaPerdida(Exception):
     """A write that was applied but whose answer never came back (a read timeout)."""
 
 
+def _aplicada_sin_respuesta(monkeypatch, objeto, nombre: str) -> None:
+    """The next call of ``objeto.nombre`` is applied, then raises as if its answer was lost; later calls work."""
+    original = getattr(objeto, nombre)
+
+    def una_vez(*args, **kwargs):
+        monkeypatch.setattr(objeto, nombre, original)
+        original(*args, **kwargs)
+        raise _RespuestaPerdida()
+
+    monkeypatch.setattr(objeto, nombre, una_vez)
+
+
 def test_a_decision_write_applied_with_its_answer_lost_is_given_back_and_the_next_click_decides(
     repo, puertos, puertos_enlaces, aprobaciones, monkeypatch
 ):
     # Given a link whose decision write is applied, then times out once
     s = _en_validacion(repo)
     enlace = _enlace_deposito(s, puertos_enlaces)
-    decidir = aprobaciones.decidir
-
-    def aplicada_sin_respuesta(*args, **kwargs):
-        monkeypatch.setattr(aprobaciones, "decidir", decidir)
-        decidir(*args, **kwargs)
-        raise _RespuestaPerdida()
-
-    monkeypatch.setattr(aprobaciones, "decidir", aplicada_sin_respuesta)
+    _aplicada_sin_respuesta(monkeypatch, aprobaciones, "decidir")
     cmd = DecidirEnlace(enlace.token, "aprobar", {"observaciones": "Conforme"})
     with pytest.raises(_RespuestaPerdida):
         enlaces.decidir(cmd, puertos=puertos_enlaces, puertos_solicitudes=puertos)
@@ -355,14 +360,7 @@ def test_an_action_applied_with_its_answer_lost_is_recognised_on_the_next_click(
     # Given a link whose action is saved, then the save times out (the link is given back)
     s = _en_validacion(repo)
     enlace = _enlace_deposito(s, puertos_enlaces)
-    guardar = repo.guardar_cambio
-
-    def guardado_sin_respuesta(*args, **kwargs):
-        monkeypatch.setattr(repo, "guardar_cambio", guardar)
-        guardar(*args, **kwargs)
-        raise _RespuestaPerdida()
-
-    monkeypatch.setattr(repo, "guardar_cambio", guardado_sin_respuesta)
+    _aplicada_sin_respuesta(monkeypatch, repo, "guardar_cambio")
     cmd = DecidirEnlace(enlace.token, "aprobar", {"observaciones": "Conforme"})
     with pytest.raises(_RespuestaPerdida):
         enlaces.decidir(cmd, puertos=puertos_enlaces, puertos_solicitudes=puertos)
