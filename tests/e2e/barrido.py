@@ -37,8 +37,9 @@ DESPUES_DE_APLICADA = frozenset({"timeout", "caida"})
 
 PUNTOS_DE_ENVIO = {
     ("caida", "sesv2.SendEmail"): "SES accepted the email; the function died before recording it.",
-    ("caida", "dynamodb.PutItem"): "The record of a sent email (its provider Message-ID) was written; the function "
-    "died before the claim was completed.",
+    ("caida", "dynamodb.PutItem"): "An email or a channel message was accepted by its provider (the WhatsApp, "
+    "Messenger and Botmaker APIs are not AWS calls: dying right after them is dying before the next write) and its "
+    "record written; the function died before the claim was completed.",
     ("timeout", "sesv2.SendEmail"): "SES accepted the email but its answer was lost: the app cannot tell it from a "
     "send that never happened, and sends again rather than lose it.",
 }
@@ -350,7 +351,9 @@ class Resultado:
     perdidos: list[int] = field(default_factory=list)
     """Runs that ended with less than the fault-free run: a request, a history entry, an email, a message."""
     duplicados: list[int] = field(default_factory=list)
-    """Runs that ended with more: something sent or recorded twice."""
+    """Runs that ended with an email or a channel message sent twice (and nothing else doubled)."""
+    dobles: list[int] = field(default_factory=list)
+    """Runs that ended with anything else twice: a request, an action, a history entry that is not a send."""
 
     @property
     def recuperados(self) -> int:
@@ -361,35 +364,40 @@ class Resultado:
             "puntos": self.puntos,
             "recuperados": self.recuperados,
             "perdidos": len(self.perdidos),
-            "duplicados": len(self.duplicados),
+            "duplicados": len(self.duplicados) + len(self.dobles),
             "puntos_duplicados": sorted({self.llamadas[i] for i in self.duplicados}),
+            "puntos_dobles": sorted({self.llamadas[i] for i in self.dobles}),
             "puntos_perdidos": sorted({self.llamadas[i] for i in self.perdidos}),
-            "otras": [f for f in self.fallas if f[0] not in self.perdidos and f[0] not in self.duplicados],
+            "otras": [f for f in self.fallas if f[0] not in self.perdidos + self.duplicados + self.dobles],
             "detalle": [(i, op, dif[:400]) for i, op, dif in self.fallas],
         }
 
 
-def comparar(esperado: dict[str, Any], obtenido: dict[str, Any]) -> tuple[bool, bool]:
-    """(something lost, something doubled) between two end states."""
-    perdido = duplicado = False
+def comparar(esperado: dict[str, Any], obtenido: dict[str, Any]) -> tuple[bool, bool, bool]:
+    """(something lost, an email or channel message sent twice, anything else doubled) between two end states.
+    A duplicate send also records itself on the history: those entries are part of the same send."""
+    perdido = enviado_dos_veces = otro_doble = False
     for clave in ("correos", "mensajes"):
-        antes, despues = (
-            Counter(dict((tuple(map(_congelar, k)), v) for k, v in esperado[clave])),
-            Counter(dict((tuple(map(_congelar, k)), v) for k, v in obtenido[clave])),
-        )
+        antes = Counter({tuple(map(_congelar, k)): v for k, v in esperado[clave]})
+        despues = Counter({tuple(map(_congelar, k)): v for k, v in obtenido[clave]})
         perdido |= bool(antes - despues)
-        duplicado |= bool(despues - antes)
+        enviado_dos_veces |= bool(despues - antes)
     for codigo, tipos in esperado["historial"].items():
         otros = obtenido["historial"].get(codigo, {})
         perdido |= any(otros.get(t, 0) < n for t, n in tipos.items())
-        duplicado |= any(n > tipos.get(t, 0) for t, n in otros.items())
-    duplicado |= any(c not in esperado["historial"] for c in obtenido["historial"])
+        otro_doble |= any(n > tipos.get(t, 0) for t, n in otros.items() if t not in ENTRADAS_DE_ENVIO)
+        enviado_dos_veces |= any(n > tipos.get(t, 0) for t, n in otros.items() if t in ENTRADAS_DE_ENVIO)
+    otro_doble |= any(c not in esperado["historial"] for c in obtenido["historial"])
     antes_s, despues_s = esperado["solicitudes"], obtenido["solicitudes"]
     perdido |= len(despues_s) < len(antes_s) or any(
         s not in despues_s for s in antes_s if len(despues_s) == len(antes_s)
     )
-    duplicado |= len(despues_s) > len(antes_s)
-    return perdido, duplicado
+    otro_doble |= len(despues_s) > len(antes_s)
+    return perdido, enviado_dos_veces, otro_doble
+
+
+ENTRADAS_DE_ENVIO = frozenset({"correo", "mensaje_saliente"})
+"""History kinds that record a send: doubled with the send itself."""
 
 
 def _congelar(valor: Any) -> Any:
@@ -440,9 +448,11 @@ def barrer(
         if obtenido != esperado:
             diferencias = {k: (esperado[k], obtenido[k]) for k in esperado if esperado[k] != obtenido[k]}
             resultado.fallas.append((indice, inyector.fallada or limpio.llamadas[indice], repr(diferencias)[:1500]))
-            perdido, duplicado = comparar(esperado, obtenido)
+            perdido, enviado_dos_veces, otro_doble = comparar(esperado, obtenido)
             if perdido:
                 resultado.perdidos.append(indice)
-            if duplicado:
+            if otro_doble:
+                resultado.dobles.append(indice)
+            elif enviado_dos_veces:
                 resultado.duplicados.append(indice)
     return resultado

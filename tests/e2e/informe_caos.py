@@ -37,6 +37,10 @@ def fuera_de_garantia(fila: dict[str, Any]) -> list[str]:
     otros = [p for p in fila["puntos_duplicados"] if (fila["tipo"], p) not in PUNTOS_DE_ENVIO]
     if otros:
         problemas.append(f"{fila['flujo']} [{fila['tipo']}]: duplicado en {', '.join(otros)}")
+    if fila.get("puntos_dobles"):
+        problemas.append(
+            f"{fila['flujo']} [{fila['tipo']}]: registrado dos veces en {', '.join(fila['puntos_dobles'])}"
+        )
     if fila.get("otras"):
         problemas.append(f"{fila['flujo']} [{fila['tipo']}]: {len(fila['otras'])} otras diferencias")
     return problemas

@@ -118,7 +118,7 @@ def _procesar(cmd: RecibirCorreo, puertos: PuertosCorreo) -> ResultadoCorreo:
         if propia is None or propia.accion is None:
             return ya_decidida(e, token, c, solicitud, proposito)
         # this very mail decided it, in an attempt that died or lost its answer before recording it
-        return _registrar_decision(e, c, token, respuesta, propia.accion)
+        return _registrar_decision(e, c, token, respuesta, propia.accion, reintento=True)
     orden = proposito.decidir(respuesta, solicitud)
     if isinstance(orden, str):
         return no_entendida(e, orden, token, c, solicitud, proposito, respuesta)
@@ -137,7 +137,7 @@ def _procesar(cmd: RecibirCorreo, puertos: PuertosCorreo) -> ResultadoCorreo:
     except (EstadoInvalido, ConflictoConcurrente):
         actual = puertos.repo.obtener(solicitud.id)
         if solicitudes.aplicada(puertos.repo, solicitud.id, referencia) is not None:
-            return _registrar_decision(e, c, token, respuesta, orden.accion)
+            return _registrar_decision(e, c, token, respuesta, orden.accion, reintento=True)
         return ya_decidida(e, token, c, actual, proposito)
     except (DatosInvalidos, AccionRechazada) as exc:
         return no_entendida(e, _explicar(exc), token, c, solicitud, proposito, respuesta)
@@ -145,15 +145,17 @@ def _procesar(cmd: RecibirCorreo, puertos: PuertosCorreo) -> ResultadoCorreo:
 
 
 def _registrar_decision(
-    e: Entrante, c: Correlacion, token: TokenRespuesta, respuesta: Respuesta, accion: str
+    e: Entrante, c: Correlacion, token: TokenRespuesta, respuesta: Respuesta, accion: str, *, reintento: bool = False
 ) -> ResultadoCorreo:
     """The decision is applied: what records it (the token used, the mail on the history) is retried in process,
     and never undone by giving the claim back (the retry would find the request decided and answer "ya decidida"
-    to the very mail that decided it)."""
+    to the very mail that decided it). On a ``reintento`` the mail is put on the history only if it is not there."""
     correo, puertos = e.correo, e.puertos
 
     def registrar() -> None:
         puertos.tokens.marcar_usado(token.token, en=e.ahora.isoformat(), por=correo.remitente, decision=accion)
+        if reintento and any(x.id == f"correo#{e.cmd.message_id}" for x in puertos.repo.historial(token.solicitud_id)):
+            return
         anotar(
             e,
             token,
