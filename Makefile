@@ -40,7 +40,7 @@ reprocesar: $(RUN_STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
-## The full fault sweep (issue 19; not part of `make test`, ~40 min on 2 cores): every AWS call of every flow failed
+## The full fault sweep (issue 19; not part of `make test`, ~6 min on 2 cores): every AWS call of every flow failed
 ## each way (throttle, 500, reset, read timeout after applying, crash after the call); writes docs/RELIABILITY.md.
 chaos: $(STAMP)
 	rm -rf test-artifacts/caos
