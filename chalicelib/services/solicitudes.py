@@ -183,7 +183,7 @@ def aplicar(cmd: AplicarAccion, *, puertos: Puertos) -> Solicitud:
         rol=cmd.rol,
         canal=cmd.canal,
         ahora=ahora,
-        cambio_id=id_por_referencia(cmd.referencia) if cmd.referencia else puertos.ids.evento(),
+        cambio_id=puertos.ids.evento() + (sufijo_de_referencia(cmd.referencia) if cmd.referencia else ""),
         nota=cmd.nota,
     )
     entrada = EntradaHistorial.de_cambio(cambio, _resumen(accion, cambio))
@@ -195,18 +195,19 @@ def aplicar(cmd: AplicarAccion, *, puertos: Puertos) -> Solicitud:
     return actualizada
 
 
-def id_por_referencia(referencia: str) -> str:
-    """The history id of the action caused by ``referencia``: the same for every attempt."""
+def sufijo_de_referencia(referencia: str) -> str:
+    """How the history id of the action caused by ``referencia`` ends, for every attempt (its start is the event id,
+    which keeps the history in order)."""
     import hashlib
 
-    return "ref-" + hashlib.sha256(referencia.encode()).hexdigest()[:24]
+    return "-ref-" + hashlib.sha256(referencia.encode()).hexdigest()[:24]
 
 
 def aplicada(repo: SolicitudRepository, solicitud_id: str, referencia: str) -> EntradaHistorial | None:
     """The action ``referencia`` caused, if it was applied: a door whose first attempt died or lost its answer after
     the write asks this before telling anyone the request was decided by someone else."""
-    buscado = id_por_referencia(referencia)
-    return next((e for e in repo.historial(solicitud_id) if e.id == buscado), None)
+    sufijo = sufijo_de_referencia(referencia)
+    return next((e for e in repo.historial(solicitud_id) if e.id.endswith(sufijo)), None)
 
 
 CANAL_CORREO = "correo"
