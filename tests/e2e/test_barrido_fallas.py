@@ -210,17 +210,12 @@ def test_a_bank_confirmation_survives_a_failure_of_each_aws_call(escenario, tipo
 
 
 def test_the_unattended_digest_survives_a_failure_of_each_aws_call(escenario, tipo):
-    from tests.e2e.test_procedimiento import COORDENADAS_CENTRO, _nueva
+    from tests.e2e.test_reportes import sin_capacidad
 
     etapa = escenario.etapa
 
     def preparar() -> None:
-        perdida = _nueva(etapa)
-        etapa.aplicar(perdida, "clasificar_residencial")
-        etapa.aplicar(perdida, "registrar_datos", ci="4567890", **COORDENADAS_CENTRO)
-        etapa.aplicar(perdida, "consultar_cobertura")
-        etapa.aplicar(perdida, "solicitar_confirmacion_hd", velocidad_solicitada_mbps=200)
-        etapa.aplicar(perdida, "negar_capacidad", rol="HD", motivo="Caja terminal saturada en la cuadra")
+        sin_capacidad(etapa)
 
     def flujo(_: object) -> None:
         resultado = invocar_asincrona(etapa, "send_unattended_digest", evento_programado(etapa, "barrido-resumen"))

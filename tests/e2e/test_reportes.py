@@ -24,14 +24,20 @@ def _get(etapa, ruta: str, rol: str = "RC"):
     return respuesta.json_body
 
 
-def test_unattended_cancelled_and_redigitated_requests_reach_the_reports(etapa):
-    # Given a request Help Desk had no capacity for, and a sale cancelled in Smartflex then redigitated
+def sin_capacidad(etapa) -> str:
+    """A request Help Desk had no capacity for (``no_atendida``): what the unattended reports list."""
     perdida = _nueva(etapa)
     etapa.aplicar(perdida, "clasificar_residencial")
     etapa.aplicar(perdida, "registrar_datos", ci="4567890", **COORDENADAS_CENTRO)
     etapa.aplicar(perdida, "consultar_cobertura")
     etapa.aplicar(perdida, "solicitar_confirmacion_hd", velocidad_solicitada_mbps=200)
     etapa.aplicar(perdida, "negar_capacidad", rol="HD", motivo="Caja terminal saturada en la cuadra")
+    return perdida
+
+
+def test_unattended_cancelled_and_redigitated_requests_reach_the_reports(etapa):
+    # Given a request Help Desk had no capacity for, and a sale cancelled in Smartflex then redigitated
+    perdida = sin_capacidad(etapa)
     anulada = _nueva(etapa)
     _hasta_forma_pago(etapa, anulada)
     etapa.aplicar(anulada, "elegir_prepago")
