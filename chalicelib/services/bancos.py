@@ -111,11 +111,7 @@ def _conciliar(correo: CorreoBanco, regla: ReglaBanco, puertos: PuertosPagos) ->
         esperado = " o ".join(formato_bs(m) for m in conocidos) or "desconocido"
         motivo = f"El monto depositado ({formato_bs(notificacion.monto_bs)}) no coincide con el esperado ({esperado})."
         return _sin_coincidencia(notificacion, s, motivo, puertos)
-    conciliado = {"resultado": "conciliado", "banco": regla.id, "solicitud_id": s.id}
-    referencia = f"banco#{correo.mensaje_id}"
-    if solicitudes.aplicada(puertos.repo, s.id, referencia) is not None:
-        return conciliado  # attached by an attempt that died or lost its answer: not a second time
-    solicitudes.aplicar(
+    solicitudes.aplicar(  # once per bank message, even after an attempt that died (``referencia``)
         AplicarAccion(
             solicitud_id=s.id,
             accion=Accion.REGISTRAR_NOTIFICACION_BANCO.value,
@@ -124,11 +120,11 @@ def _conciliar(correo: CorreoBanco, regla: ReglaBanco, puertos: PuertosPagos) ->
             rol=Rol.SISTEMA,
             canal="correo_banco",
             nota="Evidencia del banco: no cambia el estado del pago; Cobranzas decide.",
-            referencia=referencia,
+            referencia=f"banco#{correo.mensaje_id}",
         ),
         puertos=puertos.solicitudes,
     )
-    return conciliado
+    return {"resultado": "conciliado", "banco": regla.id, "solicitud_id": s.id}
 
 
 def _sin_coincidencia(

@@ -147,13 +147,16 @@ def parsear_accion(nombre: str) -> Accion:
 
 def aplicar(cmd: AplicarAccion, *, puertos: Puertos) -> Solicitud:
     """Apply one action if the caller's role may, the state allows it and its guards pass; written conditionally
-    on the version read, so a concurrent or stale action gets ConflictoConcurrente and changes nothing."""
+    on the version read, so a concurrent or stale action gets ConflictoConcurrente and changes nothing. A command
+    with a ``referencia`` already in the history changes nothing and returns the request as it is."""
     accion = parsear_accion(cmd.accion)
     definicion = ACCIONES[accion]
     if cmd.rol not in definicion.roles:
         roles = ", ".join(sorted(r.etiqueta for r in definicion.roles))
         raise RolNoAutorizado(f"La acción «{definicion.etiqueta}» corresponde a: {roles}.")
     solicitud = puertos.repo.obtener(cmd.solicitud_id)
+    if cmd.referencia and aplicada(puertos.repo, solicitud.id, cmd.referencia) is not None:
+        return solicitud  # applied already, by an attempt that died or lost its answer: once only
     if cmd.version_esperada is not None and cmd.version_esperada != solicitud.version:
         raise ConflictoConcurrente(
             "La solicitud cambió desde que la consultó (versión "

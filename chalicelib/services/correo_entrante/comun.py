@@ -84,13 +84,18 @@ class Correlacion:
     motivo: str | None = None
 
 
+def id_entrada_correo(e: Entrante) -> str:
+    """The history id of an inbound mail: one entry per SES message."""
+    return f"correo#{e.cmd.message_id}"
+
+
 def entrada_correo(
     e: Entrante, solicitud_id: str, tipo: str, resumen: str, campos: Mapping[str, Any]
 ) -> EntradaHistorial:
     """The history entry of the inbound email (one per message: ``correo#<SES id>``), sender and subject first."""
     return EntradaHistorial(
         solicitud_id=solicitud_id,
-        id=f"correo#{e.cmd.message_id}",
+        id=id_entrada_correo(e),
         en=e.ahora.isoformat(),
         tipo=tipo,
         resumen=resumen,

@@ -35,6 +35,7 @@ from chalicelib.services.correo_entrante.comun import (
     PuertosCorreo,
     ResultadoCorreo,
     anotar,
+    id_entrada_correo,
 )
 from chalicelib.services.correo_entrante.correlacion import (
     autorizar,
@@ -118,7 +119,7 @@ def _procesar(cmd: RecibirCorreo, puertos: PuertosCorreo) -> ResultadoCorreo:
         if propia is None or propia.accion is None:
             return ya_decidida(e, token, c, solicitud, proposito)
         # this very mail decided it, in an attempt that died or lost its answer before recording it
-        return _registrar_decision(e, c, token, respuesta, propia.accion, reintento=True)
+        return _registrar_decision(e, c, token, respuesta, propia.accion)
     orden = proposito.decidir(respuesta, solicitud)
     if isinstance(orden, str):
         return no_entendida(e, orden, token, c, solicitud, proposito, respuesta)
@@ -134,10 +135,8 @@ def _procesar(cmd: RecibirCorreo, puertos: PuertosCorreo) -> ResultadoCorreo:
     )
     try:
         solicitudes.aplicar(comando, puertos=puertos.solicitudes)
-    except (EstadoInvalido, ConflictoConcurrente):
+    except (EstadoInvalido, ConflictoConcurrente):  # (the same mail applied before is a no-op, not an error)
         actual = puertos.repo.obtener(solicitud.id)
-        if solicitudes.aplicada(puertos.repo, solicitud.id, referencia) is not None:
-            return _registrar_decision(e, c, token, respuesta, orden.accion, reintento=True)
         return ya_decidida(e, token, c, actual, proposito)
     except (DatosInvalidos, AccionRechazada) as exc:
         return no_entendida(e, _explicar(exc), token, c, solicitud, proposito, respuesta)
@@ -145,16 +144,16 @@ def _procesar(cmd: RecibirCorreo, puertos: PuertosCorreo) -> ResultadoCorreo:
 
 
 def _registrar_decision(
-    e: Entrante, c: Correlacion, token: TokenRespuesta, respuesta: Respuesta, accion: str, *, reintento: bool = False
+    e: Entrante, c: Correlacion, token: TokenRespuesta, respuesta: Respuesta, accion: str
 ) -> ResultadoCorreo:
     """The decision is applied: what records it (the token used, the mail on the history) is retried in process,
     and never undone by giving the claim back (the retry would find the request decided and answer "ya decidida"
-    to the very mail that decided it). On a ``reintento`` the mail is put on the history only if it is not there."""
+    to the very mail that decided it). The mail goes on the history once, also when an attempt that died put it."""
     correo, puertos = e.correo, e.puertos
 
     def registrar() -> None:
         puertos.tokens.marcar_usado(token.token, en=e.ahora.isoformat(), por=correo.remitente, decision=accion)
-        if reintento and any(x.id == f"correo#{e.cmd.message_id}" for x in puertos.repo.historial(token.solicitud_id)):
+        if any(x.id == id_entrada_correo(e) for x in puertos.repo.historial(token.solicitud_id)):
             return
         anotar(
             e,

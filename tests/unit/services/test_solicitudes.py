@@ -224,3 +224,25 @@ def test_listing_validates_its_filters(repo):
     with pytest.raises(DatosInvalidos) as exc:
         solicitudes.listar(repo=repo, estado="volando", mes="11-2026", limite=0)
     assert set(exc.value.errores) == {"estado", "mes", "limite"}
+
+
+def test_a_command_with_a_reference_already_applied_changes_nothing(puertos, repo):
+    # Given an action applied on behalf of an inbound mail (its reference), while the request stays where it is
+    s = _hasta_consulta_hd(puertos)
+    cmd = AplicarAccion(
+        solicitud_id=s.id,
+        accion="confirmar_capacidad",
+        campos={"velocidad_maxima_mbps": 40, "tecnologia": "FTTH"},
+        actor="helpdesk@ventas.test",
+        rol=Rol.HD,
+        canal="correo",
+        referencia="correo#ses-1",
+    )
+    aplicada = solicitudes.aplicar(cmd, puertos=puertos)
+    assert solicitudes.aplicada(repo, s.id, "correo#ses-1") is not None
+    assert solicitudes.aplicada(repo, s.id, "correo#ses-2") is None
+
+    # When the same mail's retry applies it again, Then nothing changes and no error is raised
+    otra_vez = solicitudes.aplicar(cmd, puertos=puertos)
+    assert otra_vez.version == aplicada.version == repo.obtener(s.id).version
+    assert [e.accion for e in repo.historial(s.id)].count("confirmar_capacidad") == 1
