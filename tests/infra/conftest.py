@@ -117,10 +117,7 @@ def zip_prod(directorio_paquetes: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def zip_extraido(zip_prod: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    destino = tmp_path_factory.mktemp("zip-prod")
-    with zipfile.ZipFile(zip_prod) as archivo:
-        archivo.extractall(destino)
-    return destino
+    return _extraer(zip_prod, tmp_path_factory.mktemp("zip-prod"))
 
 
 @pytest.fixture(scope="session")
@@ -132,10 +129,7 @@ def capa_prod(directorio_paquetes: Path) -> Path:
 @pytest.fixture(scope="session")
 def capa_extraida(capa_prod: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The layer as Lambda mounts it at ``/opt``: its ``python/`` folder is what goes on ``sys.path``."""
-    destino = tmp_path_factory.mktemp("capa-prod")
-    with zipfile.ZipFile(capa_prod) as archivo:
-        archivo.extractall(destino)
-    return destino
+    return _extraer(capa_prod, tmp_path_factory.mktemp("capa-prod"))
 
 
 def ejecutar_empaquetado(programa: str, rutas: list[Path], *, timeout: int = 120) -> dict[str, Any]:
@@ -199,3 +193,9 @@ print(json.dumps({
 }))
 """
     return ejecutar_empaquetado(programa, [zip_extraido])
+
+
+def _extraer(zip_: Path, destino: Path) -> Path:
+    with zipfile.ZipFile(zip_) as archivo:
+        archivo.extractall(destino)
+    return destino
