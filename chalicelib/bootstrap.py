@@ -23,6 +23,7 @@ from chalicelib.domain.events import AccionAplicada
 from chalicelib.domain.mensajeria import Documento
 from chalicelib.domain.model import EntradaHistorial, Entrante, Rol, Solicitud
 from chalicelib.domain.pagos import CorreoBanco, RecibirCallbackPago, ReglaBanco
+from chalicelib.domain.pendientes import ColaPendiente
 from chalicelib.domain.ports import (
     Adjunto,
     Almacen,
@@ -47,6 +48,7 @@ from chalicelib.domain.ports import (
     Mailer,
     MensajeriaCanal,
     Pagina,
+    Pendientes,
     ProtectorDatos,
     Salientes,
     SesionesConsola,
@@ -76,6 +78,7 @@ from chalicelib.services import (
     webhooks,
 )
 from chalicelib.services import documentos as documentos_venta
+from chalicelib.services import pendientes as pendientes_servicio
 from chalicelib.services import smartflex as smartflex_servicio
 from chalicelib.services.pagos import ConfigPagos
 
@@ -117,6 +120,13 @@ class Services:
         from chalicelib.services.una_vez import entrega_actual
 
         return PynamoIdempotencia(self.settings, entrega_actual=entrega_actual)
+
+    @puerto
+    def pendientes(self) -> Pendientes:
+        """Each request's queue of sends waiting for their provider (claves table, index ``por_fila``)."""
+        from chalicelib.adapters.dynamo_pendientes import PynamoPendientes
+
+        return PynamoPendientes(self.settings)
 
     @puerto
     def limites(self) -> Limites:
@@ -427,6 +437,28 @@ class Services:
         if not filtros.get("estado") and not filtros.get("mes"):
             filtros["mes"] = self.clock.ahora().strftime("%Y-%m")
         return solicitudes.listar(repo=self.repo, **filtros)
+
+    def reaccionar_en_orden(self, evento: AccionAplicada) -> list[str]:
+        """The stream's reaction: now, or queued behind the request's pending sends or while a provider is down."""
+        return pendientes_servicio.reaccionar_en_orden(evento, puertos=self._puertos_pendientes)
+
+    def reintentar_pendientes(self) -> pendientes_servicio.Ronda:
+        """The job: the pending sends that are due, in order (``services.pendientes``)."""
+        return pendientes_servicio.reintentar(puertos=self._puertos_pendientes)
+
+    def envios_pendientes(self) -> list[ColaPendiente]:
+        """Every request's queue of pending sends, the one waiting longest first (the console's list)."""
+        return sorted(self.pendientes.listar(), key=lambda c: (c.desde, c.solicitud_id))
+
+    @property
+    def _puertos_pendientes(self) -> pendientes_servicio.PuertosPendientes:
+        return pendientes_servicio.PuertosPendientes(
+            pendientes=self.pendientes,
+            clock=self.clock,
+            reaccionar=self.reaccionar,
+            idempotencia=self.idempotencia,
+            con_envios=lambda evento: evento.accion in reacciones.REACCIONES,
+        )
 
     def reaccionar(self, evento: AccionAplicada) -> list[str]:
         return reacciones.reaccionar(

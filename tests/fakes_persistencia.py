@@ -1,4 +1,4 @@
-"""In-memory ``SolicitudRepository`` and ``Idempotencia`` with the DynamoDB adapters' semantics (thread-safe).
+"""In-memory ``SolicitudRepository``, ``Idempotencia`` and ``Pendientes`` with the DynamoDB adapters' semantics (thread-safe).
 
 Same rules as the adapters: unique keys, contact claims held for ``SEGUNDOS_RECLAMO_CONTACTO`` (by ``reloj``),
 conditional changes on (version, estado), all-or-nothing writes,
@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 
 from chalicelib.domain.contacto import SEGUNDOS_RECLAMO_CONTACTO, claves_de_contacto
 from chalicelib.domain.errors import (
@@ -25,7 +26,9 @@ from chalicelib.domain.errors import (
     EnvioDuplicado,
     SolicitudNoEncontrada,
 )
+from chalicelib.domain.events import AccionAplicada
 from chalicelib.domain.model import EntradaHistorial, Solicitud
+from chalicelib.domain.pendientes import Causa, ColaPendiente
 from chalicelib.domain.ports import Lectura, Pagina
 from chalicelib.domain.seguimiento import vence_en_indice
 
@@ -310,3 +313,69 @@ class InMemoryIdempotencia:
         with self._lock:
             actual = self.claves.get(clave)
             return actual.resultado if actual is not None and actual.estado == "completo" else None
+
+
+class InMemoryPendientes:
+    """``Pendientes`` in memory: the same queue rules as ``dynamo_pendientes`` (a version per queue)."""
+
+    def __init__(self) -> None:
+        self._colas: dict[str, ColaPendiente] = {}
+        self._en: dict[tuple[str, str], str] = {}
+        self._lock = threading.Lock()
+
+    def de_solicitud(self, solicitud_id: str) -> ColaPendiente | None:
+        with self._lock:
+            return self._colas.get(solicitud_id)
+
+    def encolar(self, evento: AccionAplicada, causa: Causa, en: datetime, proximo: datetime) -> bool:
+        with self._lock:
+            cola = self._colas.get(evento.solicitud_id)
+            self._en[(evento.solicitud_id, evento.cambio_id)] = en.isoformat()
+            if cola is None:
+                self._colas[evento.solicitud_id] = ColaPendiente(
+                    solicitud_id=evento.solicitud_id,
+                    eventos=(evento,),
+                    desde=en.isoformat(),
+                    proveedor=causa.proveedor,
+                    motivo=causa.motivo,
+                    intentos=0,
+                    proximo_intento=proximo.isoformat(),
+                    ultimo_intento=None,
+                    version=0,
+                )
+                return True
+            if cola.contiene(evento.cambio_id):
+                return False
+            self._colas[evento.solicitud_id] = replace(cola, eventos=(*cola.eventos, evento), version=cola.version + 1)
+            return True
+
+    def quitar(self, cola: ColaPendiente, cambio_id: str) -> None:
+        with self._lock:
+            actual = self._colas.get(cola.solicitud_id)
+            if actual is None or not actual.contiene(cambio_id):
+                return
+            eventos = tuple(e for e in actual.eventos if e.cambio_id != cambio_id)
+            if not eventos:
+                del self._colas[cola.solicitud_id]
+                return
+            desde = min(self._en[(cola.solicitud_id, e.cambio_id)] for e in eventos)
+            self._colas[cola.solicitud_id] = replace(actual, eventos=eventos, desde=desde, version=actual.version + 1)
+
+    def fallo(self, cola: ColaPendiente, causa: Causa, en: datetime, proximo: datetime) -> None:
+        with self._lock:
+            actual = self._colas.get(cola.solicitud_id)
+            if actual is None:
+                return
+            self._colas[cola.solicitud_id] = replace(
+                actual,
+                proveedor=causa.proveedor,
+                motivo=causa.motivo,
+                intentos=actual.intentos + 1,
+                ultimo_intento=en.isoformat(),
+                proximo_intento=proximo.isoformat(),
+                version=actual.version + 1,
+            )
+
+    def listar(self) -> list[ColaPendiente]:
+        with self._lock:
+            return sorted(self._colas.values(), key=lambda c: c.desde)

@@ -87,6 +87,7 @@ FUNCIONES: Final[dict[str, Funcion]] = {
     "send_unattended_digest": Funcion(20, 2, motivo="queries and one digest"),
     "send_monthly_report": Funcion(40, 2, motivo="month queries, chart, report mail"),
     "reenviar_informe_mensual": Funcion(40, 2, motivo="same as the monthly report"),
+    "retry_pending_sends": Funcion(60, 20, motivo="pending queues until its 120 s budget, then the last one"),
 }
 """Every function's worst case; its ``lambda_timeout`` in .chalice/config.json is above it (the API's under 29 s)."""
 

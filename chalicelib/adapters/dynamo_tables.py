@@ -6,7 +6,8 @@
   contact indexes ``por_telefono``, ``por_email``, ``por_ci``, ``por_id_canal`` (contacto_*, creada_en; keys only).
 - historial: hash ``solicitud_id``, range ``orden`` = ``f"{en}#{id}"`` (a query reads oldest first).
 - claves: hash ``clave``; dedupe keys of submissions and idempotency keys of side effects, signed links' approvals,
-  email records and sent channel messages, one model (``ClaveItem``); TTL on ``expira``.
+  email records, sent channel messages and the queues of pending sends, one model (``ClaveItem``); the sparse
+  GSI ``por_fila`` (fila, desde); TTL on ``expira``.
 - entrantes: hash ``clave`` = ``f"{canal}#{external_id}"``; stream NEW_IMAGE; GSI ``por_estado`` (estado,
   recibido_en); TTL on ``expira`` (the repository is ``dynamo_entrantes``).
 """
@@ -230,6 +231,17 @@ class HistorialItem(Model):
     nota = UnicodeAttribute(null=True)
 
 
+class PorFila(GlobalSecondaryIndex["ClaveItem"]):  # type: ignore[no-untyped-call]
+    """Sparse: only the items of a work list (``fila``), the one waiting longest first (the pending sends)."""
+
+    class Meta:
+        index_name = "por_fila"
+        projection = AllProjection()
+
+    fila = UnicodeAttribute(hash_key=True)
+    desde = UnicodeAttribute(range_key=True)
+
+
 class ClaveItem(Model):
     """An item of the claves table; the key's prefix says what it is and ``estado`` where it stands:
 
@@ -241,6 +253,8 @@ class ClaveItem(Model):
       ``usado_en``, ``usado_por``, ``decision``;
     - a message sent on a channel (``dynamo_entrantes``, ``saliente#<canal>#<id>``): ``resultado``.
     - a counter of a public door's limit (``dynamo_limites``, ``limite#<what>#<window>``): ``contador``.
+    - a request's queue of sends waiting for their provider (``dynamo_pendientes``, ``pendientes#<solicitud>``):
+      ``fila`` and ``desde`` (the sparse index ``por_fila``), ``datos``, ``version``.
 
     ``expira`` is the table's TTL (absent: kept for good).
     """
@@ -270,6 +284,11 @@ class ClaveItem(Model):
     decidida_en = UnicodeAttribute(null=True)
     usado_en = UnicodeAttribute(null=True)
     usado_por = UnicodeAttribute(null=True)
+    fila = UnicodeAttribute(null=True)
+    desde = UnicodeAttribute(null=True)
+    version = NumberAttribute(null=True)
+
+    por_fila = PorFila()
 
 
 def codigo_aws(exc: PynamoDBException) -> str | None:

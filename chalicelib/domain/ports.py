@@ -10,8 +10,10 @@ from typing import Any, Protocol
 from chalicelib.domain.commands import EnviarInformeMensual
 from chalicelib.domain.correo import CorreoEntrante, MensajeEnviado, TokenRespuesta
 from chalicelib.domain.enlaces import Aprobacion
+from chalicelib.domain.events import AccionAplicada
 from chalicelib.domain.mensajeria import EnvioCanal, MensajeCanal
 from chalicelib.domain.model import EntradaHistorial, Entrante, Rol, Solicitud
+from chalicelib.domain.pendientes import Causa, ColaPendiente
 from chalicelib.domain.planes import Plan
 
 
@@ -288,6 +290,32 @@ class Idempotencia(Protocol):
 
     def resultado(self, clave: str) -> str | None:
         """The stored result of a completed key (None if absent or not completed)."""
+        ...
+
+
+class Pendientes(Protocol):
+    """Each request's queue of sends waiting for their provider (``domain.pendientes``). Every change is
+    conditional on the queue's version: ``ConflictoConcurrente`` when another writer changed it first."""
+
+    def de_solicitud(self, solicitud_id: str) -> ColaPendiente | None:
+        """The request's queue, read consistently (None when nothing of it is pending)."""
+        ...
+
+    def encolar(self, evento: AccionAplicada, causa: Causa, en: datetime, proximo: datetime) -> bool:
+        """Add the action at the end of its request's queue (created with ``causa`` when there is none); False when
+        it is already queued (a redelivered stream record queues nothing twice)."""
+        ...
+
+    def quitar(self, cola: ColaPendiente, cambio_id: str) -> None:
+        """The action's sends all left: take it off the queue (deleted with its last action)."""
+        ...
+
+    def fallo(self, cola: ColaPendiente, causa: Causa, en: datetime, proximo: datetime) -> None:
+        """An attempt failed: record why, count it, and set the next attempt."""
+        ...
+
+    def listar(self) -> list[ColaPendiente]:
+        """Every queue, the one waiting longest first (eventually consistent: for the job and the console)."""
         ...
 
 

@@ -16,8 +16,9 @@ eventos = Blueprint(__name__)
 
 @eventos.on_dynamodb_record(stream_arn=stream_arn_solicitudes(), batch_size=50, starting_position="TRIM_HORIZON")
 def on_solicitud_change(event: DynamoDBEvent) -> dict[str, Any]:
-    """Every applied action (one stream record each) runs its reactions; failed records are reported
-    individually (ReportBatchItemFailures) so the rest of the batch is not redone."""
+    """Every applied action (one stream record each) runs its reactions, or queues them while their provider is
+    down or their request has sends waiting (``services.pendientes``); failed records are reported individually
+    (ReportBatchItemFailures) so the rest of the batch is not redone."""
     return procesar_cambios(event.to_dict())
 
 
@@ -33,7 +34,7 @@ def procesar_cambios(evento_lambda: dict[str, Any]) -> dict[str, Any]:
             return
         logger.append_keys(solicitud_id=evento.solicitud_id, accion=evento.accion)
         with entrega(record.event_id):
-            enviadas = servicios.reaccionar(evento)
+            enviadas = servicios.reaccionar_en_orden(evento)
         logger.info("reacciones ejecutadas", extra={"reacciones": enviadas})
 
     procesador = BatchProcessor(event_type=EventType.DynamoDBStreams)
@@ -46,3 +47,15 @@ def escalate_unattended(event: CloudWatchEvent) -> dict[str, Any]:
     with entrega(f"programa#{event.event_id}"):
         escaladas = get_services().escalar_sin_atencion()
     return {"escaladas": escaladas}
+
+
+@eventos.schedule(Rate(1, unit=Rate.MINUTES))
+def retry_pending_sends(event: CloudWatchEvent) -> dict[str, Any]:
+    """Sends that waited for their provider leave when it is back: the due queues, oldest first, each in order."""
+    with entrega(f"programa#{event.event_id}"):
+        ronda = get_services().reintentar_pendientes()
+    if ronda.estancadas:  # the metric filter of the alarm vd-<stage>-envios-pendientes-estancados
+        logger.error("envios pendientes estancados", extra={"solicitudes": ronda.estancadas[:50]})
+    if ronda.enviadas or ronda.fallidas:
+        logger.info("envios pendientes", extra=ronda.como_dict())
+    return ronda.como_dict()

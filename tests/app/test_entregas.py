@@ -25,7 +25,9 @@ def test_each_stream_record_is_handled_as_its_own_delivery(servicios, monkeypatc
 
     vistas: list[str | None] = []
     monkeypatch.setattr(type(servicios), "evento_desde_registro", lambda self, raw: _Evento())
-    monkeypatch.setattr(type(servicios), "reaccionar", lambda self, evento: vistas.append(una_vez.entrega_actual()))
+    monkeypatch.setattr(
+        type(servicios), "reaccionar_en_orden", lambda self, evento: vistas.append(una_vez.entrega_actual())
+    )
     monkeypatch.setattr(type(servicios), "entrante_desde_registro", lambda self, raw: _Entrante(raw["eventID"]))
     monkeypatch.setattr(type(servicios), "procesar_entrante", lambda self, c: vistas.append(una_vez.entrega_actual()))
 

@@ -1,6 +1,10 @@
 """A stream batch that fails half way, on the local stage (moto's stream, the pump with Lambda's
 ReportBatchItemFailures semantics, the real SES adapter on moto behind a mailer that fails for one request).
 
+The failure is one that is not a provider outage (a fault of the program or of its storage): those go back to the
+stream. A provider outage does not fail the record: its sends wait in the request's queue of pending sends and
+leave when the provider is back (``tests/e2e/test_envios_pendientes.py``).
+
 Exactly the failed record is reported; it and the records after it are delivered again (Lambda restarts the shard
 from the lowest failed sequence number); in the end every record has sent its emails once and none is lost. The
 pump's own checkpoint rules are proven in ``tests/integration/test_stream_pump.py``.
@@ -15,7 +19,6 @@ from typing import Any
 
 import pytest
 
-from chalicelib.domain.errors import CorreoNoEnviado
 from localstage.stream_pump import StreamPump
 
 pytestmark = pytest.mark.e2e
@@ -23,7 +26,8 @@ pytestmark = pytest.mark.e2e
 
 @dataclass
 class MailerQueFalla:
-    """The real mailer, except for emails about ``solicitud_id``: those fail ``veces`` times (or always)."""
+    """The real mailer, except for emails about ``solicitud_id``: those fail ``veces`` times (or always), with an
+    error that is not an outage of SES."""
 
     real: Any
     solicitud_id: str = ""
@@ -34,7 +38,7 @@ class MailerQueFalla:
     def enviar(self, correo: Any) -> str:
         if self.solicitud_id and self.solicitud_id in correo.asunto and (self.veces < 0 or self.fallos < self.veces):
             self.fallos += 1
-            raise CorreoNoEnviado("SES no respondió (fallo inyectado)")
+            raise RuntimeError("fallo inyectado al preparar el correo")
         self.enviados[correo.asunto] += 1
         return str(self.real.enviar(correo))
 
@@ -111,7 +115,7 @@ def test_only_the_failed_record_is_reported_and_in_the_end_each_record_sends_onc
 
 
 def test_a_record_that_keeps_failing_goes_to_the_dead_letters_and_is_not_lost(etapa, mundo_stream):
-    # Given the emails of the third request failing until the mail service recovers
+    # Given the emails of the third request failing until the fault is fixed
     ids, mailer, bomba, entregas = mundo_stream
     mailer.solicitud_id, mailer.veces = ids[2], -1
     # When the pump gives up on it after its attempts
@@ -121,7 +125,7 @@ def test_a_record_that_keeps_failing_goes_to_the_dead_letters_and_is_not_lost(et
     assert bomba.dead_letters[0]["attempts"] == 5
     correos = _correos_por_solicitud(etapa, ids)
     assert correos == {i: (0 if i == ids[2] else 2) for i in ids}
-    # When the mail service recovers and the dead letter is replayed (twice, to be sure)
+    # When the fault is fixed and the dead letter is replayed (twice, to be sure)
     mailer.solicitud_id = ""
     evento = {"Records": [bomba.dead_letters[0]["record"]]}
     for _ in range(2):

@@ -22,6 +22,7 @@ ALARMAS = {
     "FlujoAtrasadoAlarm": "flujo-atrasado",
     "ApiErrores5xxAlarm": "api-errores-5xx",
     "FuncionesProgramadasErroresAlarm": "funciones-con-errores",
+    "EnviosPendientesEstancadosAlarm": "envios-pendientes-estancados",
 }
 """Logical id -> the alarm's name after ``vd-<stage>-``."""
 TOPICO = [{"Ref": "AlarmasTopic"}]
@@ -203,12 +204,34 @@ def test_a_failed_scheduled_run_of_any_schedule_fires_within_15_minutes():
         "remind_requirements",
         "send_unattended_digest",
         "send_monthly_report",
+        "retry_pending_sends",
     }
     assert set(metricas) == _ids(funciones["programadas"])
     for m in metricas.values():
         assert (m["MetricName"], m["Stat"], m["Period"]) == ("Errors", "Sum", 900)
     assert expresion.startswith("SUM([") and set(re.findall(r"\w+", expresion.removeprefix("SUM"))) == consultas
     assert alarma["EvaluationPeriods"] == 1
+    assert (alarma["ComparisonOperator"], alarma["Threshold"]) == ("GreaterThanThreshold", 0)
+
+
+def test_sends_pending_for_hours_fire_from_the_job_log_within_15_minutes():
+    # Given the alarm, the metric filter that feeds it and the log group it reads
+    plantilla = plantilla_merge()
+    alarma = _alarmas()["EnviosPendientesEstancadosAlarm"]
+    [filtro] = recursos_de_tipo(plantilla, "AWS::Logs::MetricFilter").values()
+    grupo = plantilla["Resources"]["EnviosPendientesLogs"]["Properties"]
+    [metrica] = filtro["Properties"]["MetricTransformations"]
+    # Then the filter reads the pending-sends job's log (the function chalice generates for the schedule)
+    assert "retry_pending_sends" in _funciones_de_la_app()["programadas"]
+    assert grupo["LogGroupName"] == {"Fn::Sub": "/aws/lambda/${" + to_cfn_resource_name("retry_pending_sends") + "}"}
+    assert filtro["Properties"]["LogGroupName"] == {"Ref": "EnviosPendientesLogs"}
+    # And it matches the message the job logs for a queue waiting longer than ESTANCADA_TRAS
+    fuente = (RAIZ / "chalicelib" / "handlers" / "stream_solicitudes.py").read_text(encoding="utf-8")
+    mensaje = re.search(r'\$\.message = "([^"]+)"', filtro["Properties"]["FilterPattern"]).group(1)
+    assert f'logger.error("{mensaje}"' in fuente
+    # And the alarm fires on the first such run within 15 minutes
+    assert (alarma["Namespace"], alarma["MetricName"]) == (metrica["MetricNamespace"], metrica["MetricName"])
+    assert (alarma["Statistic"], alarma["Period"], alarma["EvaluationPeriods"]) == ("Sum", 900, 1)
     assert (alarma["ComparisonOperator"], alarma["Threshold"]) == ("GreaterThanThreshold", 0)
 
 
@@ -232,6 +255,10 @@ def test_every_alarm_watches_a_function_or_the_api_of_the_packaged_stack(etapa, 
             ], nombre
         elif alarma.get("Namespace") == "AWS/SQS" or nombre == "StreamsDlqAlarm":
             continue  # checked with the stream mappings (test_plantilla)
+        elif alarma.get("Namespace") == "VentasDigitales":
+            grupo = recursos["EnviosPendientesLogs"]["Properties"]["LogGroupName"]
+            assert grupo == {"Fn::Sub": "/aws/lambda/${RetryPendingSends}"}, nombre
+            assert recursos["RetryPendingSends"]["Type"] == "AWS::Serverless::Function", nombre
         else:
             for funcion in _metricas_lambda(alarma):
                 assert recursos[funcion]["Type"] == "AWS::Serverless::Function", f"{nombre}: {funcion}"
