@@ -4,7 +4,8 @@ Another door to the same use cases as the staff API: the queue reads through ``S
 index via ``listar``), the request page through ``obtener`` and ``acciones_para_roles``, and every form posts one
 ``AplicarAccion`` whose role ``rol_para`` chooses, so what a person may see and apply is the services' decision.
 The request page also shows the conversation with the customer (``hilo_conversacion``) and its message form posts
-to ``Services.escribir_al_cliente`` (executive and team lead only).
+to ``Services.escribir_al_cliente`` (executive and team lead only). ``/consola/pendientes`` lists the sends waiting
+for their provider (``Services.envios_pendientes``, RC and JD), and the request page notes its own waiting sends.
 Handlers: session → parse → one service call → page or 303 redirect.
 """
 
@@ -36,7 +37,9 @@ from chalicelib.domain.errors import (
     RolNoAutorizado,
     SolicitudNoEncontrada,
 )
+from chalicelib.domain.events import ACCION_CAPTURA, ACCION_REDIGITACION, AccionAplicada
 from chalicelib.domain.model import EntradaHistorial, Rol, Solicitud
+from chalicelib.domain.pendientes import ColaPendiente
 from chalicelib.domain.states import ETIQUETA_ESTADO, Estado
 from chalicelib.handlers.consola_sesion import (
     COOKIE_AVISO,
@@ -94,6 +97,14 @@ ETIQUETA_CAMPO: Final[Mapping[str, str]] = {
 ETIQUETA_OPCION: Final[Mapping[str, Mapping[str, str]]] = {
     c.nombre: dict(c.opciones) for definicion in ACCIONES.values() for c in definicion.campos if c.opciones
 }
+ROLES_PENDIENTES: Final = frozenset({Rol.RC, Rol.JD})
+"""Who may open the list of sends waiting for their provider (``/consola/pendientes``)."""
+ETIQUETA_EVENTO: Final[Mapping[str, str]] = {
+    ACCION_CAPTURA: "Registro de la solicitud",
+    ACCION_REDIGITACION: "Redigitación",
+    **{a.value: d.etiqueta for a, d in ACCIONES.items()},
+}
+"""The Spanish label of every applied action a queue of pending sends may hold."""
 
 
 # --- request context ---
@@ -413,6 +424,60 @@ def _tomar_aviso(puerta: Puerta) -> str | None:
     return aviso
 
 
+# --- sends waiting for their provider ---
+
+
+@consola.route("/consola/pendientes", methods=["GET"])
+@paginas
+def show_pending_sends() -> Response:
+    """Every request's queue of sends waiting for their provider, the one waiting longest first (RC and JD)."""
+    puerta = _puerta(consola.current_request)
+    if not ROLES_PENDIENTES & frozenset(puerta.usuario.roles):
+        return _pagina_error(
+            403,
+            "Página no permitida para su rol",
+            "Solo el Responsable de Canales y el Jefe de División pueden ver los envíos pendientes.",
+            puerta,
+        )
+    ahora = puerta.servicios.clock.ahora()
+    colas = [_vista_cola(puerta, c, estancada=c.estancada(ahora)) for c in puerta.servicios.envios_pendientes()]
+    contexto = {
+        "seccion": "pendientes",
+        "colas": colas,
+        "estancadas": sum(1 for c in colas if c["estancada"]),
+    }
+    return _html(puerta, "consola_pendientes", contexto)
+
+
+def _vista_cola(puerta: Puerta, cola: ColaPendiente, *, estancada: bool = False) -> dict[str, Any]:
+    return {
+        "solicitud_id": cola.solicitud_id,
+        "enlace": puerta.url("solicitudes", cola.solicitud_id),
+        "desde": cola.desde,
+        "proveedor": cola.proveedor,
+        "motivo": cola.motivo,
+        "intentos": cola.intentos,
+        "ultimo_intento": cola.ultimo_intento,
+        "proximo_intento": cola.proximo_intento,
+        "estancada": estancada,
+        "eventos": [{"etiqueta": _etiqueta_evento(e), "en": e.en} for e in cola.eventos],
+    }
+
+
+def _etiqueta_evento(evento: AccionAplicada) -> str:
+    return ETIQUETA_EVENTO.get(evento.accion) or evento.accion.replace("_", " ").capitalize()
+
+
+def _envios_en_espera(puerta: Puerta, solicitud_id: str) -> dict[str, Any] | None:
+    """The request's queue of pending sends for its page's notice; a failed read only loses the notice."""
+    try:
+        cola = puerta.servicios.pendientes.de_solicitud(solicitud_id)
+    except Exception:
+        logger.exception("no se pudo leer la cola de envíos pendientes", extra={"solicitud_id": solicitud_id})
+        return None
+    return _vista_cola(puerta, cola) if cola is not None else None
+
+
 # --- one request ---
 
 
@@ -603,6 +668,7 @@ def _pagina_solicitud(
             "sin_canal": SIN_CANAL_CLIENTE,
         },
         "documentos": puerta.servicios.enlaces_documentos(solicitud, historial),
+        "en_espera": _envios_en_espera(puerta, solicitud.id),
         "puede_contrato": bool(ROLES_CONTRATO & frozenset(puerta.usuario.roles)),
         "historial": [vista_historial(e) for e in reversed(historial)],
         "etiqueta_accion": {a.value: d.etiqueta for a, d in ACCIONES.items()},

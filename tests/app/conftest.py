@@ -21,6 +21,7 @@ from tests.fakes import (
 from tests.fakes_canales import EntrantesEnMemoria
 from tests.fakes_correo import InMemorySupresiones
 from tests.fakes_limites import LimitesEnMemoria
+from tests.fakes_persistencia import InMemoryPendientes
 from tests.fakes_sesiones import InMemorySesionesConsola
 
 RAIZ = Path(__file__).resolve().parents[2]
@@ -49,6 +50,7 @@ def servicios(monkeypatch):
         sesiones_consola=InMemorySesionesConsola(),
         supresiones=InMemorySupresiones(),
         entrantes=EntrantesEnMemoria(),
+        pendientes=InMemoryPendientes(),
     )
     yield servicios
     bootstrap.reset()
