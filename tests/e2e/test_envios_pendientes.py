@@ -1,0 +1,197 @@
+"""A provider down for an hour (issue 19, part 4), through the public doors: web forms, the staff API, a signed
+WhatsApp webhook, the state-change stream, the pending-sends schedule and the outbox.
+
+While SES (or WhatsApp) does not answer, the doors keep working, nothing leaves, nothing is dead-lettered, and the
+console lists what waits and why. When the provider is back the next runs of the job send everything once, the
+request waiting longest first and each request in the order its actions were applied; runs after that and
+redelivered stream batches send nothing again.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from botocore.client import BaseClient
+from botocore.exceptions import ClientError
+
+from tests.fakes import FixedClock
+
+pytestmark = pytest.mark.e2e
+
+LA_PAZ = ZoneInfo("America/La_Paz")
+
+
+@contextmanager
+def ses_caido() -> Iterator[list[str]]:
+    """Every SendEmail answers 503 ServiceUnavailable (after botocore's own retries), as SES does in an outage."""
+    original = BaseClient._make_api_call
+    rechazados: list[str] = []
+
+    def llamar(cliente: Any, operacion: str, parametros: dict[str, Any]) -> Any:
+        if cliente.meta.service_model.service_name == "sesv2" and operacion == "SendEmail":
+            rechazados.append(str(parametros.get("Content", {}).get("Simple", {}).get("Subject", {}).get("Data", "")))
+            error = {"Code": "ServiceUnavailable", "Message": "Service is unavailable. Try again later."}
+            raise ClientError({"Error": error, "ResponseMetadata": {"HTTPStatusCode": 503}}, operacion)
+        return original(cliente, operacion, parametros)
+
+    BaseClient._make_api_call = llamar  # type: ignore[method-assign]
+    try:
+        yield rechazados
+    finally:
+        BaseClient._make_api_call = original  # type: ignore[method-assign]
+
+
+@pytest.fixture
+def reloj(etapa) -> FixedClock:
+    from chalicelib.bootstrap import get_services
+
+    reloj = FixedClock(datetime.now(LA_PAZ).replace(microsecond=0))
+    get_services().overrides["clock"] = reloj
+    return reloj
+
+
+def _programa(etapa) -> dict[str, Any]:
+    """One run of the pending-sends job, as EventBridge fires it every minute."""
+    evento = etapa.cliente.events.generate_cw_event(
+        source="aws.events", detail_type="Scheduled Event", detail={}, resources=[], region="us-east-1"
+    )
+    return dict(etapa.cliente.lambda_.invoke("retry_pending_sends", evento).payload)
+
+
+def _formulario(etapa, nombre: str, telefono: str, email: str) -> str:
+    respuesta = etapa.enviar_formulario(
+        nombre=nombre,
+        telefono=telefono,
+        email=email,
+        zona="Centro",
+        direccion="Calle España 250",
+        tipo_cliente="residencial",
+        consentimiento="on",
+    )
+    assert respuesta.status_code == 201, respuesta.body
+    etapa.bombear()
+    return re.search(r"VD-[0-9A-Z]{8}", respuesta.body.decode()).group(0)
+
+
+def _pendientes() -> dict[str, list[str]]:
+    from chalicelib.bootstrap import get_services
+
+    return {c.solicitud_id: [e.accion for e in c.eventos] for c in get_services().envios_pendientes()}
+
+
+def _consola_pendientes(etapa) -> str:
+    from tests.app.test_consola import Visitante, html
+
+    visitante = Visitante(etapa.cliente)
+    visitante.ingresar("RC")
+    respuesta = visitante.get("/consola/pendientes")
+    assert respuesta.status_code == 200, respuesta.body
+    return html(respuesta)
+
+
+def _correos(etapa, solicitud_id: str) -> list[tuple[str, str]]:
+    """(first recipient, subject) of every email about the request, in the order they were sent."""
+    return [(m["to"][0], m["subject"]) for m in etapa.outbox() if solicitud_id in m["subject"]]
+
+
+def test_an_hour_without_ses_loses_nothing_and_then_sends_everything_once_in_order(etapa, reloj):
+    buzones = etapa.settings.buzones
+    with ses_caido() as rechazados:
+        # Given SES down while two people write through the web form and an executive works the first request
+        maria = _formulario(etapa, "María Quispe Mamani", "70712345", "maria.quispe@example.com")
+        reloj.avanzar(minutes=1)
+        juan = _formulario(etapa, "Juan Mamani Flores", "70712399", "juan.mamani@example.com")
+        etapa.aplicar(maria, "clasificar_residencial")
+        etapa.aplicar(maria, "registrar_datos", ci="4567890", ci_expedido="CB", latitud=-17.3935, longitud=-66.157)
+        etapa.aplicar(maria, "consultar_cobertura")
+        etapa.aplicar(maria, "solicitar_confirmacion_hd", velocidad_solicitada_mbps=50, telefono_referencia="44221234")
+        # Then the doors worked, SES was asked and refused, nothing left, and nothing went to the dead letters
+        assert etapa.detalle(maria)["solicitud"]["estado"] == "consulta_help_desk"
+        assert rechazados and etapa.outbox() == []
+        assert etapa.bomba.dead_letters == []
+        # And what waits is listed per request, in order (actions without emails do not wait)
+        assert _pendientes() == {maria: ["capturar", "solicitar_confirmacion_hd"], juan: ["capturar"]}
+        # When the job runs every minute for an hour while SES is still down
+        for _ in range(60):
+            reloj.avanzar(minutes=1)
+            _programa(etapa)
+        # Then still nothing left and nothing was dropped; the reason is recorded
+        assert etapa.outbox() == []
+        from chalicelib.bootstrap import get_services
+
+        cola = get_services().pendientes.de_solicitud(maria)
+        assert cola.proveedor == "Correo (SES)" and cola.intentos >= 5
+        assert "ServiceUnavailable" in cola.motivo
+        # And the team lead sees both requests in the console, with the provider and the reason
+        pagina = _consola_pendientes(etapa)
+        assert maria in pagina and juan in pagina
+        assert "Correo (SES)" in pagina and "ServiceUnavailable" in pagina
+        assert pagina.index(maria) < pagina.index(juan)
+    # When SES is back and the job's next due run comes
+    reloj.avanzar(minutes=15)
+    ronda = _programa(etapa)
+    # Then every email left once: the request waiting longest first, each in the order of its actions
+    assert ronda["enviadas"] == [f"{maria}:capturar", f"{maria}:solicitar_confirmacion_hd", f"{juan}:capturar"]
+    de_maria = _correos(etapa, maria)
+    assert sorted(de_maria) == sorted(
+        [
+            ("maria.quispe@example.com", de_maria[0][1]),
+            (buzones.ejecutivos, next(a for p, a in de_maria if p == buzones.ejecutivos)),
+            (buzones.help_desk, next(a for p, a in de_maria if p == buzones.help_desk)),
+        ]
+    )
+    assert [p for p, _ in de_maria].index(buzones.help_desk) == 2  # the consult after the acknowledgements
+    assert sorted(p for p, _ in _correos(etapa, juan)) == sorted(["juan.mamani@example.com", buzones.ejecutivos])
+    todos = [m["subject"] for m in etapa.outbox()]
+    assert max(todos.index(a) for _, a in de_maria) < min(todos.index(a) for _, a in _correos(etapa, juan))
+    # And each email is in its request's history once
+    tipos = [e["tipo"] for e in etapa.detalle(maria)["historial"]]
+    assert tipos.count("correo") == 3
+    # And nothing waits; later runs and redelivered stream batches send nothing again
+    assert _pendientes() == {}
+    antes = len(etapa.outbox())
+    reloj.avanzar(minutes=1)
+    assert _programa(etapa)["enviadas"] == []
+    for evento in list(etapa.entregados):
+        assert etapa.cliente.lambda_.invoke("on_solicitud_change", evento).payload == {"batchItemFailures": []}
+    assert len(etapa.outbox()) == antes
+
+
+def test_a_whatsapp_outage_keeps_the_customer_reply_waiting_and_sends_it_once_when_back(etapa, reloj):
+    from tests.e2e.test_mensajeria import TELEFONO, _cliente, _mensajes, _solicitud_unica
+
+    # Given WhatsApp's send API answering 503 ("service temporarily unavailable", code 2) for an hour
+    etapa.graph.fallar_envio(TELEFONO, codigo=2, veces=10_000, http=503)
+    # When a prospect writes on WhatsApp
+    _cliente(etapa, "whatsapp").escribir("Hola, quiero internet para mi casa")
+    solicitud_id = _solicitud_unica(etapa)
+    # Then the request exists, the acknowledgement waits for WhatsApp with the reason, and nothing was sent
+    assert _pendientes() == {solicitud_id: ["capturar"]}
+    from chalicelib.bootstrap import get_services
+
+    cola = get_services().pendientes.de_solicitud(solicitud_id)
+    assert cola.proveedor == "WhatsApp" and "WhatsApp" in cola.motivo
+    assert _mensajes(etapa, TELEFONO) == []
+    for _ in range(10):
+        reloj.avanzar(minutes=6)
+        _programa(etapa)
+    assert _mensajes(etapa, TELEFONO) == []
+    # When WhatsApp is back
+    etapa.graph.fallos_envio.clear()
+    reloj.avanzar(minutes=15)
+    _programa(etapa)
+    # Then the acknowledgement went once, and is in the history once
+    enviados = _mensajes(etapa, TELEFONO)
+    assert len(enviados) == 1
+    historial = etapa.detalle(solicitud_id)["historial"]
+    assert [e["tipo"] for e in historial].count("mensaje_saliente") == 1
+    assert _pendientes() == {}
+    reloj.avanzar(minutes=1)
+    _programa(etapa)
+    assert len(_mensajes(etapa, TELEFONO)) == 1
