@@ -23,7 +23,7 @@ from chalicelib.domain.events import AccionAplicada
 from chalicelib.domain.mensajeria import Documento
 from chalicelib.domain.model import EntradaHistorial, Entrante, Rol, Solicitud
 from chalicelib.domain.pagos import CorreoBanco, RecibirCallbackPago, ReglaBanco
-from chalicelib.domain.pendientes import ColaPendiente
+from chalicelib.domain.pendientes import ColaPendiente, EnvioProgramado
 from chalicelib.domain.ports import (
     Adjunto,
     Almacen,
@@ -450,6 +450,10 @@ class Services:
         """Every request's queue of pending sends, the one waiting longest first (the console's list)."""
         return sorted(self.pendientes.listar(), key=lambda c: (c.desde, c.solicitud_id))
 
+    def envios_programados_pendientes(self) -> list[EnvioProgramado]:
+        """The scheduled emails (monthly report, daily digest) waiting for their provider, the oldest first."""
+        return sorted(self.pendientes.programados(), key=lambda e: (e.desde, e.clave))
+
     @property
     def _puertos_pendientes(self) -> pendientes_servicio.PuertosPendientes:
         return pendientes_servicio.PuertosPendientes(
@@ -648,6 +652,7 @@ class Services:
             hojas=self.hojas,
             buzones=self.settings.buzones,
             url_publica=self.settings.url_publica,
+            pendientes=self.pendientes,
         )
 
     def reporte_no_atendidas(self, roles: Any) -> dict[str, Any]:

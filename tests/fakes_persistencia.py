@@ -28,7 +28,7 @@ from chalicelib.domain.errors import (
 )
 from chalicelib.domain.events import AccionAplicada
 from chalicelib.domain.model import EntradaHistorial, Solicitud
-from chalicelib.domain.pendientes import Causa, ColaPendiente
+from chalicelib.domain.pendientes import Causa, ColaPendiente, EnvioProgramado
 from chalicelib.domain.ports import Lectura, Pagina
 from chalicelib.domain.seguimiento import vence_en_indice
 
@@ -320,6 +320,7 @@ class InMemoryPendientes:
 
     def __init__(self) -> None:
         self._colas: dict[str, ColaPendiente] = {}
+        self._programados: dict[str, EnvioProgramado] = {}
         self._en: dict[tuple[str, str], str] = {}
         self._lock = threading.Lock()
 
@@ -379,3 +380,25 @@ class InMemoryPendientes:
     def listar(self) -> list[ColaPendiente]:
         with self._lock:
             return sorted(self._colas.values(), key=lambda c: c.desde)
+
+    def anotar_programado(self, clave: str, descripcion: str, causa: Causa, en: datetime, reintento: str) -> None:
+        with self._lock:
+            previo = self._programados.get(clave)
+            self._programados[clave] = EnvioProgramado(
+                clave=clave,
+                descripcion=descripcion,
+                desde=previo.desde if previo else en.isoformat(),
+                proveedor=causa.proveedor,
+                motivo=causa.motivo,
+                intentos=(previo.intentos if previo else 0) + 1,
+                ultimo_intento=en.isoformat(),
+                reintento=reintento,
+            )
+
+    def quitar_programado(self, clave: str) -> None:
+        with self._lock:
+            self._programados.pop(clave, None)
+
+    def programados(self) -> list[EnvioProgramado]:
+        with self._lock:
+            return sorted(self._programados.values(), key=lambda e: e.desde)

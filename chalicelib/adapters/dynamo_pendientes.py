@@ -6,6 +6,9 @@
   failure, the attempts and the next one;
 - ``version``: every write is conditional on the version read (a stream record queueing an action and the job
   taking one off may meet); a lost race is read again and redone, a few times, then ``ConflictoConcurrente``.
+
+A scheduled email that could not leave is ``programado#<its once-key>`` with ``fila = programados`` (only its own
+schedule writes it: a plain upsert).
 """
 
 from __future__ import annotations
@@ -21,10 +24,12 @@ from chalicelib.adapters.dynamo_tables import ClaveItem, bind, condicion_fallida
 from chalicelib.config import Settings
 from chalicelib.domain.errors import ConflictoConcurrente
 from chalicelib.domain.events import AccionAplicada
-from chalicelib.domain.pendientes import Causa, ColaPendiente
+from chalicelib.domain.pendientes import Causa, ColaPendiente, EnvioProgramado
 
 PREFIJO: Final = "pendientes#"
 FILA: Final = "envios"
+PREFIJO_PROGRAMADO: Final = "programado#"
+FILA_PROGRAMADOS: Final = "programados"
 ESTADO: Final = "pendiente"
 INTENTOS_ESCRITURA: Final = 5
 
@@ -98,6 +103,49 @@ class PynamoPendientes:
 
     def listar(self) -> list[ColaPendiente]:
         return [_cola(item) for item in ClaveItem.por_fila.query(FILA)]
+
+    def anotar_programado(self, clave: str, descripcion: str, causa: Causa, en: datetime, reintento: str) -> None:
+        try:
+            previo = ClaveItem.get(PREFIJO_PROGRAMADO + clave, consistent_read=True)
+            datos = dict(previo.datos or {})
+            desde = str(previo.desde)
+        except DoesNotExist:
+            datos, desde = {}, en.isoformat()
+        ClaveItem(
+            PREFIJO_PROGRAMADO + clave,
+            estado=ESTADO,
+            fila=FILA_PROGRAMADOS,
+            desde=desde,
+            datos={
+                "descripcion": descripcion,
+                "proveedor": causa.proveedor,
+                "motivo": causa.motivo,
+                "intentos": int(datos.get("intentos") or 0) + 1,
+                "ultimo_intento": en.isoformat(),
+                "reintento": reintento,
+            },
+        ).save()
+
+    def quitar_programado(self, clave: str) -> None:
+        ClaveItem(PREFIJO_PROGRAMADO + clave).delete()
+
+    def programados(self) -> list[EnvioProgramado]:
+        envios = []
+        for item in ClaveItem.por_fila.query(FILA_PROGRAMADOS):
+            datos: dict[str, Any] = item.datos or {}
+            envios.append(
+                EnvioProgramado(
+                    clave=item.clave.removeprefix(PREFIJO_PROGRAMADO),
+                    descripcion=str(datos.get("descripcion") or ""),
+                    desde=str(item.desde),
+                    proveedor=str(datos.get("proveedor") or ""),
+                    motivo=str(datos.get("motivo") or ""),
+                    intentos=int(datos.get("intentos") or 0),
+                    ultimo_intento=str(datos.get("ultimo_intento") or item.desde),
+                    reintento=str(datos.get("reintento") or ""),
+                )
+            )
+        return envios
 
     # --- storage ---
 

@@ -104,5 +104,24 @@ class ColaPendiente:
         return ahora - datetime.fromisoformat(self.desde) >= ESTANCADA_TRAS
 
 
+@dataclass(frozen=True)
+class EnvioProgramado:
+    """A scheduled email that could not leave (the monthly report, the daily digest): its own schedule runs again
+    (``reintento`` says when, in Spanish) and sends it once; recorded so that the console shows it meanwhile."""
+
+    clave: str
+    """The email's once-key (``informe#2026-11``, ``resumen#2026-12-05``)."""
+    descripcion: str
+    desde: str
+    proveedor: str
+    motivo: str
+    intentos: int
+    ultimo_intento: str
+    reintento: str
+
+    def estancada(self, ahora: datetime) -> bool:
+        return ahora - datetime.fromisoformat(self.desde) >= ESTANCADA_TRAS
+
+
 POR_ORDEN: Final = "Espera a que salgan los envíos anteriores de la misma solicitud."
 """The reason of an action queued only because an earlier one of its request is still pending."""

@@ -13,7 +13,7 @@ from chalicelib.domain.enlaces import Aprobacion
 from chalicelib.domain.events import AccionAplicada
 from chalicelib.domain.mensajeria import EnvioCanal, MensajeCanal
 from chalicelib.domain.model import EntradaHistorial, Entrante, Rol, Solicitud
-from chalicelib.domain.pendientes import Causa, ColaPendiente
+from chalicelib.domain.pendientes import Causa, ColaPendiente, EnvioProgramado
 from chalicelib.domain.planes import Plan
 
 
@@ -316,6 +316,18 @@ class Pendientes(Protocol):
 
     def listar(self) -> list[ColaPendiente]:
         """Every queue, the one waiting longest first (eventually consistent: for the job and the console)."""
+        ...
+
+    def anotar_programado(self, clave: str, descripcion: str, causa: Causa, en: datetime, reintento: str) -> None:
+        """A scheduled email (its once-key ``clave``) could not leave: record it, or count one more attempt."""
+        ...
+
+    def quitar_programado(self, clave: str) -> None:
+        """The scheduled email left: forget its record (nothing when there is none)."""
+        ...
+
+    def programados(self) -> list[EnvioProgramado]:
+        """Every scheduled email waiting for its provider, the oldest first."""
         ...
 
 

@@ -15,7 +15,7 @@ import functools
 import re
 import secrets
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, Final
 from urllib.parse import quote, urlencode, urlparse
 
@@ -441,10 +441,14 @@ def show_pending_sends() -> Response:
         )
     ahora = puerta.servicios.clock.ahora()
     colas = [_vista_cola(puerta, c, estancada=c.estancada(ahora)) for c in puerta.servicios.envios_pendientes()]
+    programados = [
+        {**asdict(e), "estancado": e.estancada(ahora)} for e in puerta.servicios.envios_programados_pendientes()
+    ]
     contexto = {
         "seccion": "pendientes",
         "colas": colas,
-        "estancadas": sum(1 for c in colas if c["estancada"]),
+        "programados": programados,
+        "estancadas": sum(1 for c in colas if c["estancada"]) + sum(1 for e in programados if e["estancado"]),
     }
     return _html(puerta, "consola_pendientes", contexto)
 

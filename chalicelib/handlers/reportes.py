@@ -2,8 +2,12 @@
 that resends the monthly report on request (``reenviar_informe_mensual``, invoked by ``POST /reportes/mensual/envio``).
 
 Schedules are EventBridge cron expressions in UTC; La Paz is UTC-4 all year (no daylight saving):
-- ``send_unattended_digest``: ``cron(0 12 ? * MON-SAT *)`` = 08:00 La Paz, Monday to Saturday (office days).
-- ``send_monthly_report``: ``cron(0 12 1 * ? *)`` = 08:00 La Paz on the 1st, for the month that just ended.
+- ``send_unattended_digest``: ``cron(0 12-15 ? * MON-SAT *)`` = 08:00 La Paz, Monday to Saturday (office days),
+  and every hour until 11:00: once sent, the later runs send nothing (once per day); they are the retries of a
+  digest that SES did not accept.
+- ``send_monthly_report``: ``cron(0 12-23 1-3 * ? *)`` = 08:00 La Paz on the 1st, for the month that just ended, and
+  every hour until 19:00 on the 1st to the 3rd, for the same reason (once per month).
+A run whose email SES did not accept records it for the console (``/consola/pendientes``) instead of failing.
 """
 
 from __future__ import annotations
@@ -135,18 +139,20 @@ def trabajo_reenvio(event: Any) -> tuple[EnviarInformeMensual, frozenset[Rol]] |
     return cmd, frozenset(Rol(r) for r in roles)
 
 
-@reportes.schedule(Cron(0, 12, "?", "*", "MON-SAT", "*"))
+@reportes.schedule(Cron(0, "12-15", "?", "*", "MON-SAT", "*"))
 def send_unattended_digest(event: CloudWatchEvent) -> dict[str, Any]:
-    """Step 19: the team lead's daily digest of unattended and overdue requests (08:00 La Paz, Mon-Sat)."""
+    """Step 19: the team lead's daily digest of unattended and overdue requests (08:00 La Paz, Mon-Sat; the runs
+    until 11:00 send it only if it could not leave before)."""
     with entrega(f"programa#{event.event_id}"):
         resultado = get_services().enviar_resumen_no_atendidas()
     logger.info("resumen de no atendidas", extra={"enviado": resultado["enviado"], "total": resultado["total"]})
     return json_safe(resultado)
 
 
-@reportes.schedule(Cron(0, 12, 1, "*", "?", "*"))
+@reportes.schedule(Cron(0, "12-23", "1-3", "*", "?", "*"))
 def send_monthly_report(event: CloudWatchEvent) -> dict[str, Any]:
-    """Step 26: the month's report to the division head (08:00 La Paz on the 1st); once per month."""
+    """Step 26: the month's report to the division head (08:00 La Paz on the 1st); once per month (the hourly
+    runs until the 3rd send it only if it could not leave before)."""
     with entrega(f"programa#{event.event_id}"):
         resultado = get_services().enviar_informe_mensual(EnviarInformeMensual())
     logger.info("informe mensual", extra={"mes": resultado["mes"], "enviado": resultado["enviado"]})

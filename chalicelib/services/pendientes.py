@@ -96,7 +96,8 @@ class Ronda:
     en_espera: int = 0
     """Queues left for later: not due yet, their provider failed earlier in this run, or over the run's limit."""
     estancadas: list[str] = field(default_factory=list)
-    """Requests whose queue has waited longer than ``ESTANCADA_TRAS`` (the handler logs them for the alarm)."""
+    """Requests whose queue, and scheduled emails (their once-key) that have waited longer than ``ESTANCADA_TRAS``
+    (the handler logs them for the alarm)."""
     otra_en_curso: bool = False
     """Another run held the job's claim: this one did nothing."""
 
@@ -141,6 +142,7 @@ def _ronda(puertos: PuertosPendientes) -> Ronda:
         if causa is not None:
             caidos.add(causa.proveedor)
             ronda.fallidas.append(f"{cola.solicitud_id}: {causa.proveedor}")
+    ronda.estancadas += [e.clave for e in puertos.pendientes.programados() if e.estancada(ahora)]
     return ronda
 
 

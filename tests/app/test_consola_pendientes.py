@@ -160,7 +160,7 @@ def test_a_queue_waiting_more_than_four_hours_is_marked_and_counted_at_the_top(s
     assert prospecto.id in estancada and '<span class="insignia alerta-suave">Más de 4 horas</span>' in estancada
     assert "Más de 4 horas" not in reciente
     alerta = re.search(r'<div class="alerta" role="alert">(.*?)</div>', pagina, re.S)
-    assert alerta and "1 solicitud con envíos esperando más de 4 horas" in alerta.group(1)
+    assert alerta and "1 envío esperando más de 4 horas" in alerta.group(1)
 
 
 def test_the_count_of_stuck_queues_grows_as_time_passes(servicios, visitante, prospecto, otra):
@@ -174,7 +174,7 @@ def test_the_count_of_stuck_queues_grows_as_time_passes(servicios, visitante, pr
     pagina = html(visitante.get("/consola/pendientes"))
     # Then both are stuck
     assert pagina.count('<span class="insignia alerta-suave">Más de 4 horas</span>') == 2
-    assert "2 solicitudes con envíos esperando más de 4 horas" in pagina
+    assert "2 envíos esperando más de 4 horas" in pagina
 
 
 # --- the top bar ---
@@ -232,3 +232,27 @@ def test_a_failed_read_of_the_queue_never_breaks_the_request_page(servicios, vis
     respuesta = visitante.get(f"/consola/solicitudes/{prospecto.id}")
     assert respuesta.status_code == 200
     assert "Envíos en espera" not in html(respuesta)
+
+
+def test_a_scheduled_email_that_could_not_leave_is_listed_with_when_it_is_tried_again(servicios, visitante):
+    from chalicelib.domain.pendientes import Causa
+
+    # Given the monthly report refused by SES twice
+    causa = Causa("Correo (SES)", "No se pudo enviar el correo. Respuesta del proveedor: Throttling.")
+    for _ in range(2):
+        servicios.pendientes.anotar_programado(
+            "informe#2026-11",
+            "Informe General de noviembre de 2026 al Jefe de División",
+            causa,
+            servicios.clock.ahora(),
+            "Su programa lo intenta cada hora, de 08:00 a 19:00, los días 1 a 3 del mes.",
+        )
+    # When the division head opens the page
+    visitante.ingresar("JD")
+    pagina = html(visitante.get("/consola/pendientes"))
+    # Then the report is listed apart from the requests, with its provider, reason, attempts and next try
+    seccion = pagina[pagina.index("Correos programados en espera") :]
+    assert "Informe General de noviembre de 2026 al Jefe de División" in seccion
+    assert "Correo (SES)" in seccion and "Throttling" in seccion
+    assert '<td data-etiqueta="Intentos">2</td>' in seccion
+    assert "cada hora, de 08:00 a 19:00" in seccion

@@ -282,14 +282,19 @@ def test_the_schedules_fire_at_08_00_la_paz():
     expresiones = {
         f.name: f.schedule_expression.to_string() for f in app.event_sources if hasattr(f, "schedule_expression")
     }
-    assert expresiones["send_monthly_report"] == "cron(0 12 1 * ? *)"
-    assert expresiones["send_unattended_digest"] == "cron(0 12 ? * MON-SAT *)"
-    # When the next firing after mid-November and after a Saturday noon are computed (UTC)
+    assert expresiones["send_monthly_report"] == "cron(0 12-23 1-3 * ? *)"
+    assert expresiones["send_unattended_digest"] == "cron(0 12-15 ? * MON-SAT *)"
+    # When the next firing after mid-November and after a Saturday's last run are computed (UTC)
     mensual = parse_schedule(expresiones["send_monthly_report"]).next_after(datetime(2026, 11, 15, tzinfo=UTC))
-    diario = parse_schedule(expresiones["send_unattended_digest"]).next_after(datetime(2026, 11, 28, 13, tzinfo=UTC))
+    diario = parse_schedule(expresiones["send_unattended_digest"]).next_after(datetime(2026, 11, 28, 16, tzinfo=UTC))
     # Then they are 08:00 in La Paz: December 1st, and Monday (Sunday skipped)
     assert mensual.astimezone(LA_PAZ).isoformat() == "2026-12-01T08:00:00-04:00"
     assert diario.astimezone(LA_PAZ).isoformat() == "2026-11-30T08:00:00-04:00"
+    # And the runs after them are the hourly retries of an email that could not leave (sent once at most)
+    mensual_2 = parse_schedule(expresiones["send_monthly_report"]).next_after(datetime(2026, 12, 3, 23, tzinfo=UTC))
+    diario_2 = parse_schedule(expresiones["send_unattended_digest"]).next_after(datetime(2026, 11, 30, 12, tzinfo=UTC))
+    assert mensual_2.astimezone(LA_PAZ).isoformat() == "2027-01-01T08:00:00-04:00"
+    assert diario_2.astimezone(LA_PAZ).isoformat() == "2026-11-30T09:00:00-04:00"
 
 
 def test_developer_jobs_run_the_reports_now(cliente, servicios, datos):

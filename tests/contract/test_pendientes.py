@@ -114,3 +114,22 @@ def test_every_queue_is_listed_the_longest_waiting_first(pendientes):
         pendientes.encolar(_evento(solicitud_id, n), SES_CAIDO, AHORA + timedelta(minutes=n), AHORA)
     # Then the list has them in the order they began to wait
     assert [c.solicitud_id for c in pendientes.listar()] == ["VD-00000003", "VD-00000001", "VD-00000002"]
+
+
+def test_a_scheduled_email_that_could_not_leave_is_recorded_counted_and_forgotten_once_sent(pendientes):
+    # Given the monthly report refused by SES twice, an hour apart
+    for n in range(2):
+        pendientes.anotar_programado(
+            "informe#2026-11", "Informe General de 2026-11", SES_CAIDO, AHORA + timedelta(hours=n), "cada hora"
+        )
+    # Then it is listed once, since the first failure, with two attempts
+    [envio] = pendientes.programados()
+    assert (envio.clave, envio.descripcion, envio.intentos) == ("informe#2026-11", "Informe General de 2026-11", 2)
+    assert envio.desde == AHORA.isoformat() and envio.ultimo_intento == (AHORA + timedelta(hours=1)).isoformat()
+    assert (envio.proveedor, envio.reintento) == (SES_CAIDO.proveedor, "cada hora")
+    # And the requests' queues do not see it
+    assert pendientes.listar() == []
+    # When it finally leaves, Then it is forgotten (and forgetting again is harmless)
+    pendientes.quitar_programado("informe#2026-11")
+    pendientes.quitar_programado("informe#2026-11")
+    assert pendientes.programados() == []

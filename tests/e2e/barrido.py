@@ -196,15 +196,16 @@ class Escenario:
         )
 
     def pendientes(self) -> list[dict[str, Any]]:
-        """The requests' queues of sends waiting for their provider (``services/pendientes``)."""
-        return [i for i in _todo(self._claves()) if str(i["clave"]).startswith("pendientes#")]
+        """The requests' queues of sends waiting for their provider (``services/pendientes``) and the scheduled
+        emails waiting for theirs."""
+        return [i for i in _todo(self._claves()) if str(i["clave"]).startswith(("pendientes#", "programado#"))]
 
     def enviar_pendientes(self, inyector: Inyector) -> None:
         """The pending-sends job as EventBridge runs it (every minute) until nothing waits: between two runs time
         passes, so every queue is due and a claim of a run that died has lapsed. A failed run is the next run's."""
         for ronda in range(12):
             with inyector.pausa():
-                colas = self.pendientes()
+                colas = [i for i in self.pendientes() if str(i["clave"]).startswith("pendientes#")]
                 if not colas:
                     return
                 for item in colas:

@@ -195,3 +195,42 @@ def test_a_whatsapp_outage_keeps_the_customer_reply_waiting_and_sends_it_once_wh
     reloj.avanzar(minutes=1)
     _programa(etapa)
     assert len(_mensajes(etapa, TELEFONO)) == 1
+
+
+def _programado(etapa, funcion: str, identidad: str) -> dict[str, Any]:
+    from tests.e2e.barrido import evento_programado
+
+    return dict(etapa.cliente.lambda_.invoke(funcion, evento_programado(etapa, identidad)).payload)
+
+
+def test_the_monthly_report_waits_for_ses_and_leaves_once_on_a_later_hourly_run(etapa, reloj):
+    from chalicelib.bootstrap import get_services
+
+    jefe = etapa.settings.buzones.jefe_division
+    reloj.momento = datetime(2026, 12, 1, 8, 0, tzinfo=LA_PAZ)
+    with ses_caido():
+        # Given SES down at 08:00 on the 1st and at the 09:00 run
+        for hora in ("08", "09"):
+            resultado = _programado(etapa, "send_monthly_report", f"informe-{hora}")
+            # Then the run does not fail (no alarm for an outage), and says why nothing left
+            assert (resultado["enviado"], resultado["motivo"]) == (False, "proveedor_no_disponible")
+            reloj.avanzar(hours=1)
+        [envio] = get_services().envios_programados_pendientes()
+        assert (envio.clave, envio.intentos, envio.proveedor) == ("informe#2026-11", 2, "Correo (SES)")
+        # And the division head sees it in the console
+        from tests.app.test_consola import Visitante, html
+
+        visitante = Visitante(etapa.cliente)
+        visitante.ingresar("JD")
+        pagina = html(visitante.get("/consola/pendientes"))
+        assert "Informe General de noviembre de 2026 al Jefe de División" in pagina
+    # When SES is back for the 10:00 run
+    resultado = _programado(etapa, "send_monthly_report", "informe-10")
+    # Then the report left once, and nothing is waiting any more
+    assert resultado["enviado"] is True
+    assert [m["to"] for m in etapa.outbox()] == [[jefe]]
+    assert get_services().envios_programados_pendientes() == []
+    # And the later hourly runs send nothing again
+    reloj.avanzar(hours=1)
+    assert _programado(etapa, "send_monthly_report", "informe-11")["motivo"] == "ya_enviado"
+    assert len(etapa.outbox()) == 1

@@ -3,14 +3,16 @@ requests and timestamps (La Paz wall time, minutes, durations, plan and state la
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Final
+from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 from chalicelib.domain.errors import DatosInvalidos, RolNoAutorizado
 from chalicelib.domain.model import Buzones, Rol, Solicitud
+from chalicelib.domain.pendientes import causa_no_disponible
 from chalicelib.domain.ports import (
     Calendario,
     Clock,
@@ -18,11 +20,14 @@ from chalicelib.domain.ports import (
     HojasCalculo,
     Idempotencia,
     Mailer,
+    Pendientes,
     Plantillas,
     SolicitudRepository,
 )
 from chalicelib.domain.seguimiento import ROLES_REPORTES, mes_valido
 from chalicelib.domain.states import ETIQUETA_ESTADO, Estado
+
+logger = logging.getLogger(__name__)
 
 LA_PAZ: Final = ZoneInfo("America/La_Paz")
 ANULADAS: Final = frozenset({Estado.ANULADA.value, Estado.REDIGITADA.value})
@@ -43,6 +48,27 @@ class PuertosReportes:
     hojas: HojasCalculo
     buzones: Buzones
     url_publica: str
+    pendientes: Pendientes | None = None
+    """Where a scheduled email that could not leave is recorded for the console (its schedule runs again)."""
+
+
+def sin_proveedor(
+    exc: Exception, clave: str, descripcion: str, reintento: str, puertos: PuertosReportes
+) -> dict[str, Any] | None:
+    """A scheduled email's send failed with ``exc``: when the provider is down, record it for the console (its
+    schedule runs again, ``reintento``) and return the run's result; None when ``exc`` is not an outage."""
+    causa = causa_no_disponible(exc)
+    if causa is None or puertos.pendientes is None:
+        return None
+    puertos.pendientes.anotar_programado(clave, descripcion, causa, puertos.clock.ahora(), reintento)
+    logger.warning("envio programado en espera", extra={"clave": clave, "proveedor": causa.proveedor})
+    return {"enviado": False, "motivo": "proveedor_no_disponible", "proveedor": causa.proveedor}
+
+
+def enviado(clave: str, puertos: PuertosReportes) -> None:
+    """A scheduled email left: forget any record of an earlier attempt that could not."""
+    if puertos.pendientes is not None:
+        puertos.pendientes.quitar_programado(clave)
 
 
 def autorizar(roles: Iterable[Rol]) -> None:

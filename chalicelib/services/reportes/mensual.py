@@ -15,7 +15,15 @@ from chalicelib.domain.model import Rol
 from chalicelib.domain.ports import Adjunto, Clock, CorreoSaliente, DespachoInformes, Lectura, Tabla
 from chalicelib.domain.seguimiento import mes_anterior, nombre_mes
 from chalicelib.services import una_vez
-from chalicelib.services.reportes.comun import PuertosReportes, autorizar, hora_local, mes_de, validar_mes
+from chalicelib.services.reportes.comun import (
+    PuertosReportes,
+    autorizar,
+    enviado,
+    hora_local,
+    mes_de,
+    sin_proveedor,
+    validar_mes,
+)
 from chalicelib.services.reportes.informe import construir_informe
 from chalicelib.services.reportes.no_atendidas import tabla_no_atendidas
 
@@ -171,6 +179,13 @@ def tablas_informe(informe: Mapping[str, Any]) -> list[Tabla]:
     ]
 
 
+REINTENTO: Final = "Su programa lo intenta cada hora, de 08:00 a 19:00, los días 1 a 3 del mes."
+
+
+def _descripcion(mes: str) -> str:
+    return f"Informe General de {nombre_mes(mes)} al Jefe de División"
+
+
 def enviar_informe_mensual(cmd: EnviarInformeMensual, *, puertos: PuertosReportes) -> dict[str, Any]:
     """Email the month's report to the division head (cc the team lead), with the chart inline and the
     spreadsheet attached. Once per month: the key ``informe#YYYY-MM`` is claimed before sending and kept for
@@ -215,8 +230,13 @@ def enviar_informe_mensual(cmd: EnviarInformeMensual, *, puertos: PuertosReporte
     except Exception as exc:
         if reclamada:
             una_vez.tras_fallo(puertos.idempotencia, clave, exc)
-        raise
+        en_espera = None if cmd.reenviar else sin_proveedor(exc, clave, _descripcion(mes), REINTENTO, puertos)
+        if en_espera is None:
+            raise
+        return {"mes": mes, **en_espera}
     una_vez.completar(puertos.idempotencia, clave, entrega.message_id or "", permanente=True)
+    if not cmd.reenviar:
+        una_vez.tras_efecto(lambda: enviado(clave, puertos), f"envio programado {clave}")
     suprimidas = list(entrega.suprimidas)
     if not entrega.enviado:
         logger.warning(

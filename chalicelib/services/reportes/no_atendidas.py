@@ -27,10 +27,12 @@ from chalicelib.services.reportes.comun import (
     PuertosReportes,
     autorizar,
     duracion,
+    enviado,
     etiqueta_estado,
     hora_local,
     minutos,
     momento_de,
+    sin_proveedor,
 )
 from chalicelib.services.reportes.formatos import csv_de
 from chalicelib.services.vistas import url_bandeja_consola
@@ -194,6 +196,9 @@ def reporte_no_atendidas(*, roles: Iterable[Rol], puertos: PuertosReportes) -> d
     return reporte
 
 
+REINTENTO_RESUMEN: Final = "Su programa lo intenta cada hora, de 08:00 a 11:00 (lunes a sábado)."
+
+
 def enviar_resumen_no_atendidas(*, puertos: PuertosReportes) -> dict[str, Any]:
     """The team lead's daily digest of unattended and overdue requests, with the full list as CSV; sent once
     per day (key ``resumen#YYYY-MM-DD``) and not at all when nothing is pending."""
@@ -239,8 +244,13 @@ def enviar_resumen_no_atendidas(*, puertos: PuertosReportes) -> dict[str, Any]:
         )
     except Exception as exc:
         una_vez.tras_fallo(puertos.idempotencia, clave, exc)
-        raise
+        descripcion = f"Resumen diario de no atendidas del {dia} al Responsable de Canales"
+        en_espera = sin_proveedor(exc, clave, descripcion, REINTENTO_RESUMEN, puertos)
+        if en_espera is None:
+            raise
+        return resultado | en_espera
     una_vez.completar(puertos.idempotencia, clave, entrega.message_id or "")
+    una_vez.tras_efecto(lambda: enviado(clave, puertos), f"envio programado {clave}")
     if not entrega.enviado:
         logger.warning(
             "resumen de no atendidas no enviado: destinatario suprimido",

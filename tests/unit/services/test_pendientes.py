@@ -258,3 +258,14 @@ def test_an_action_without_sends_neither_waits_nor_reads_the_queue(mundo):
     sin_envios = replace(puertos, con_envios=lambda e: e.accion != "clasificar_residencial")
     assert reaccionar_en_orden(_evento("VD-1", 2, "clasificar_residencial"), puertos=sin_envios) == []
     assert [e.cambio_id for e in puertos.pendientes.de_solicitud("VD-1").eventos] == ["ev-000000000001"]
+
+
+def test_a_scheduled_email_waiting_for_hours_is_reported_stuck_too(mundo):
+    from chalicelib.domain.pendientes import Causa
+
+    _, reloj, puertos = mundo
+    causa = Causa("Correo (SES)", "No se pudo enviar el correo.")
+    puertos.pendientes.anotar_programado("informe#2026-11", "Informe General", causa, reloj.ahora(), "cada hora")
+    assert reintentar(puertos=puertos).estancadas == []
+    reloj.avanzar(seconds=ESTANCADA_TRAS.total_seconds())
+    assert reintentar(puertos=puertos).estancadas == ["informe#2026-11"]

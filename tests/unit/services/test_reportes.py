@@ -350,6 +350,64 @@ def test_a_failed_send_releases_the_month_so_the_next_run_sends_it(repo, puertos
     assert idempotencia.claves["informe#2026-11"].expira is None, "the monthly key is kept for good"
 
 
+def test_a_report_ses_refused_waits_listed_and_leaves_on_a_later_run(repo, puertos, mailer, clock):
+    from dataclasses import replace
+
+    from tests.fakes_persistencia import InMemoryPendientes
+
+    noviembre(repo)
+    pendientes = InMemoryPendientes()
+    con_pendientes = replace(puertos, pendientes=pendientes)
+    # Given SES refusing the 08:00 and the 09:00 runs
+    mailer.fallar = True
+    for _ in range(2):
+        resultado = reportes.enviar_informe_mensual(EnviarInformeMensual(), puertos=con_pendientes)
+        # Then the run does not fail: it says why and records the report for the console
+        assert (resultado["enviado"], resultado["motivo"]) == (False, "proveedor_no_disponible")
+        clock.avanzar(hours=1)
+    [envio] = pendientes.programados()
+    assert (envio.clave, envio.intentos, envio.proveedor) == ("informe#2026-11", 2, "Correo (SES)")
+    assert "noviembre de 2026" in envio.descripcion and "cada hora" in envio.reintento
+    # When a later run finds SES back, Then it is sent once and no longer listed
+    mailer.fallar = False
+    assert reportes.enviar_informe_mensual(EnviarInformeMensual(), puertos=con_pendientes)["enviado"] is True
+    assert pendientes.programados() == [] and len(mailer.enviados) == 1
+
+
+def test_a_resend_on_purpose_that_ses_refused_fails_for_the_person_to_ask_again(repo, puertos, mailer):
+    from dataclasses import replace
+
+    from tests.fakes_persistencia import InMemoryPendientes
+
+    noviembre(repo)
+    pendientes = InMemoryPendientes()
+    mailer.fallar = True
+    with pytest.raises(Exception):  # noqa: B017 - the mailer's own error
+        reportes.enviar_informe_mensual(
+            EnviarInformeMensual(mes="2026-11", reenviar=True), puertos=replace(puertos, pendientes=pendientes)
+        )
+    assert pendientes.programados() == []
+
+
+def test_a_digest_ses_refused_waits_listed_and_leaves_on_a_later_run(repo, puertos, mailer):
+    from dataclasses import replace
+
+    from tests.fakes_persistencia import InMemoryPendientes
+
+    noviembre(repo)
+    pendientes = InMemoryPendientes()
+    con_pendientes = replace(puertos, pendientes=pendientes)
+    mailer.fallar = True
+    resultado = reportes.enviar_resumen_no_atendidas(puertos=con_pendientes)
+    assert (resultado["enviado"], resultado["motivo"]) == (False, "proveedor_no_disponible")
+    [envio] = pendientes.programados()
+    assert envio.clave == "resumen#2026-12-01" and "Resumen diario" in envio.descripcion
+    mailer.fallar = False
+    assert reportes.enviar_resumen_no_atendidas(puertos=con_pendientes)["enviado"] is True
+    assert reportes.enviar_resumen_no_atendidas(puertos=con_pendientes)["motivo"] == "ya_enviado"
+    assert pendientes.programados() == [] and len(mailer.enviados) == 1
+
+
 def test_each_month_is_sent_once_independently(repo, puertos, mailer, clock):
     reportes.enviar_informe_mensual(EnviarInformeMensual(), puertos=puertos)
     clock.momento = datetime(2027, 1, 1, 8, 0, tzinfo=LA_PAZ)
