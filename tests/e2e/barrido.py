@@ -442,15 +442,18 @@ def barrer(
     flujo: Callable[[Any], None],
     preparar: Callable[[], Any] | None = None,
     tipo: str = "throttle",
+    drenar: bool = True,
 ) -> Resultado:
     """The sweep: a fault-free run, then one run per AWS call of ``flujo`` with that call failing once the way
     ``tipo`` says. ``preparar`` (not counted, never failed) brings an emptied stage to where the flow starts, once;
     each run starts from a copy of that stage (``Escenario.fotografiar``) and gets ``preparar``'s value. A flow cut
-    by a crash is delivered again once the claims' lease ran out, as its sender would."""
+    by a crash is delivered again once the claims' lease ran out, as its sender would. ``drenar=False`` leaves the
+    streams as ``preparar`` left them: the flow is then what the pumps deliver (a reaction to a waiting record)."""
 
     escenario.reiniciar()
     contexto = preparar() if preparar is not None else None
-    escenario.etapa.bombear()
+    if drenar:
+        escenario.etapa.bombear()
     foto = escenario.fotografiar()
 
     def correr(inyector: Inyector) -> None:
