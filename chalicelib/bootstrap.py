@@ -428,7 +428,8 @@ class Services:
         return entrante_desde_imagen(imagen)
 
     def aplicar(self, cmd: AplicarAccion) -> Solicitud:
-        return solicitudes.aplicar(cmd, puertos=self._puertos)
+        """A staff door's action (API, console): applied, or waiting for Smartflex (``AccionEnCola``)."""
+        return pendientes_servicio.aplicar_o_encolar(cmd, puertos=self._puertos_pendientes)
 
     def obtener(self, solicitud_id: str) -> tuple[Solicitud, list[EntradaHistorial]]:
         return solicitudes.obtener(solicitud_id, repo=self.repo)
@@ -462,6 +463,15 @@ class Services:
             reaccionar=self.reaccionar,
             idempotencia=self.idempotencia,
             con_envios=lambda evento: evento.accion in reacciones.REACCIONES,
+            aplicar=lambda cmd: solicitudes.aplicar(cmd, puertos=self._puertos),
+            aviso=pendientes_servicio.PuertosAviso(
+                repo=self.repo,
+                mailer=self.mailer,
+                plantillas=self.plantillas,
+                idempotencia=self.idempotencia,
+                buzones=self.settings.buzones,
+                url_publica=self.settings.url_publica,
+            ),
         )
 
     def reaccionar(self, evento: AccionAplicada) -> list[str]:

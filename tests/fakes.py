@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from chalicelib.domain.errors import CorreoNoEnviado
+from chalicelib.domain.errors import CorreoNoEnviado, ServicioExternoNoDisponible
 from chalicelib.domain.model import Solicitud
 from chalicelib.domain.planes import Plan
 from chalicelib.domain.ports import CorreoRenderizado, CorreoSaliente, Supresiones
@@ -130,8 +130,14 @@ class FakeSmartflex:
         self.anulados: list[tuple[str, str]] = []
         self.pago_verificado = True  # verificar_pago's answer (step 13)
         self.verificaciones: list[tuple[str, float]] = []
+        self.caido = False  # every write and verification times out, as a real adapter reports it
+
+    def _responder(self) -> None:
+        if self.caido:
+            raise ServicioExternoNoDisponible("Smartflex no respondió. Intente nuevamente en unos minutos.")
 
     def registrar_venta(self, solicitud: Solicitud, ci: str) -> dict[str, Any]:
+        self._responder()
         self.registros.append((solicitud.id, ci))
         return {"numero_contrato": f"SCS-{solicitud.id}", "codigo_cliente": "CL-0000001"}
 
@@ -147,10 +153,12 @@ class FakeSmartflex:
         return None
 
     def anular(self, numero_contrato: str, motivo: str) -> dict[str, Any]:
+        self._responder()
         self.anulados.append((numero_contrato, motivo))
         return {**(self.consultar_contrato(numero_contrato) or {}), "estado": "ANULADA"}
 
     def verificar_pago(self, numero_contrato: str, monto_bs: float) -> dict[str, Any]:
+        self._responder()
         self.verificaciones.append((numero_contrato, monto_bs))
         if not self.pago_verificado:
             return {"verificado": False, "motivo": "El pago no figura en Smartflex.", "estado": "REGISTRADA"}

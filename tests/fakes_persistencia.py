@@ -28,7 +28,7 @@ from chalicelib.domain.errors import (
 )
 from chalicelib.domain.events import AccionAplicada
 from chalicelib.domain.model import EntradaHistorial, Solicitud
-from chalicelib.domain.pendientes import Causa, ColaPendiente, EnvioProgramado
+from chalicelib.domain.pendientes import AccionEnEspera, Causa, ColaPendiente, EnvioProgramado
 from chalicelib.domain.ports import Lectura, Pagina
 from chalicelib.domain.seguimiento import vence_en_indice
 
@@ -355,12 +355,45 @@ class InMemoryPendientes:
             actual = self._colas.get(cola.solicitud_id)
             if actual is None or not actual.contiene(cambio_id):
                 return
-            eventos = tuple(e for e in actual.eventos if e.cambio_id != cambio_id)
-            if not eventos:
-                del self._colas[cola.solicitud_id]
+            self._reponer(replace(actual, eventos=tuple(e for e in actual.eventos if e.cambio_id != cambio_id)))
+
+    def encolar_accion(self, accion: AccionEnEspera, causa: Causa, proximo: datetime) -> bool:
+        with self._lock:
+            solicitud_id = accion.comando.solicitud_id
+            cola = self._colas.get(solicitud_id)
+            if cola is None:
+                self._colas[solicitud_id] = ColaPendiente(
+                    solicitud_id=solicitud_id,
+                    eventos=(),
+                    desde=accion.en,
+                    proveedor=causa.proveedor,
+                    motivo=causa.motivo,
+                    intentos=0,
+                    proximo_intento=proximo.isoformat(),
+                    ultimo_intento=None,
+                    version=0,
+                    acciones=(accion,),
+                )
+                return True
+            if any(a.referencia == accion.referencia for a in cola.acciones):
+                return False
+            self._reponer(replace(cola, acciones=(*cola.acciones, accion)))
+            return True
+
+    def quitar_accion(self, cola: ColaPendiente, referencia: str) -> None:
+        with self._lock:
+            actual = self._colas.get(cola.solicitud_id)
+            if actual is None:
                 return
-            desde = min(self._en[(cola.solicitud_id, e.cambio_id)] for e in eventos)
-            self._colas[cola.solicitud_id] = replace(actual, eventos=eventos, desde=desde, version=actual.version + 1)
+            self._reponer(replace(actual, acciones=tuple(a for a in actual.acciones if a.referencia != referencia)))
+
+    def _reponer(self, cola: ColaPendiente) -> None:
+        """Store a changed queue (a new version, ``desde`` of what is left) or drop it when nothing is left."""
+        if not cola.eventos and not cola.acciones:
+            del self._colas[cola.solicitud_id]
+            return
+        momentos = [self._en[(cola.solicitud_id, e.cambio_id)] for e in cola.eventos] + [a.en for a in cola.acciones]
+        self._colas[cola.solicitud_id] = replace(cola, desde=min(momentos), version=cola.version + 1)
 
     def fallo(self, cola: ColaPendiente, causa: Causa, en: datetime, proximo: datetime) -> None:
         with self._lock:

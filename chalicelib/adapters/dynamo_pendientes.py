@@ -2,8 +2,9 @@
 
 - key ``pendientes#<solicitud_id>``; ``fila = envios`` and ``desde`` (when its oldest action was queued) put it on
   the sparse index ``por_fila``, which lists every queue, the one waiting longest first;
-- ``datos``: the queued actions in order (each with when it was queued), the provider and reason of the last
-  failure, the attempts and the next one;
+- ``datos``: the queued actions in order (each with when it was queued), the staff actions waiting for Smartflex
+  (``acciones``, each with when it was asked), the provider and reason of the last failure, the attempts and the
+  next one;
 - ``version``: every write is conditional on the version read (a stream record queueing an action and the job
   taking one off may meet); a lost race is read again and redone, a few times, then ``ConflictoConcurrente``.
 
@@ -24,7 +25,14 @@ from chalicelib.adapters.dynamo_tables import ClaveItem, bind, condicion_fallida
 from chalicelib.config import Settings
 from chalicelib.domain.errors import ConflictoConcurrente
 from chalicelib.domain.events import AccionAplicada
-from chalicelib.domain.pendientes import Causa, ColaPendiente, EnvioProgramado
+from chalicelib.domain.pendientes import (
+    AccionEnEspera,
+    Causa,
+    ColaPendiente,
+    EnvioProgramado,
+    comando_como_dict,
+    comando_desde_dict,
+)
 
 PREFIJO: Final = "pendientes#"
 FILA: Final = "envios"
@@ -50,6 +58,9 @@ def _cola(item: ClaveItem) -> ColaPendiente:
         proximo_intento=str(datos.get("proximo_intento") or item.desde),
         ultimo_intento=datos.get("ultimo_intento"),
         version=int(item.version or 0),
+        acciones=tuple(
+            AccionEnEspera(comando=comando_desde_dict(a["comando"]), en=str(a["en"])) for a in datos.get("acciones", [])
+        ),
     )
 
 
@@ -85,6 +96,34 @@ class PynamoPendientes:
             if len(eventos) == len(datos.get("eventos", [])):
                 return None
             return {**datos, "eventos": eventos}
+
+        self._escribir(cola.solicitud_id, cambiar, None)
+
+    def encolar_accion(self, accion: AccionEnEspera, causa: Causa, proximo: datetime) -> bool:
+        entrada = {"comando": comando_como_dict(accion.comando), "en": accion.en}
+
+        def cambiar(datos: dict[str, Any]) -> dict[str, Any] | None:
+            if any(a["comando"].get("referencia") == accion.referencia for a in datos.get("acciones", [])):
+                return None
+            return {**datos, "acciones": [*datos.get("acciones", []), entrada]}
+
+        nuevo = {
+            "eventos": [],
+            "acciones": [entrada],
+            "proveedor": causa.proveedor,
+            "motivo": causa.motivo,
+            "intentos": 0,
+            "proximo_intento": proximo.isoformat(),
+            "ultimo_intento": None,
+        }
+        return self._escribir(accion.comando.solicitud_id, cambiar, nuevo)
+
+    def quitar_accion(self, cola: ColaPendiente, referencia: str) -> None:
+        def cambiar(datos: dict[str, Any]) -> dict[str, Any] | None:
+            acciones = [a for a in datos.get("acciones", []) if a["comando"].get("referencia") != referencia]
+            if len(acciones) == len(datos.get("acciones", [])):
+                return None
+            return {**datos, "acciones": acciones}
 
         self._escribir(cola.solicitud_id, cambiar, None)
 
@@ -175,7 +214,7 @@ class PynamoPendientes:
                 if datos is None:
                     return False
                 version = int(item.version or 0)
-                if not datos.get("eventos"):
+                if not datos.get("eventos") and not datos.get("acciones"):
                     item.delete(condition=ClaveItem.version == version)
                 else:
                     self._guardar(solicitud_id, datos, version + 1, ClaveItem.version == version)
@@ -191,7 +230,7 @@ class PynamoPendientes:
             estado=ESTADO,
             solicitud_id=solicitud_id,
             fila=FILA,
-            desde=min(str(e["en"]) for e in datos["eventos"]),
+            desde=min(str(e["en"]) for e in [*datos.get("eventos", []), *datos.get("acciones", [])]),
             version=version,
             datos=datos,
         ).save(condition=condicion)

@@ -106,6 +106,17 @@ class ServicioExternoNoDisponible(DomainError):
     codigo = "servicio_externo_no_disponible"
 
 
+class AccionEnCola(DomainError):
+    """Smartflex did not answer: the person's action waits in its request's queue and is applied by the
+    pending-sends job when Smartflex is back (``services.pendientes``). Not a failure: the answer is 202."""
+
+    codigo = "en_cola"
+
+    def __init__(self, mensaje: str, solicitud_id: str) -> None:
+        super().__init__(mensaje)
+        self.solicitud_id = solicitud_id
+
+
 class RecursoExternoRechazado(DomainError):
     """An external system refused the request (4xx: unknown id, expired link, missing permission)."""
 

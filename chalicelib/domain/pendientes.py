@@ -1,6 +1,8 @@
 """Sends that wait for their provider (issue 19, part 4): when SES, the Graph API (WhatsApp, Messenger) or Botmaker
 is down, the reactions of an applied action cannot leave. They wait in the request's queue of pending sends, in
-the order the actions were applied, and leave when the provider is back (``services.pendientes``).
+the order the actions were applied, and leave when the provider is back (``services.pendientes``). A staff action
+that must go through Smartflex (``ACCIONES_SMARTFLEX``) waits in the same queue, ahead of the sends, when
+Smartflex does not answer, and is applied when it is back.
 
 A queue is per request: while a request has a pending send, its later reactions queue behind it, so a customer
 never gets the Carta Comercial before the acknowledgement. Nothing is dropped: a queue is retried with a growing
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
 
+from chalicelib.domain.commands import AplicarAccion
 from chalicelib.domain.errors import (
     CorreoNoEnviado,
     DomainError,
@@ -21,6 +24,8 @@ from chalicelib.domain.errors import (
 )
 from chalicelib.domain.events import AccionAplicada
 from chalicelib.domain.mensajeria import REINTENTABLES, FalloCanal
+from chalicelib.domain.model import Rol
+from chalicelib.domain.vocabulario import Accion
 
 ESPERAS: Final = (
     timedelta(0),
@@ -37,6 +42,12 @@ ESTANCADA_TRAS: Final = timedelta(hours=4)
 """A queue pending longer than this is shown as stuck in the console and logged as an error (the alarm's filter)."""
 
 CANALES: Final = {"whatsapp": "WhatsApp", "messenger": "Messenger", "botmaker": "Botmaker"}
+
+ACCIONES_SMARTFLEX: Final = frozenset(
+    {Accion.DIGITAR_VENTA.value, Accion.ANULAR.value, Accion.CONFIRMAR_PAGO_WEB.value}
+)
+"""Staff actions that go through Smartflex (register the sale, cancel it, verify a web payment): when Smartflex
+does not answer they wait in the request's queue instead of being refused."""
 
 
 @dataclass(frozen=True)
@@ -72,9 +83,68 @@ def _detalle(exc: DomainError) -> str:
     return f"{exc.mensaje} Respuesta del proveedor: {codigo}."[:400]
 
 
+def causa_smartflex(exc: ServicioExternoNoDisponible) -> Causa:
+    return Causa("Smartflex", _detalle(exc))
+
+
 def espera(intentos: int) -> timedelta:
     """The wait before the next attempt of a queue that failed ``intentos`` times (0: just queued)."""
     return ESPERAS[min(intentos, len(ESPERAS) - 1)]
+
+
+@dataclass(frozen=True)
+class AccionEnEspera:
+    """A person's action that Smartflex did not answer: applied later exactly as asked, once (``referencia``)."""
+
+    comando: AplicarAccion
+    en: str
+    """When the person asked for it (ISO, La Paz)."""
+
+    @property
+    def referencia(self) -> str:
+        return str(self.comando.referencia)
+
+
+def comando_en_espera(cmd: AplicarAccion, referencia: str) -> AplicarAccion:
+    """The command as the job will apply it: its own reference (one application, whatever the retries) and no
+    expected version (the person's intent stands; the state guard still refuses a request that moved on)."""
+    return AplicarAccion(
+        solicitud_id=cmd.solicitud_id,
+        accion=cmd.accion,
+        campos=dict(cmd.campos),
+        actor=cmd.actor,
+        rol=cmd.rol,
+        canal=cmd.canal,
+        nota=cmd.nota,
+        referencia=referencia,
+    )
+
+
+def comando_como_dict(cmd: AplicarAccion) -> dict[str, object]:
+    return {
+        "solicitud_id": cmd.solicitud_id,
+        "accion": cmd.accion,
+        "campos": dict(cmd.campos),
+        "actor": cmd.actor,
+        "rol": cmd.rol.value,
+        "canal": cmd.canal,
+        "nota": cmd.nota,
+        "referencia": cmd.referencia,
+    }
+
+
+def comando_desde_dict(datos: dict[str, object]) -> AplicarAccion:
+    campos = datos.get("campos")
+    return AplicarAccion(
+        solicitud_id=str(datos["solicitud_id"]),
+        accion=str(datos["accion"]),
+        campos=dict(campos) if isinstance(campos, dict) else {},
+        actor=str(datos.get("actor") or ""),
+        rol=Rol(str(datos["rol"])),
+        canal=str(datos.get("canal") or "api"),
+        nota=str(datos.get("nota") or ""),
+        referencia=str(datos["referencia"]) if datos.get("referencia") else None,
+    )
 
 
 @dataclass(frozen=True)
@@ -92,6 +162,8 @@ class ColaPendiente:
     proximo_intento: str
     ultimo_intento: str | None
     version: int
+    acciones: tuple[AccionEnEspera, ...] = ()
+    """Staff actions waiting for Smartflex, applied before the sends (they come first in the request's order)."""
 
     def contiene(self, cambio_id: str) -> bool:
         return any(e.cambio_id == cambio_id for e in self.eventos)

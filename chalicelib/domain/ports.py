@@ -13,7 +13,7 @@ from chalicelib.domain.enlaces import Aprobacion
 from chalicelib.domain.events import AccionAplicada
 from chalicelib.domain.mensajeria import EnvioCanal, MensajeCanal
 from chalicelib.domain.model import EntradaHistorial, Entrante, Rol, Solicitud
-from chalicelib.domain.pendientes import Causa, ColaPendiente, EnvioProgramado
+from chalicelib.domain.pendientes import AccionEnEspera, Causa, ColaPendiente, EnvioProgramado
 from chalicelib.domain.planes import Plan
 
 
@@ -308,6 +308,15 @@ class Pendientes(Protocol):
 
     def quitar(self, cola: ColaPendiente, cambio_id: str) -> None:
         """The action's sends all left: take it off the queue (deleted with its last action)."""
+        ...
+
+    def encolar_accion(self, accion: AccionEnEspera, causa: Causa, proximo: datetime) -> bool:
+        """Put a staff action that Smartflex did not answer at the head side of its request's queue (after any
+        other waiting action, before the sends); False when it is already there (same ``referencia``)."""
+        ...
+
+    def quitar_accion(self, cola: ColaPendiente, referencia: str) -> None:
+        """The waiting action was applied (or refused for good): take it off the queue."""
         ...
 
     def fallo(self, cola: ColaPendiente, causa: Causa, en: datetime, proximo: datetime) -> None:

@@ -27,6 +27,7 @@ from chalicelib.domain.actions import ACCIONES
 from chalicelib.domain.commands import AplicarAccion
 from chalicelib.domain.errors import (
     AccionDesconocida,
+    AccionEnCola,
     AccionRechazada,
     ConflictoConcurrente,
     DatosInvalidos,
@@ -37,7 +38,7 @@ from chalicelib.domain.errors import (
     RolNoAutorizado,
     SolicitudNoEncontrada,
 )
-from chalicelib.domain.events import ACCION_CAPTURA, ACCION_REDIGITACION, AccionAplicada
+from chalicelib.domain.events import ACCION_CAPTURA, ACCION_REDIGITACION
 from chalicelib.domain.model import EntradaHistorial, Rol, Solicitud
 from chalicelib.domain.pendientes import ColaPendiente
 from chalicelib.domain.states import ETIQUETA_ESTADO, Estado
@@ -464,12 +465,22 @@ def _vista_cola(puerta: Puerta, cola: ColaPendiente, *, estancada: bool = False)
         "ultimo_intento": cola.ultimo_intento,
         "proximo_intento": cola.proximo_intento,
         "estancada": estancada,
-        "eventos": [{"etiqueta": _etiqueta_evento(e), "en": e.en} for e in cola.eventos],
+        "eventos": [
+            *(
+                {"etiqueta": _etiqueta_evento(a.comando.accion) + " (espera a Smartflex)", "en": a.en}
+                for a in cola.acciones
+            ),
+            *({"etiqueta": _etiqueta_evento(e.accion), "en": e.en} for e in cola.eventos),
+        ],
+        "acciones": [
+            {"etiqueta": _etiqueta_evento(a.comando.accion), "en": a.en, "pedida_por": a.comando.actor}
+            for a in cola.acciones
+        ],
     }
 
 
-def _etiqueta_evento(evento: AccionAplicada) -> str:
-    return ETIQUETA_EVENTO.get(evento.accion) or evento.accion.replace("_", " ").capitalize()
+def _etiqueta_evento(accion: str) -> str:
+    return ETIQUETA_EVENTO.get(accion) or accion.replace("_", " ").capitalize()
 
 
 def _envios_en_espera(puerta: Puerta, solicitud_id: str) -> dict[str, Any] | None:
@@ -533,6 +544,9 @@ def apply_action(solicitud_id: str, accion: str) -> Response:
         return _pagina_solicitud(
             puerta, actual, historial, fallida=cmd.accion, valores=formulario, rechazo=exc.mensaje, status=409
         )
+    except AccionEnCola as exc:  # Smartflex did not answer: the action waits, the page says so
+        puerta.enviar.append(puerta.sesiones.aviso(exc.mensaje))
+        return _redirigir(puerta, puerta.url("solicitudes", cmd.solicitud_id))
     logger.append_keys(solicitud_id=solicitud.id)
     puerta.enviar.append(puerta.sesiones.aviso(_aviso_aplicada(cmd.accion, solicitud)))
     return _redirigir(puerta, puerta.url("solicitudes", solicitud.id))

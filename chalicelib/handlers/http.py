@@ -13,6 +13,7 @@ from chalice.app import Request, Response
 from chalicelib.bootstrap import get_services
 from chalicelib.domain.errors import (
     AccionDesconocida,
+    AccionEnCola,
     AccionRechazada,
     ConflictoConcurrente,
     DatosInvalidos,
@@ -38,6 +39,7 @@ CABECERAS_HTML = {
 MAX_CUERPO = 256 * 1024
 
 ESTADO_HTTP: dict[type[DomainError], int] = {
+    AccionEnCola: 202,
     NoAutenticado: 401,
     FirmaInvalida: 401,
     RolNoAutorizado: 403,
@@ -90,7 +92,8 @@ def http_errors(vista: Callable[..., Response]) -> Callable[..., Response]:
             return error_json(exc, 400)
         except DomainError as exc:
             status = next((s for tipo, s in ESTADO_HTTP.items() if isinstance(exc, tipo)), 400)
-            logger.info("solicitud rechazada", extra={"codigo": exc.codigo, "status": status})
+            que = "solicitud en espera" if status < 400 else "solicitud rechazada"
+            logger.info(que, extra={"codigo": exc.codigo, "status": status})
             return error_json(exc, status)
         except Exception as exc:
             causa = aws_no_responde(exc)

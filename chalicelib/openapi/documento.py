@@ -185,6 +185,11 @@ def documento() -> dict[str, Any]:
                     },
                     "responses": {
                         "200": _json(AccionAplicadaRespuesta, "Aplicada: nuevo estado"),
+                        "202": _json(
+                            Error,
+                            "En espera (codigo en_cola): Smartflex no respondió; la acción se aplicará sola cuando "
+                            "vuelva (registrar la venta, anularla, confirmar un pago web)",
+                        ),
                         **_errores(400, 401, 403, 404, 409, 422),
                     },
                 }

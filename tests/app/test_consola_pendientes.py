@@ -256,3 +256,42 @@ def test_a_scheduled_email_that_could_not_leave_is_listed_with_when_it_is_tried_
     assert "Correo (SES)" in seccion and "Throttling" in seccion
     assert '<td data-etiqueta="Intentos">2</td>' in seccion
     assert "cada hora, de 08:00 a 19:00" in seccion
+
+
+# --- a staff action that waits for Smartflex ---
+
+
+def test_registering_the_sale_in_the_console_while_smartflex_is_down_says_it_waits(servicios, visitante, prospecto):
+    from chalicelib.domain.commands import AplicarAccion
+    from chalicelib.domain.model import Rol
+    from tests.app.test_consola import csrf_de
+
+    pasos = [
+        ("clasificar_residencial", Rol.EJ, {}),
+        (
+            "registrar_datos",
+            Rol.EJ,
+            {"ci": "4567890", "direccion": "Calle España 250", "latitud": -17.39, "longitud": -66.157},
+        ),
+        ("consultar_cobertura", Rol.EJ, {}),
+        ("solicitar_confirmacion_hd", Rol.EJ, {"velocidad_solicitada_mbps": 50}),
+        ("confirmar_capacidad", Rol.HD, {"velocidad_maxima_mbps": 100}),
+        ("enviar_oferta", Rol.EJ, {"plan": "hogar-fibra-50"}),
+        ("aceptar_oferta", Rol.EJ, {}),
+        *[("registrar_requisito", Rol.EJ, {"requisito": r}) for r in ("ci", "ubicacion", "carta_solicitud")],
+        ("completar_requisitos", Rol.EJ, {}),
+    ]
+    for accion, rol, campos in pasos:
+        servicios.aplicar(AplicarAccion(solicitud_id=prospecto.id, accion=accion, campos=campos, actor="p", rol=rol))
+    servicios.smartflex.caido = True
+    # When the executive presses "Registrar la venta en Smartflex"
+    visitante.ingresar("EJ")
+    pagina = visitante.get(f"/consola/solicitudes/{prospecto.id}")
+    respuesta = visitante.post(f"/consola/solicitudes/{prospecto.id}/acciones/digitar_venta", {"csrf": csrf_de(pagina)})
+    # Then they are back on the request page, told that it waits and will apply by itself
+    assert respuesta.status_code == 303
+    assert respuesta.headers["Location"] == f"/consola/solicitudes/{prospecto.id}"
+    siguiente = html(visitante.get(respuesta.headers["Location"]))
+    assert "Smartflex no responde" in siguiente and "se aplicará sola" in siguiente
+    assert "Acción en espera de Smartflex" in siguiente
+    assert servicios.obtener(prospecto.id)[0].estado == "digitacion"

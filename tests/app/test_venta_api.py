@@ -172,3 +172,34 @@ def test_a_smartflex_refusal_is_422_with_its_reason_and_writes_nothing(cliente, 
     assert "deuda pendiente" in respuesta.json_body["mensaje"]
     detalle = cliente.http.get(f"/solicitudes/{negociando}", headers=_h(token("EJ"))).json_body
     assert detalle["solicitud"]["estado"] == "digitacion" and detalle["solicitud"]["digitacion"] is None
+
+
+def test_registering_the_sale_while_smartflex_is_down_answers_202_and_the_job_registers_it(
+    cliente, servicios, api, negociando
+):
+    # Given Smartflex not answering
+    servicios.smartflex.caido = True
+    # When the executive registers the sale through the staff API
+    respuesta = _digitar(api, negociando)
+    # Then the answer says it waits, in Spanish, and nothing was registered or changed
+    assert respuesta.status_code == 202
+    assert respuesta.json_body["codigo"] == "en_cola"
+    assert "se aplicará sola cuando Smartflex vuelva a responder" in respuesta.json_body["mensaje"]
+    assert servicios.smartflex.registros == []
+    assert servicios.obtener(negociando)[0].estado == "digitacion"
+    # And asking again while it waits is refused with the reason (nothing is applied twice)
+    otra = api(negociando, "digitar_venta")
+    assert otra.status_code == 409 and "esperando a que Smartflex responda" in otra.json_body["mensaje"]
+    # When Smartflex is back and the job runs
+    servicios.smartflex.caido = False
+    servicios.clock.avanzar(minutes=2)
+    evento = cliente.events.generate_cw_event(
+        source="aws.events", detail_type="Scheduled Event", detail={}, resources=[], region="us-east-1"
+    )
+    ronda = cliente.lambda_.invoke("retry_pending_sends", evento).payload
+    # Then the sale is registered once, as the executive asked
+    assert ronda["aplicadas"] == [f"{negociando}:digitar_venta"]
+    assert [s for s, _ in servicios.smartflex.registros] == [negociando]
+    solicitud, historial = servicios.obtener(negociando)
+    assert solicitud.estado == "forma_pago"
+    assert [e.actor for e in historial if e.accion == "digitar_venta"] == ["ej@ventas.test"]

@@ -133,3 +133,42 @@ def test_a_scheduled_email_that_could_not_leave_is_recorded_counted_and_forgotte
     pendientes.quitar_programado("informe#2026-11")
     pendientes.quitar_programado("informe#2026-11")
     assert pendientes.programados() == []
+
+
+def _espera(solicitud_id: str, referencia: str, minutos: int = 0):
+    from chalicelib.domain.commands import AplicarAccion
+    from chalicelib.domain.model import Rol
+    from chalicelib.domain.pendientes import AccionEnEspera
+
+    comando = AplicarAccion(
+        solicitud_id=solicitud_id,
+        accion="digitar_venta",
+        campos={"observacion": "cliente apurado", "monto_bs": 149.5},
+        actor="eva.ejecutiva@ventas.comteco.local",
+        rol=Rol.EJ,
+        canal="consola",
+        nota="Registrar hoy",
+        referencia=referencia,
+    )
+    return AccionEnEspera(comando=comando, en=(AHORA + timedelta(minutes=minutos)).isoformat())
+
+
+def test_a_staff_action_waiting_for_smartflex_comes_back_whole_once_and_leaves(pendientes):
+    smartflex = Causa("Smartflex", "Smartflex no respondió. Respuesta del proveedor: ReadTimeoutError.")
+    espera = _espera("VD-00000001", "espera#a1")
+    # Given a sale registration that Smartflex did not answer, asked twice (a resubmitted form)
+    assert pendientes.encolar_accion(espera, smartflex, AHORA) is True
+    assert pendientes.encolar_accion(espera, smartflex, AHORA) is False
+    # And the reactions of an earlier action waiting too
+    evento = _evento("VD-00000001", 0)
+    pendientes.encolar(evento, SES_CAIDO, AHORA + timedelta(minutes=1), AHORA)
+    # Then the queue has the action once, exactly as asked, and the sends
+    cola = pendientes.de_solicitud("VD-00000001")
+    assert cola.acciones == (espera,) and cola.eventos == (evento,)
+    assert cola.proveedor == "Smartflex" and cola.desde == AHORA.isoformat()
+    # When it is applied, Then only the sends wait
+    pendientes.quitar_accion(cola, "espera#a1")
+    cola = pendientes.de_solicitud("VD-00000001")
+    assert cola.acciones == () and cola.eventos == (evento,)
+    pendientes.quitar(cola, evento.cambio_id)
+    assert pendientes.de_solicitud("VD-00000001") is None

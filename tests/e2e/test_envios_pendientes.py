@@ -234,3 +234,81 @@ def test_the_monthly_report_waits_for_ses_and_leaves_once_on_a_later_hourly_run(
     reloj.avanzar(hours=1)
     assert _programado(etapa, "send_monthly_report", "informe-11")["motivo"] == "ya_enviado"
     assert len(etapa.outbox()) == 1
+
+
+class SmartflexCaido:
+    """The simulated Smartflex behind a switch: while ``caido`` every call times out, as a real adapter reports."""
+
+    def __init__(self, real: Any) -> None:
+        self.real, self.caido = real, False
+
+    def __getattr__(self, nombre: str) -> Any:
+        metodo = getattr(self.real, nombre)
+
+        def llamar(*args: Any, **kwargs: Any) -> Any:
+            if self.caido:
+                from chalicelib.domain.errors import ServicioExternoNoDisponible
+
+                raise ServicioExternoNoDisponible("Smartflex no respondió. Intente nuevamente en unos minutos.")
+            return metodo(*args, **kwargs)
+
+        return llamar
+
+
+def test_a_sale_registered_while_smartflex_is_down_waits_and_is_registered_once_when_back(etapa, reloj):
+    from chalicelib.bootstrap import get_services
+    from tests.app.test_consola import Visitante, html
+    from tests.e2e.test_barrido_reacciones import FORMA_PAGO
+    from tests.e2e.test_procedimiento import _nueva
+
+    servicios = get_services()
+    smartflex = SmartflexCaido(servicios.smartflex)
+    servicios.__dict__["smartflex"] = smartflex  # the port is built once: replace it, and what was built with it
+    servicios.__dict__.pop("_puertos", None)
+    solicitud_id = _nueva(etapa)
+    *antes, (digitar, rol, campos) = FORMA_PAGO
+    for accion, rol_paso, campos_paso in antes:
+        etapa.aplicar(solicitud_id, accion, rol_paso, **campos_paso)
+    # Given Smartflex not answering
+    smartflex.caido = True
+    # When the executive registers the sale
+    respuesta = etapa.accion(solicitud_id, digitar, rol, **campos)
+    # Then the door says it waits (202), and nothing changed yet
+    assert respuesta.status_code == 202, respuesta.body
+    assert respuesta.json_body["codigo"] == "en_cola" and "Smartflex no responde" in respuesta.json_body["mensaje"]
+    assert etapa.detalle(solicitud_id)["solicitud"]["estado"] == "digitacion"
+    # And no other staff action is applied to the request meanwhile
+    otra = etapa.accion(solicitud_id, "anular", "EJ", motivo="El cliente desistió")
+    assert otra.status_code == 409 and "esperando a que Smartflex responda" in otra.json_body["mensaje"]
+    # And the executive's page and the team lead's list say what waits and why
+    visitante = Visitante(etapa.cliente)
+    visitante.ingresar("EJ")
+    assert "Acción en espera de Smartflex" in html(visitante.get(f"/consola/solicitudes/{solicitud_id}"))
+    lider = Visitante(etapa.cliente)
+    lider.ingresar("RC")
+    lista = html(lider.get("/consola/pendientes"))
+    assert solicitud_id in lista and "Smartflex" in lista and "(espera a Smartflex)" in lista
+    # When the job runs for an hour with Smartflex still down
+    for _ in range(12):
+        reloj.avanzar(minutes=5)
+        _programa(etapa)
+    assert etapa.detalle(solicitud_id)["solicitud"]["estado"] == "digitacion"
+    # When Smartflex is back
+    smartflex.caido = False
+    reloj.avanzar(minutes=15)
+    ronda = _programa(etapa)
+    etapa.bombear()
+    _programa(etapa)
+    # Then the sale was registered once, as the executive asked, and its email went once
+    assert ronda["aplicadas"] == [f"{solicitud_id}:digitar_venta"]
+    detalle = etapa.detalle(solicitud_id)
+    assert detalle["solicitud"]["estado"] == "forma_pago"
+    assert detalle["solicitud"]["digitacion"]["numero_contrato"].startswith("SCS-")
+    acciones = [e.get("accion") for e in detalle["historial"] if e["tipo"] == "accion"]
+    assert acciones.count("digitar_venta") == 1
+    digitadas = [m for m in etapa.outbox() if solicitud_id in m["subject"] and "Venta registrada" in m["subject"]]
+    assert len(digitadas) == 1
+    assert _pendientes() == {}
+    # And later runs apply nothing again
+    reloj.avanzar(minutes=1)
+    assert _programa(etapa)["aplicadas"] == []

@@ -60,6 +60,7 @@ ACCION_DE_PLANTILLA = {
     "escalamiento_help_desk": "solicitar_confirmacion_hd",
     "documentos_recibidos": "aceptar_oferta",
     "recordatorio_requisitos": "aceptar_oferta",  # sent by services.recordatorios (no action)
+    "accion_no_aplicada": "digitar_venta",  # sent by services.pendientes (no action): a waiting action refused
 }
 """The action whose reaction sends each template (escalamiento_rc is sent by the schedule, not by an action)."""
 

@@ -14,6 +14,7 @@ from chalicelib.services.pendientes import (
 )
 from tests.fakes import FixedClock
 from tests.fakes_persistencia import InMemoryIdempotencia, InMemoryPendientes
+from tests.unit.services.conftest import BUZONES
 
 
 def _evento(solicitud_id: str, n: int, accion: str = "capturar") -> AccionAplicada:
@@ -269,3 +270,166 @@ def test_a_scheduled_email_waiting_for_hours_is_reported_stuck_too(mundo):
     assert reintentar(puertos=puertos).estancadas == []
     reloj.avanzar(seconds=ESTANCADA_TRAS.total_seconds())
     assert reintentar(puertos=puertos).estancadas == ["informe#2026-11"]
+
+
+# --- staff actions that wait for Smartflex ---
+
+
+class Smartflex:
+    """``aplicar`` as Smartflex lets it through: up, down, or refusing for good."""
+
+    def __init__(self) -> None:
+        self.caido = False
+        self.rechazo: Exception | None = None
+        self.aplicados: list[tuple[str, str, str | None]] = []
+
+    def __call__(self, cmd):
+        from chalicelib.domain.model import Solicitud
+
+        if self.caido:
+            raise ServicioExternoNoDisponible("Smartflex no respondió. Intente nuevamente en unos minutos.")
+        if self.rechazo is not None:
+            raise self.rechazo
+        self.aplicados.append((cmd.solicitud_id, cmd.accion, cmd.referencia))
+        return Solicitud.__new__(Solicitud)
+
+
+def _comando(accion: str = "digitar_venta", solicitud_id: str = "VD-1", version: int | None = 7):
+    from chalicelib.domain.commands import AplicarAccion
+    from chalicelib.domain.model import Rol
+
+    return AplicarAccion(
+        solicitud_id=solicitud_id,
+        accion=accion,
+        campos={"nota_interna": "x"},
+        actor="eva.ejecutiva@ventas.comteco.local",
+        rol=Rol.EJ,
+        canal="consola",
+        version_esperada=version,
+    )
+
+
+@pytest.fixture
+def con_smartflex(mundo):
+    from dataclasses import replace
+
+    proveedores, reloj, puertos = mundo
+    smartflex = Smartflex()
+    return proveedores, reloj, replace(puertos, aplicar=smartflex), smartflex
+
+
+def test_a_smartflex_action_is_applied_at_once_when_smartflex_answers(con_smartflex):
+    from chalicelib.services.pendientes import aplicar_o_encolar
+
+    _, _, puertos, smartflex = con_smartflex
+    aplicar_o_encolar(_comando(), puertos=puertos)
+    assert smartflex.aplicados == [("VD-1", "digitar_venta", None)]
+    assert puertos.pendientes.listar() == []
+
+
+def test_when_smartflex_does_not_answer_the_action_waits_and_the_person_is_told(con_smartflex):
+    from chalicelib.domain.errors import AccionEnCola
+    from chalicelib.services.pendientes import aplicar_o_encolar
+
+    _, _, puertos, smartflex = con_smartflex
+    smartflex.caido = True
+    with pytest.raises(AccionEnCola) as aviso:
+        aplicar_o_encolar(_comando(), puertos=puertos)
+    assert "Smartflex no responde" in aviso.value.mensaje and "«Registrar la venta en Smartflex»" in aviso.value.mensaje
+    [espera] = puertos.pendientes.de_solicitud("VD-1").acciones
+    assert espera.comando.accion == "digitar_venta" and espera.comando.version_esperada is None
+    assert espera.referencia.startswith("espera#")
+    assert puertos.pendientes.de_solicitud("VD-1").proveedor == "Smartflex"
+
+
+def test_no_other_staff_action_is_applied_to_a_request_with_a_waiting_action(con_smartflex):
+    from chalicelib.domain.errors import AccionEnCola, AccionRechazada
+    from chalicelib.services.pendientes import aplicar_o_encolar
+
+    _, _, puertos, smartflex = con_smartflex
+    smartflex.caido = True
+    with pytest.raises(AccionEnCola):
+        aplicar_o_encolar(_comando(), puertos=puertos)
+    smartflex.caido = False
+    with pytest.raises(AccionRechazada, match="esperando a que Smartflex responda"):
+        aplicar_o_encolar(_comando("elegir_prepago"), puertos=puertos)
+    assert smartflex.aplicados == []
+    aplicar_o_encolar(_comando("elegir_prepago", "VD-2"), puertos=puertos)  # other requests go on
+    assert smartflex.aplicados == [("VD-2", "elegir_prepago", None)]
+
+
+def test_an_action_that_does_not_go_through_smartflex_is_never_queued(con_smartflex):
+    from chalicelib.services.pendientes import aplicar_o_encolar
+
+    _, _, puertos, smartflex = con_smartflex
+    smartflex.caido = True
+    with pytest.raises(ServicioExternoNoDisponible):
+        aplicar_o_encolar(_comando("consultar_cobertura"), puertos=puertos)
+    assert puertos.pendientes.listar() == []
+
+
+def test_the_job_applies_the_waiting_action_once_when_smartflex_is_back_then_the_sends(con_smartflex):
+    from chalicelib.domain.errors import AccionEnCola
+    from chalicelib.services.pendientes import aplicar_o_encolar
+
+    proveedores, reloj, puertos, smartflex = con_smartflex
+    smartflex.caido = True
+    with pytest.raises(AccionEnCola):
+        aplicar_o_encolar(_comando(), puertos=puertos)
+    # While Smartflex is down the job tries, and the action keeps waiting
+    for _ in range(5):
+        reloj.avanzar(minutes=15)
+        assert reintentar(puertos=puertos).fallidas == ["VD-1: Smartflex"]
+    assert smartflex.aplicados == []
+    # When Smartflex is back
+    smartflex.caido = False
+    reloj.avanzar(minutes=15)
+    ronda = reintentar(puertos=puertos)
+    # Then it is applied once, with its own reference (a retry after a lost answer finds it applied)
+    [(solicitud_id, accion, referencia)] = smartflex.aplicados
+    assert (solicitud_id, accion) == ("VD-1", "digitar_venta") and referencia.startswith("espera#")
+    assert ronda.aplicadas == ["VD-1:digitar_venta"]
+    assert puertos.pendientes.listar() == []
+    reloj.avanzar(minutes=1)
+    reintentar(puertos=puertos)
+    assert len(smartflex.aplicados) == 1
+
+
+def test_a_waiting_action_smartflex_refuses_for_good_is_taken_off_recorded_and_mailed(con_smartflex):
+    from dataclasses import replace
+
+    from chalicelib.domain.errors import AccionEnCola, SmartflexRechazo
+    from chalicelib.services.pendientes import PuertosAviso, aplicar_o_encolar
+    from tests.factories import make_entrada, make_solicitud
+    from tests.fakes import FakeMailer, FakePlantillas, InMemorySolicitudRepository, con_supresion
+    from tests.fakes_persistencia import InMemoryIdempotencia as Idem
+
+    _, reloj, puertos, smartflex = con_smartflex
+    repo, transporte = InMemorySolicitudRepository(), FakeMailer()
+    solicitud = make_solicitud(id="VD-1", estado="digitacion")
+    repo.crear(solicitud, make_entrada(solicitud))
+    aviso = PuertosAviso(
+        repo=repo,
+        mailer=con_supresion(transporte),
+        plantillas=FakePlantillas(),
+        idempotencia=Idem(),
+        buzones=BUZONES,
+        url_publica="https://ventas.example",
+    )
+    puertos = replace(puertos, aviso=aviso)
+    smartflex.caido = True
+    with pytest.raises(AccionEnCola):
+        aplicar_o_encolar(_comando(), puertos=puertos)
+    # When Smartflex answers again, but refuses the sale
+    smartflex.caido, smartflex.rechazo = False, SmartflexRechazo("El CI tiene deuda pendiente en Smartflex.")
+    reloj.avanzar(minutes=2)
+    for _ in range(2):  # and the job runs again
+        ronda = reintentar(puertos=puertos)
+        reloj.avanzar(minutes=2)
+    # Then it is no longer waiting, the history says why, and the executives got one email
+    assert puertos.pendientes.listar() == []
+    assert ronda.no_aplicadas == [] and smartflex.aplicados == []
+    [entrada] = [e for e in repo.historial("VD-1") if e.tipo == "accion_no_aplicada"]
+    assert "deuda pendiente" in entrada.resumen and "eva.ejecutiva" in entrada.resumen
+    [correo] = transporte.enviados
+    assert correo.para == (aviso.buzones.ejecutivos,) and correo.cc == ("eva.ejecutiva@ventas.comteco.local",)
