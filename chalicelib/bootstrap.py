@@ -26,6 +26,7 @@ from chalicelib.domain.pagos import CorreoBanco, RecibirCallbackPago, ReglaBanco
 from chalicelib.domain.pendientes import ColaPendiente, EnvioProgramado
 from chalicelib.domain.ports import (
     Adjunto,
+    Agregados,
     Almacen,
     Aprobaciones,
     BuzonEntrante,
@@ -74,6 +75,7 @@ from chalicelib.services import (
     reportes,
     seguimiento_hd,
     solicitudes,
+    tablero,
     trabajos,
     webhooks,
 )
@@ -127,6 +129,13 @@ class Services:
         from chalicelib.adapters.dynamo_pendientes import PynamoPendientes
 
         return PynamoPendientes(self.settings)
+
+    @puerto
+    def agregados(self) -> Agregados:
+        """The dashboard's aggregate counters (claves table, ``tablero#…``)."""
+        from chalicelib.adapters.dynamo_tablero import PynamoAgregados
+
+        return PynamoAgregados(self.settings)
 
     @puerto
     def limites(self) -> Limites:
@@ -438,6 +447,25 @@ class Services:
         if not filtros.get("estado") and not filtros.get("mes"):
             filtros["mes"] = self.clock.ahora().strftime("%Y-%m")
         return solicitudes.listar(repo=self.repo, **filtros)
+
+    def solicitud_desde_registro(self, registro: dict[str, Any]) -> Solicitud | None:
+        """The request a state-change stream record carries (its new image), or None (a removal)."""
+        from chalicelib.adapters.dynamo_solicitudes import solicitud_desde_imagen
+
+        imagen = (registro.get("dynamodb") or {}).get("NewImage")
+        return solicitud_desde_imagen(imagen) if imagen else None
+
+    def contar_en_tablero(self, solicitud: Solicitud) -> bool:
+        """The change of ``solicitud`` in the dashboard's aggregates, once (``services.tablero``)."""
+        return tablero.contar(solicitud, agregados=self.agregados)
+
+    def verificar_tablero(self, mes: str, roles: Any, *, corregir: bool = False) -> tablero.Comparacion:
+        """The month's aggregates against the requests (RC, JD); ``corregir`` overwrites what differs."""
+        reportes.autorizar(roles)
+        solicitudes = {s.id: s for s in self.repo.del_mes(mes).solicitudes}
+        solicitudes.update({s.id: s for s in self.repo.facturadas_en(mes).solicitudes})
+        hacer = tablero.corregir if corregir else tablero.reconstruir
+        return hacer([mes], solicitudes.values(), agregados=self.agregados)
 
     def reaccionar_en_orden(self, evento: AccionAplicada) -> list[str]:
         """The stream's reaction: now, or queued behind the request's pending sends or while a provider is down."""

@@ -31,6 +31,7 @@ from chalicelib.domain.model import EntradaHistorial, Solicitud
 from chalicelib.domain.pendientes import AccionEnEspera, Causa, ColaPendiente, EnvioProgramado
 from chalicelib.domain.ports import Lectura, Pagina
 from chalicelib.domain.seguimiento import vence_en_indice
+from chalicelib.domain.tablero import Aporte
 
 MENSAJE_CONFLICTO = "La solicitud fue modificada por otra persona; vuelva a cargarla y reintente."
 DIAS_RETENCION = 8
@@ -435,3 +436,37 @@ class InMemoryPendientes:
     def programados(self) -> list[EnvioProgramado]:
         with self._lock:
             return sorted(self._programados.values(), key=lambda e: e.desde)
+
+
+class InMemoryAgregados:
+    """``Agregados`` in memory, with the adapter's rule: a contribution is replaced only from the version read."""
+
+    def __init__(self) -> None:
+        self.aportes: dict[str, tuple[int, Aporte]] = {}
+        self.items: dict[str, dict[str, int]] = {}
+        self._lock = threading.Lock()
+
+    def aporte_de(self, solicitud_id: str) -> tuple[int, Aporte] | None:
+        with self._lock:
+            return self.aportes.get(solicitud_id)
+
+    def contar(
+        self, solicitud_id: str, version: int, aporte: Aporte, version_previa: int | None, cambios: Aporte
+    ) -> None:
+        with self._lock:
+            actual = self.aportes.get(solicitud_id)
+            if (actual[0] if actual else None) != version_previa:
+                raise ConflictoConcurrente(f"El aporte de {solicitud_id} cambió.")
+            self.aportes[solicitud_id] = (version, dict(aporte))
+            for (item, atributo), cantidad in cambios.items():
+                fila = self.items.setdefault(item, {})
+                fila[atributo] = fila.get(atributo, 0) + cantidad
+
+    def leer(self, claves: Sequence[str]) -> dict[str, dict[str, int]]:
+        with self._lock:
+            return {k: dict(self.items[k]) for k in claves if k in self.items}
+
+    def reemplazar(self, items: Mapping[str, Mapping[str, int]]) -> None:
+        with self._lock:
+            for k, v in items.items():
+                self.items[k] = dict(v)

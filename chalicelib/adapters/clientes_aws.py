@@ -78,7 +78,9 @@ backend each answers 503 after ``peor_caso_en_falla()`` (under 10 s); ``peor_cas
 FUNCIONES: Final[dict[str, Funcion]] = {
     "api_handler": max(PUERTAS.values(), key=Funcion.peor_caso),
     "on_entrante": Funcion(25 * 4, motivo="batch 25: read, S3 raw body, items put 16 at a time, mark"),
-    "on_solicitud_change": Funcion(50 * 2, 50, motivo="batch 50: idempotency claim and completion, one email"),
+    "on_solicitud_change": Funcion(
+        25 * 4, 25, motivo="batch 25: dashboard read + transaction, idempotency claim and completion, one email"
+    ),
     "on_correo_entrante": Funcion(12, 2, motivo="S3 MIME, attachments to S3, request write, reply"),
     "on_notificacion_ses": Funcion(10, motivo="suppression puts for the bounced recipients"),
     "remind_help_desk": Funcion(60, 20, motivo="follow-up query and reminders, bounded per run"),

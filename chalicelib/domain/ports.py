@@ -15,6 +15,7 @@ from chalicelib.domain.mensajeria import EnvioCanal, MensajeCanal
 from chalicelib.domain.model import EntradaHistorial, Entrante, Rol, Solicitud
 from chalicelib.domain.pendientes import AccionEnEspera, Causa, ColaPendiente, EnvioProgramado
 from chalicelib.domain.planes import Plan
+from chalicelib.domain.tablero import Aporte, Items
 
 
 @dataclass(frozen=True)
@@ -337,6 +338,29 @@ class Pendientes(Protocol):
 
     def programados(self) -> list[EnvioProgramado]:
         """Every scheduled email waiting for its provider, the oldest first."""
+        ...
+
+
+class Agregados(Protocol):
+    """The dashboard's aggregate counters and each request's last counted contribution (``domain.tablero``)."""
+
+    def aporte_de(self, solicitud_id: str) -> tuple[int, Aporte] | None:
+        """The version and contribution last counted for the request (None: never counted)."""
+        ...
+
+    def contar(
+        self, solicitud_id: str, version: int, aporte: Aporte, version_previa: int | None, cambios: Aporte
+    ) -> None:
+        """Record the contribution and add ``cambios`` to the counters, all or nothing; ``ConflictoConcurrente``
+        when the stored contribution is no longer at ``version_previa``."""
+        ...
+
+    def leer(self, claves: Sequence[str]) -> Items:
+        """The counters of the given items (a bounded number of reads, whatever the month's size)."""
+        ...
+
+    def reemplazar(self, items: Items) -> None:
+        """Overwrite whole counter items with the given values (the rebuild command)."""
         ...
 
 

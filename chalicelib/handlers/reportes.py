@@ -87,6 +87,34 @@ def _reporte_del_mes(
     return json_response(reporte)
 
 
+@reportes.route("/reportes/tablero/verificacion", methods=["POST"])
+@http_errors
+def verify_dashboard() -> Response:
+    """The rebuild command (issue 20): the month's dashboard aggregates recomputed from its requests and compared
+    with the stored ones (``?mes=AAAA-MM``, required); ``&corregir=1`` overwrites the items that differ."""
+    request = reportes.current_request
+    usuario = usuario_actual(request)
+    mes = parametro(request, "mes") or ""
+    if not mes_valido(mes):
+        raise DatosInvalidos(
+            {"mes": "Indique el mes con el formato AAAA-MM (por ejemplo 2026-11)."}, "Filtros inválidos."
+        )
+    corregir = (parametro(request, "corregir") or "") in ("1", "si", "sí", "true")
+    comparacion = get_services().verificar_tablero(mes, usuario.roles, corregir=corregir)
+    return json_response(
+        {
+            "mes": mes,
+            "coinciden": comparacion.coinciden,
+            "items_comparados": comparacion.items,
+            "corregidos": sorted(comparacion.diferencias) if corregir else [],
+            "diferencias": {
+                item: {a: {"guardado": g, "calculado": c} for a, (g, c) in sorted(attrs.items())}
+                for item, attrs in sorted(comparacion.diferencias.items())
+            },
+        }
+    )
+
+
 @reportes.route("/reportes/mensual/envio", methods=["POST"])
 @http_errors
 def resend_monthly_report() -> Response:

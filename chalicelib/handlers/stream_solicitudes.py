@@ -14,7 +14,7 @@ from chalicelib.services.una_vez import entrega
 eventos = Blueprint(__name__)
 
 
-@eventos.on_dynamodb_record(stream_arn=stream_arn_solicitudes(), batch_size=50, starting_position="TRIM_HORIZON")
+@eventos.on_dynamodb_record(stream_arn=stream_arn_solicitudes(), batch_size=25, starting_position="TRIM_HORIZON")
 def on_solicitud_change(event: DynamoDBEvent) -> dict[str, Any]:
     """Every applied action (one stream record each) runs its reactions, or queues them while their provider is
     down or their request has sends waiting (``services.pendientes``); failed records are reported individually
@@ -29,6 +29,9 @@ def procesar_cambios(evento_lambda: dict[str, Any]) -> dict[str, Any]:
     servicios = get_services()
 
     def manejar(record: DynamoDBRecord) -> None:
+        solicitud = servicios.solicitud_desde_registro(record.raw_event)
+        if solicitud is not None:  # the dashboard's aggregates: every change, counted once
+            servicios.contar_en_tablero(solicitud)
         evento = servicios.evento_desde_registro(record.raw_event)
         if evento is None:
             return

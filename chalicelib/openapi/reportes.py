@@ -272,11 +272,27 @@ class ReenvioInforme(_Modelo):
     mensaje: str
 
 
+class DiferenciaAgregado(_Modelo):
+    guardado: int
+    calculado: int
+
+
+class VerificacionTablero(_Modelo):
+    """Los agregados del tablero de un mes recalculados desde sus solicitudes y comparados con los guardados."""
+
+    mes: Mes
+    coinciden: bool
+    items_comparados: int
+    corregidos: list[str]
+    diferencias: dict[str, dict[str, DiferenciaAgregado]]
+
+
 MODELOS_REPORTES: tuple[type[BaseModel], ...] = (
     ReporteNoAtendidas,
     ReporteSeguimiento,
     InformeMensual,
     ReenvioInforme,
+    VerificacionTablero,
 )
 
 _SEGURIDAD: list[dict[str, list[str]]] = [{"bearer": []}]
@@ -348,6 +364,22 @@ RUTAS_REPORTES: dict[str, Any] = {
                 _FORMATO,
             ],
             "responses": _respuestas(InformeMensual, "El informe"),
+        }
+    },
+    "/reportes/tablero/verificacion": {
+        "post": {
+            "summary": "Recalcular los agregados del tablero de un mes desde sus solicitudes y compararlos",
+            "description": (
+                "Lee las solicitudes creadas (por_mes) y facturadas (por_mes_factura) del mes, suma lo que aporta "
+                "cada una y lo compara con los agregados que mantiene el flujo; con corregir=1 sobrescribe los que "
+                "difieren."
+            ),
+            "security": _SEGURIDAD,
+            "parameters": [
+                {**_param("mes", "AAAA-MM (obligatorio).", pattern=r"^\d{4}-\d{2}$"), "required": True},
+                _param("corregir", "1 para sobrescribir los agregados que difieren.", enum=["0", "1"]),
+            ],
+            "responses": _respuestas(VerificacionTablero, "La comparación", csv=False),
         }
     },
     "/reportes/mensual/envio": {

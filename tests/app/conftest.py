@@ -21,7 +21,7 @@ from tests.fakes import (
 from tests.fakes_canales import EntrantesEnMemoria
 from tests.fakes_correo import InMemorySupresiones
 from tests.fakes_limites import LimitesEnMemoria
-from tests.fakes_persistencia import InMemoryPendientes
+from tests.fakes_persistencia import InMemoryAgregados, InMemoryPendientes
 from tests.fakes_sesiones import InMemorySesionesConsola
 
 RAIZ = Path(__file__).resolve().parents[2]
@@ -51,6 +51,7 @@ def servicios(monkeypatch):
         supresiones=InMemorySupresiones(),
         entrantes=EntrantesEnMemoria(),
         pendientes=InMemoryPendientes(),
+        agregados=InMemoryAgregados(),
     )
     yield servicios
     bootstrap.reset()

@@ -33,7 +33,7 @@ from tests.fakes_canales import AlmacenEnMemoria, EntrantesEnMemoria, FakeGraph,
 from tests.fakes_correo import InMemoryAlmacen, InMemorySupresiones, InMemoryTokensRespuesta
 from tests.fakes_limites import LimitesEnMemoria
 from tests.fakes_pagos import InMemoryAprobaciones
-from tests.fakes_persistencia import InMemoryPendientes
+from tests.fakes_persistencia import InMemoryAgregados, InMemoryPendientes
 from tests.fakes_sesiones import InMemorySesionesConsola
 
 MAX_CLAVE_DYNAMO = 2048
@@ -113,6 +113,7 @@ def construir_servicios() -> Any:
         repo=InMemorySolicitudRepository(),
         idempotencia=InMemoryIdempotencia(),
         pendientes=InMemoryPendientes(),
+        agregados=InMemoryAgregados(),
         mailer=FakeMailer(),
         plantillas=JinjaPlantillas(),
         clock=FixedClock(),

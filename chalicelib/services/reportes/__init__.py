@@ -22,7 +22,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from chalicelib.domain.seguimiento import mes_anterior
-from chalicelib.services.reportes.comun import PuertosReportes, duracion
+from chalicelib.services.reportes.comun import PuertosReportes, autorizar, duracion
 from chalicelib.services.reportes.formatos import csv_de, texto_seguro
 from chalicelib.services.reportes.informe import construir_informe
 from chalicelib.services.reportes.mensual import (
@@ -46,6 +46,7 @@ __all__ = [
     # Not this package's own: callers reached them through the old module, so they stay reachable here.
     "Decimal",
     "PuertosReportes",
+    "autorizar",
     "construir_informe",
     "construir_no_atendidas",
     "csv_de",

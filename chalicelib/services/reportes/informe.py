@@ -14,7 +14,7 @@ from datetime import datetime
 from decimal import ROUND_DOWN, Decimal
 from typing import Any, Final
 
-from chalicelib.domain.model import Etapa, Solicitud
+from chalicelib.domain.model import Solicitud
 from chalicelib.domain.ports import Calendario
 from chalicelib.domain.seguimiento import (
     CENTAVO,
@@ -28,20 +28,13 @@ from chalicelib.domain.seguimiento import (
     nombre_mes,
 )
 from chalicelib.domain.states import ETIQUETA_ESTADO, Estado
+from chalicelib.domain.tablero import PASOS
 from chalicelib.services.reportes.comun import ANULADAS, mes_de, minutos, momento_de, plan_de
 from chalicelib.services.reportes.no_atendidas import filas_no_atendidas
 from chalicelib.services.reportes.seguimiento import fila_anulada
 
-PASOS_EMBUDO: Final[tuple[tuple[str, str, Callable[[Solicitud], bool]], ...]] = (
-    ("recibidas", "Solicitudes recibidas", lambda s: True),
-    ("visitado", "Visitado (clasificada como residencial)", lambda s: Etapa.VISITADO.value in s.etapas),
-    ("informado", "Informado (oferta enviada)", lambda s: Etapa.INFORMADO.value in s.etapas),
-    ("pre_venta", "Pre Venta (oferta aceptada)", lambda s: Etapa.PRE_VENTA.value in s.etapas),
-    ("venta", "Venta (digitada en Smartflex)", lambda s: Etapa.VENTA.value in s.etapas),
-    ("facturada", "Facturada", lambda s: s.factura is not None),
-    ("cerrada", "Atendida / cerrada", lambda s: s.estado == Estado.CERRADA.value),
-)
-"""The funnel of the month's prospects (redigitations are not new prospects): how many reached each step."""
+PASOS_EMBUDO: Final = PASOS
+"""The funnel of the month's prospects (``domain.tablero.PASOS``, which the live dashboard counts too)."""
 
 
 def _porcentaje(parte: int, total: int) -> Decimal | None:
