@@ -273,7 +273,7 @@ class Escenario:
 
     def estado(self) -> dict[str, Any]:
         """What a person can observe at the end: the requests (state, version, history kinds), every email and
-        every channel message; request codes replaced by their order of appearance."""
+        every channel message, the dashboard's counters; request codes replaced by their order of appearance."""
         region = self.etapa.settings.region
         dynamodb = boto3.resource("dynamodb", region_name=region)
         solicitudes = _todo(dynamodb.Table(self.etapa.settings.tabla_solicitudes))
@@ -296,7 +296,13 @@ class Escenario:
             (m.get("para"), anonimo(str(m.get("texto") or m.get("plantilla") or ""))[:80])
             for m in self.etapa.graph.mensajes
         )
+        tablero = {
+            str(i["clave"]): {k: int(v) for k, v in i.items() if k not in ("clave", "estado")}
+            for i in _todo(self._claves())
+            if str(i["clave"]).startswith("tablero#") and not str(i["clave"]).startswith("tablero#aporte#")
+        }
         return {
+            "tablero": {k: {a: n for a, n in v.items() if n} for k, v in sorted(tablero.items())},
             "pendientes": sorted(anonimo(str(i["clave"])) for i in self.pendientes()),
             "solicitudes": sorted((codigos[s["id"]], s["estado"], int(s["version"])) for s in solicitudes),
             "historial": {k: dict(v) for k, v in sorted(tipos.items())},
@@ -421,6 +427,7 @@ def comparar(esperado: dict[str, Any], obtenido: dict[str, Any]) -> tuple[bool, 
         otro_doble |= any(n > tipos.get(t, 0) for t, n in otros.items() if t not in ENTRADAS_DE_ENVIO)
         enviado_dos_veces |= any(n > tipos.get(t, 0) for t, n in otros.items() if t in ENTRADAS_DE_ENVIO)
     otro_doble |= any(c not in esperado["historial"] for c in obtenido["historial"])
+    otro_doble |= obtenido["tablero"] != esperado["tablero"]  # the dashboard's counters: each change counted once
     antes_s, despues_s = esperado["solicitudes"], obtenido["solicitudes"]
     perdido |= len(despues_s) < len(antes_s) or any(
         s not in despues_s for s in antes_s if len(despues_s) == len(antes_s)
