@@ -30,6 +30,9 @@ app.register_blueprint(venta)
 app.register_blueprint(pagos)
 app.register_blueprint(correo)
 app.api.binary_types.append("application/pdf")  # the contract PDF (chalicelib/handlers/venta.py)
+app.api.binary_types.append(  # the dashboard's xlsx export (chalicelib/handlers/consola.py)
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+)
 
 if stage_name() == LOCAL_STAGE:  # developer endpoints exist only on the local stage (never packaged)
     from localstage.dev_api import dev

@@ -41,6 +41,7 @@ from chalicelib.domain.ports import (
     FirmaEnlaces,
     GeneradorPdf,
     Graficos,
+    GraficosTablero,
     GraphApi,
     HojasCalculo,
     Idempotencia,
@@ -458,6 +459,18 @@ class Services:
     def contar_en_tablero(self, solicitud: Solicitud) -> bool:
         """The change of ``solicitud`` in the dashboard's aggregates, once (``services.tablero``)."""
         return tablero.contar(solicitud, agregados=self.agregados)
+
+    @puerto
+    def graficos_tablero(self) -> GraficosTablero:
+        """The dashboard's SVG charts (pygal, imported only when the page is drawn)."""
+        from chalicelib.adapters.graficos_svg import GraficosTablero as GraficosSvg
+
+        return GraficosSvg()
+
+    def tablero_del_mes(self, mes: str | None, canal: str | None, roles: Any) -> dict[str, Any]:
+        """The live dashboard of a month (``/consola/tablero``, RC and JD)."""
+        puertos = tablero.PuertosTablero(agregados=self.agregados, clock=self.clock, graficos=self.graficos_tablero)
+        return tablero.panel(mes, canal, roles, puertos=puertos)
 
     def verificar_tablero(self, mes: str, roles: Any, *, corregir: bool = False) -> tablero.Comparacion:
         """The month's aggregates against the requests (RC, JD); ``corregir`` overwrites what differs."""

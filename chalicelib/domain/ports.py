@@ -364,6 +364,14 @@ class Agregados(Protocol):
         ...
 
 
+class GraficosTablero(Protocol):
+    """The dashboard's charts as SVG text (server-rendered; the page has their numbers in tables too)."""
+
+    def embudo(self, pasos: Sequence[Mapping[str, Any]], mes: str, anterior: str) -> str: ...
+
+    def tendencia(self, dias: Sequence[Mapping[str, Any]], mes: str, anterior: str) -> str: ...
+
+
 class Limites(Protocol):
     """Counters for the limits of the public doors (how many acknowledgements an address got today)."""
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Final
 
@@ -220,35 +221,55 @@ def histograma(items: Items, mes: str, canales: list[str]) -> dict[int, int]:
     return suma
 
 
-def cifras_del_mes(mes: str, items: Items, canal: str | None = None) -> dict[str, object]:
+@dataclass(frozen=True)
+class CifrasMes:
+    """A month's figures read from its aggregate items, for every channel or one."""
+
+    mes: str
+    embudo: dict[str, int]
+    solicitudes: int
+    redigitaciones: int
+    derivadas: int
+    perdidas: dict[str, int]
+    con_respuesta: int
+    ventas: int
+    centavos: int
+    anuladas_facturadas: int | None
+    respuesta_p50: int | None
+    respuesta_p90: int | None
+    recibidas_por_dia: dict[int, int] = field(default_factory=dict)
+    facturado_por_dia: dict[int, int] = field(default_factory=dict)
+
+
+def cifras_del_mes(mes: str, items: Items, canal: str | None = None) -> CifrasMes:
     """The month's figures from its aggregate items, for every channel or one: the funnel, billing (net of
-    cancelled sales), losses and why, speed to lead (p50, p90), received per day."""
+    cancelled sales), losses and why, speed to lead (p50, p90), received and billed per day."""
     embudo_item = items.get(clave(mes, "total") if canal is None else clave(mes, "canal", canal), {})
     facturacion = items.get(clave(mes, "facturacion"), {})
     prefijo = "" if canal is None else f"canal_{canal}_"
     canales = [c.value for c in Canal] if canal is None else [canal]
     respuestas = histograma(items, mes, canales)
     dias = items.get(clave(mes, "dias"), {}) if canal is None else {}
-    return {
-        "mes": mes,
-        "embudo": {paso: int(embudo_item.get(paso, 0)) for paso, _, _ in PASOS},
-        "solicitudes": int(embudo_item.get("solicitudes", 0)),
-        "redigitaciones": int(embudo_item.get("redigitaciones", 0)),
-        "derivadas": int(embudo_item.get("derivadas", 0)),
-        "perdidas": {m: int(embudo_item.get(f"perdida_{m}", 0)) for m in MOTIVOS_PERDIDA},
-        "con_respuesta": int(embudo_item.get("con_respuesta", 0)),
-        "ventas": int(facturacion.get(f"{prefijo}ventas", 0)),
-        "centavos": int(facturacion.get(f"{prefijo}centavos", 0)),
-        "anuladas_facturadas": int(facturacion.get("anuladas", 0)) if canal is None else None,
-        "respuesta_p50": percentil(respuestas, 0.5),
-        "respuesta_p90": percentil(respuestas, 0.9),
-        "recibidas_por_dia": {int(a[1:]): int(v) for a, v in dias.items() if a.startswith("d")},
-        "facturado_por_dia": {
+    return CifrasMes(
+        mes=mes,
+        embudo={paso: int(embudo_item.get(paso, 0)) for paso, _, _ in PASOS},
+        solicitudes=int(embudo_item.get("solicitudes", 0)),
+        redigitaciones=int(embudo_item.get("redigitaciones", 0)),
+        derivadas=int(embudo_item.get("derivadas", 0)),
+        perdidas={m: int(embudo_item.get(f"perdida_{m}", 0)) for m in MOTIVOS_PERDIDA},
+        con_respuesta=int(embudo_item.get("con_respuesta", 0)),
+        ventas=int(facturacion.get(f"{prefijo}ventas", 0)),
+        centavos=int(facturacion.get(f"{prefijo}centavos", 0)),
+        anuladas_facturadas=int(facturacion.get("anuladas", 0)) if canal is None else None,
+        respuesta_p50=percentil(respuestas, 0.5),
+        respuesta_p90=percentil(respuestas, 0.9),
+        recibidas_por_dia={int(a[1:]): int(v) for a, v in dias.items() if a.startswith("d")},
+        facturado_por_dia={
             int(a[3:5]): int(v) for a, v in facturacion.items() if a.startswith("dia") and a.endswith("_centavos")
         }
         if canal is None
         else {},
-    }
+    )
 
 
 def sumar(aportes: list[Aporte]) -> dict[str, dict[str, int]]:

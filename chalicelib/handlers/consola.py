@@ -425,6 +425,64 @@ def _tomar_aviso(puerta: Puerta) -> str | None:
     return aviso
 
 
+# --- the month as it happens (issue 20) ---
+
+FORMATOS_TABLERO: Final = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+@consola.route("/consola/tablero", methods=["GET"])
+@paginas
+def show_dashboard() -> Response:
+    """The month to date beside the previous month (RC and JD): billing and the KPI so far, the funnel per
+    channel, speed to lead, losses and why, the open pipeline and the daily trend; ``?mes=`` and ``?canal=`` filter,
+    ``?formato=csv|xlsx`` downloads what is shown."""
+    request = consola.current_request
+    puerta = _puerta(request)
+    if not ROLES_PENDIENTES & frozenset(puerta.usuario.roles):
+        return _pagina_error(
+            403,
+            "Página no permitida para su rol",
+            "Solo el Responsable de Canales y el Jefe de División pueden ver el tablero del mes.",
+            puerta,
+        )
+    formato = parametro(request, "formato")
+    if formato and formato not in FORMATOS_TABLERO:
+        raise EntradaInvalida("Formato no disponible: use csv o xlsx.")
+    contenido = puerta.servicios.tablero_del_mes(
+        parametro(request, "mes"), parametro(request, "canal"), puerta.usuario.roles
+    )
+    if formato:
+        return _descarga_tablero(puerta, contenido, formato)
+    contexto = {
+        "seccion": "tablero",
+        "t": contenido,
+        "canales": contenido["canales"],
+        "filtros": {"mes": contenido["mes"], "canal": contenido["canal"] or ""},
+    }
+    return _html(puerta, "consola_tablero", contexto)
+
+
+def _descarga_tablero(puerta: Puerta, contenido: dict[str, Any], formato: str) -> Response:
+    from chalicelib.services.reportes import csv_de
+    from chalicelib.services.tablero import tablas
+
+    hojas = tablas(contenido)
+    cuerpo: str | bytes = csv_de(hojas) if formato == "csv" else puerta.servicios.hojas.libro(hojas)
+    nombre = f"tablero-{contenido['mes']}" + (f"-{contenido['canal']}" if contenido["canal"] else "") + f".{formato}"
+    cabeceras: dict[str, str | list[str]] = {
+        "Content-Type": FORMATOS_TABLERO[formato],
+        "Content-Disposition": f'attachment; filename="{nombre}"',
+        "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff",
+    }
+    if puerta.enviar:
+        cabeceras["Set-Cookie"] = list(puerta.enviar)
+    return Response(body=cuerpo, status_code=200, headers=cabeceras)
+
+
 # --- sends waiting for their provider ---
 
 

@@ -11,12 +11,32 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
-from chalicelib.domain.errors import ConflictoConcurrente
-from chalicelib.domain.model import Solicitud
-from chalicelib.domain.ports import Agregados
-from chalicelib.domain.tablero import Items, aporte, clave, claves_del_mes, diferencia, sumar
+from chalicelib.domain.errors import ConflictoConcurrente, DatosInvalidos, RolNoAutorizado
+from chalicelib.domain.model import Canal, Rol, Solicitud
+from chalicelib.domain.ports import Agregados, Clock, GraficosTablero, Tabla
+from chalicelib.domain.seguimiento import (
+    ROLES_REPORTES,
+    bolivianos,
+    calcular_kpi,
+    etiqueta_canal,
+    mes_anterior,
+    mes_valido,
+    nombre_mes,
+)
+from chalicelib.domain.tablero import (
+    ABIERTOS,
+    MOTIVOS_PERDIDA,
+    PASOS,
+    Items,
+    aporte,
+    cifras_del_mes,
+    clave,
+    claves_del_mes,
+    diferencia,
+    sumar,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -87,3 +107,181 @@ def corregir(meses: Iterable[str], solicitudes: Iterable[Solicitud], *, agregado
 def leer_mes(mes: str, anterior: str, *, agregados: Agregados) -> Items:
     """The items the dashboard of ``mes`` reads: the month, the previous one, and the open pipeline."""
     return agregados.leer([*claves_del_mes(mes), *claves_del_mes(anterior), clave("abierto")])
+
+
+def vista(mes: str, items: Items, *, canal: str | None = None, dia_de_hoy: int | None = None) -> dict[str, Any]:
+    """The dashboard of ``mes`` from its aggregate items (``leer_mes``), for every channel or one: the month to
+    date beside the previous month (billing, the KPI so far), the funnel per channel, speed to lead per channel,
+    losses and why, the open pipeline and the daily trend. Amounts are exact ``Decimal`` Bolivianos."""
+    anterior = mes_anterior(mes)
+    actual, previo = cifras_del_mes(mes, items, canal), cifras_del_mes(anterior, items, canal)
+    kpi = calcular_kpi(mes, actual.centavos, previo.centavos)
+    canales = [c.value for c in Canal if c.value != Canal.REDIGITACION.value]
+    por_canal = [cifras_del_mes(mes, items, c) for c in canales]
+    abierto = items.get(clave("abierto"), {})
+    dias = range(1, _dias_del_mes(mes) + 1)
+    facturado, facturado_anterior = actual.facturado_por_dia, previo.facturado_por_dia
+    recibidas = actual.recibidas_por_dia
+    acumulado, acumulado_anterior, tendencia = 0, 0, []
+    for dia in dias:
+        acumulado += int(facturado.get(dia, 0))
+        acumulado_anterior += int(facturado_anterior.get(dia, 0))
+        futuro = dia_de_hoy is not None and dia > dia_de_hoy
+        tendencia.append(
+            {
+                "dia": dia,
+                "recibidas": None if futuro else int(recibidas.get(dia, 0)),
+                "facturado_bs": None if futuro else bolivianos(int(facturado.get(dia, 0))),
+                "acumulado_bs": None if futuro else bolivianos(acumulado),
+                "acumulado_anterior_bs": bolivianos(acumulado_anterior),
+            }
+        )
+    return {
+        "mes": mes,
+        "mes_etiqueta": nombre_mes(mes),
+        "mes_anterior": anterior,
+        "mes_anterior_etiqueta": nombre_mes(anterior),
+        "canal": canal,
+        "canal_etiqueta": etiqueta_canal(canal) if canal else "Todos los canales",
+        "kpi": {
+            "facturacion_bs": bolivianos(kpi.facturacion_centavos),
+            "facturacion_anterior_bs": bolivianos(kpi.facturacion_anterior_centavos),
+            "ventas": actual.ventas,
+            "ventas_anterior": previo.ventas,
+            "porcentaje": kpi.porcentaje,
+            "veredicto": kpi.veredicto.value,
+            "motivo": kpi.motivo,
+        },
+        "embudo": [
+            {
+                "paso": paso,
+                "etiqueta": etiqueta,
+                "cantidad": actual.embudo[paso],
+                "anterior": previo.embudo[paso],
+                "por_canal": [c.embudo[paso] for c in por_canal],
+            }
+            for paso, etiqueta, _ in PASOS
+        ],
+        "canales": [{"canal": c, "etiqueta": etiqueta_canal(c)} for c in canales],
+        "respuesta": [
+            {
+                "canal": c,
+                "etiqueta": etiqueta_canal(c),
+                "con_respuesta": cifras.con_respuesta,
+                "p50": cifras.respuesta_p50,
+                "p90": cifras.respuesta_p90,
+            }
+            for c, cifras in zip(canales, por_canal, strict=True)
+            if cifras.solicitudes
+        ],
+        "respuesta_total": {"p50": actual.respuesta_p50, "p90": actual.respuesta_p90},
+        "perdidas": [
+            {"motivo": m, "etiqueta": etiqueta, "cantidad": actual.perdidas[m]}
+            for m, etiqueta in MOTIVOS_PERDIDA.items()
+        ],
+        "abierto": [
+            {
+                "estado": estado,
+                "etiqueta": etiqueta,
+                "cantidad": int(abierto.get(f"{estado}_cantidad", 0)),
+                "monto_bs": bolivianos(int(abierto.get(f"{estado}_centavos", 0))),
+            }
+            for estado, etiqueta in ABIERTOS.items()
+        ],
+        "tendencia": tendencia,
+        "solicitudes": actual.solicitudes,
+        "solicitudes_anterior": previo.solicitudes,
+    }
+
+
+def _dias_del_mes(mes: str) -> int:
+    import calendar
+
+    return calendar.monthrange(int(mes[:4]), int(mes[5:]))[1]
+
+
+@dataclass(frozen=True)
+class PuertosTablero:
+    agregados: Agregados
+    clock: Clock
+    graficos: GraficosTablero
+
+
+def panel(mes: str | None, canal: str | None, roles: Iterable[Rol], *, puertos: PuertosTablero) -> dict[str, Any]:
+    """The dashboard page's content for RC and JD (anyone else: ``RolNoAutorizado``): ``mes`` (default the
+    current month; a malformed or future one is refused) and ``canal`` (None: every channel) from the URL, read in
+    one batch of a fixed number of items, with its two charts."""
+    if not ROLES_REPORTES & set(roles):
+        raise RolNoAutorizado("El tablero corresponde al Responsable de Canales Digitales y al Jefe de División.")
+    ahora = puertos.clock.ahora()
+    actual = ahora.strftime("%Y-%m")
+    elegido = mes or actual
+    if not mes_valido(elegido) or elegido > actual:
+        raise DatosInvalidos({"mes": "Elija un mes AAAA-MM que ya haya comenzado."}, "Filtros inválidos.")
+    canales = {c.value for c in Canal if c.value != Canal.REDIGITACION.value}
+    if canal and canal not in canales:
+        raise DatosInvalidos({"canal": "Elija un canal de la lista."}, "Filtros inválidos.")
+    items = leer_mes(elegido, mes_anterior(elegido), agregados=puertos.agregados)
+    contenido = vista(elegido, items, canal=canal or None, dia_de_hoy=ahora.day if elegido == actual else None)
+    contenido["en_curso"] = elegido == actual
+    contenido["grafico_embudo"] = puertos.graficos.embudo(
+        contenido["embudo"], contenido["mes_etiqueta"], contenido["mes_anterior_etiqueta"]
+    )
+    contenido["grafico_tendencia"] = puertos.graficos.tendencia(
+        contenido["tendencia"], contenido["mes_etiqueta"], contenido["mes_anterior_etiqueta"]
+    )
+    return contenido
+
+
+def tablas(contenido: dict[str, Any]) -> list[Tabla]:
+    """What the dashboard shows, as tables (the CSV and xlsx export, one sheet each)."""
+    mes, anterior = contenido["mes_etiqueta"], contenido["mes_anterior_etiqueta"]
+    kpi = contenido["kpi"]
+    canales = contenido["canales"]
+    return [
+        Tabla(
+            "Resumen",
+            f"Tablero de {mes} ({contenido['canal_etiqueta']})",
+            ("Indicador", mes, anterior),
+            [
+                ("Facturación (Bs)", kpi["facturacion_bs"], kpi["facturacion_anterior_bs"]),
+                ("Ventas facturadas", kpi["ventas"], kpi["ventas_anterior"]),
+                ("Solicitudes recibidas", contenido["solicitudes"], contenido["solicitudes_anterior"]),
+                ("KPI hasta hoy (%)", kpi["porcentaje"], None),
+                ("Resultado", kpi["veredicto"], None),
+            ],
+        ),
+        Tabla(
+            "Embudo",
+            "Embudo por canal",
+            ("Paso", mes, anterior, *(c["etiqueta"] for c in canales)),
+            [(p["etiqueta"], p["cantidad"], p["anterior"], *p["por_canal"]) for p in contenido["embudo"]],
+        ),
+        Tabla(
+            "Primera respuesta",
+            "Minutos hasta la primera respuesta, por canal",
+            ("Canal", "Con respuesta", "Mediana (min)", "Percentil 90 (min)"),
+            [(r["etiqueta"], r["con_respuesta"], r["p50"], r["p90"]) for r in contenido["respuesta"]],
+        ),
+        Tabla(
+            "Perdidas",
+            "Solicitudes perdidas y por qué",
+            ("Motivo", "Solicitudes"),
+            [(p["etiqueta"], p["cantidad"]) for p in contenido["perdidas"]],
+        ),
+        Tabla(
+            "Por cerrar",
+            "Ventas abiertas que aún pueden cerrar este mes",
+            ("Dónde esperan", "Solicitudes", "Monto (Bs)"),
+            [(a["etiqueta"], a["cantidad"], a["monto_bs"]) for a in contenido["abierto"]],
+        ),
+        Tabla(
+            "Por dia",
+            "Tendencia diaria",
+            ("Día", "Recibidas", "Facturado (Bs)", f"Acumulado {mes} (Bs)", f"Acumulado {anterior} (Bs)"),
+            [
+                (d["dia"], d["recibidas"], d["facturado_bs"], d["acumulado_bs"], d["acumulado_anterior_bs"])
+                for d in contenido["tendencia"]
+            ],
+        ),
+    ]

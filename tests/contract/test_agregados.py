@@ -51,8 +51,8 @@ def test_a_later_version_applies_its_difference_and_an_older_one_changes_nothing
     assert tablero.contar(anulada, agregados=agregados) is True
     assert tablero.contar(vendida, agregados=agregados) is False  # a stale record delivered late
     despues = cifras_del_mes("2026-11", agregados.leer(claves_del_mes("2026-11")))
-    assert (antes["centavos"], despues["centavos"]) == (19900, 0)
-    assert despues["anuladas_facturadas"] == 1 and despues["perdidas"]["anulada"] == 1
+    assert (antes.centavos, despues.centavos) == (19900, 0)
+    assert despues.anuladas_facturadas == 1 and despues.perdidas["anulada"] == 1
 
 
 def test_a_write_from_a_stale_read_is_refused_whole(agregados, mes):
@@ -60,7 +60,7 @@ def test_a_write_from_a_stale_read_is_refused_whole(agregados, mes):
     agregados.contar(s.id, s.version, aporte(s), None, aporte(s))
     with pytest.raises(ConflictoConcurrente):
         agregados.contar(s.id, s.version, aporte(s), None, aporte(s))
-    assert cifras_del_mes(s.mes, agregados.leer(claves_del_mes(s.mes)))["solicitudes"] == 1
+    assert cifras_del_mes(s.mes, agregados.leer(claves_del_mes(s.mes))).solicitudes == 1
 
 
 def test_concurrent_deliveries_of_the_same_change_count_it_once(agregados, mes):
@@ -76,7 +76,7 @@ def test_concurrent_deliveries_of_the_same_change_count_it_once(agregados, mes):
     for h in hilos:
         h.join()
     assert resultados.count(True) == 1
-    assert cifras_del_mes("2026-11", agregados.leer(claves_del_mes("2026-11")))["ventas"] == 1
+    assert cifras_del_mes("2026-11", agregados.leer(claves_del_mes("2026-11"))).ventas == 1
 
 
 def test_the_rebuild_finds_a_drifted_counter_and_corrects_it(agregados, mes):

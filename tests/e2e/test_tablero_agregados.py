@@ -43,8 +43,8 @@ def test_the_stream_keeps_the_aggregates_equal_to_the_rebuild_and_a_redelivered_
     from chalicelib.domain.tablero import cifras_del_mes
 
     cifras = cifras_del_mes(mes, _leer(mes))
-    assert cifras["ventas"] == 1 and cifras["centavos"] == 34900
-    assert cifras["embudo"]["facturada"] == 1 and cifras["embudo"]["cerrada"] == 1
+    assert cifras.ventas == 1 and cifras.centavos == 34900
+    assert cifras.embudo["facturada"] == 1 and cifras.embudo["cerrada"] == 1
     assert _verificar(etapa, mes)["coinciden"] is True
     # When Lambda delivers every state-change batch again
     antes = _leer(mes)

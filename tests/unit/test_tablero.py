@@ -6,6 +6,7 @@ from __future__ import annotations
 import statistics
 from dataclasses import replace
 from datetime import datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from chalicelib.domain.seguimiento import calcular_kpi
@@ -39,22 +40,22 @@ def test_the_funnel_billing_kpi_and_speed_to_lead_equal_the_informe_general():
     cifras = cifras_del_mes("2026-11", items)
     anterior = cifras_del_mes("2026-10", items)
     # The funnel, step by step
-    assert cifras["embudo"] == {p["paso"]: p["cantidad"] for p in informe["embudo"]}
+    assert cifras.embudo == {p["paso"]: p["cantidad"] for p in informe["embudo"]}
     # Net billing and the KPI against the previous month
-    assert cifras["ventas"] == informe["ventas"]["cantidad"]
-    assert cifras["centavos"] == int(informe["ventas"]["monto_bs"] * 100)
-    kpi = calcular_kpi("2026-11", cifras["centavos"], anterior["centavos"])
+    assert cifras.ventas == informe["ventas"]["cantidad"]
+    assert cifras.centavos == int(informe["ventas"]["monto_bs"] * 100)
+    kpi = calcular_kpi("2026-11", cifras.centavos, anterior.centavos)
     assert (kpi.porcentaje, kpi.veredicto.value) == (informe["kpi"]["porcentaje"], informe["kpi"]["veredicto"])
-    assert cifras["anuladas_facturadas"] == informe["ventas"]["anuladas_facturadas"]
+    assert cifras.anuladas_facturadas == informe["ventas"]["anuladas_facturadas"]
     # Speed to lead: the low median of the same minutes
-    assert cifras["respuesta_p50"] == informe["primera_respuesta"]["mediana_minutos"]
-    assert cifras["con_respuesta"] == informe["primera_respuesta"]["con_respuesta"]
+    assert cifras.respuesta_p50 == informe["primera_respuesta"]["mediana_minutos"]
+    assert cifras.con_respuesta == informe["primera_respuesta"]["con_respuesta"]
     # Per channel: sales and amounts
     for fila in informe["por_canal"]:
         del_canal = cifras_del_mes("2026-11", items, fila["canal"])
-        assert del_canal["ventas"] == fila["ventas"], fila["canal"]
-        assert del_canal["centavos"] == int(fila["monto_bs"] * 100), fila["canal"]
-        assert del_canal["solicitudes"] == fila["solicitudes"], fila["canal"]
+        assert del_canal.ventas == fila["ventas"], fila["canal"]
+        assert del_canal.centavos == int(fila["monto_bs"] * 100), fila["canal"]
+        assert del_canal.solicitudes == fila["solicitudes"], fila["canal"]
 
 
 def test_a_change_applies_only_its_difference_and_a_cancelled_sale_leaves_the_billing_of_its_month():
@@ -65,9 +66,9 @@ def test_a_change_applies_only_its_difference_and_a_cancelled_sale_leaves_the_bi
     anulada = replace(vendida, estado="anulada", version=vendida.version + 1)
     cambio = diferencia(aporte(anulada), aporte(vendida))
     despues = cifras_del_mes("2026-11", sumar([*(aporte(s) for s in todas if s.id != "VD-A"), aporte(anulada)]))
-    assert despues["centavos"] == antes["centavos"] - 19900
-    assert despues["anuladas_facturadas"] == antes["anuladas_facturadas"] + 1
-    assert despues["perdidas"]["anulada"] == antes["perdidas"]["anulada"] + 1
+    assert despues.centavos == antes.centavos - 19900
+    assert despues.anuladas_facturadas == antes.anuladas_facturadas + 1
+    assert despues.perdidas["anulada"] == antes.perdidas["anulada"] + 1
     assert cambio[("tablero#2026-11#facturacion", "centavos")] == -19900
     # And the same contribution applied again changes nothing
     assert diferencia(aporte(anulada), aporte(anulada)) == {}
@@ -94,3 +95,26 @@ def test_a_request_adds_to_its_month_channel_day_and_speed_to_lead():
     assert suma[("tablero#2026-11#respuesta#web", "m30")] == 1
     assert suma[("tablero#2026-11#facturacion", "dia10_centavos")] == 19900
     assert suma[("tablero#2026-11#ejecutivos", "ana|ventas")] == 1
+
+
+def test_the_dashboard_view_puts_the_month_to_date_beside_the_previous_month():
+    from chalicelib.services.tablero import vista
+
+    informe, items, _ = _informe_y_tablero()
+    v = vista("2026-11", items, dia_de_hoy=12)
+    # Billing and the KPI so far, against the whole previous month
+    assert (v["kpi"]["facturacion_bs"], v["kpi"]["facturacion_anterior_bs"]) == (Decimal("998.00"), Decimal("1000.00"))
+    assert v["kpi"]["veredicto"] == "APROBADO" and v["kpi"]["porcentaje"] == Decimal("99.80")
+    # The funnel per channel adds up to the total
+    for paso in v["embudo"]:
+        assert sum(paso["por_canal"]) == paso["cantidad"], paso["paso"]
+    # The daily trend: cumulative billing up to today, nothing after it
+    assert v["tendencia"][8]["acumulado_bs"] == Decimal("450.00")  # I, invoiced on the 2nd
+    hoy = v["tendencia"][11]
+    assert hoy["dia"] == 12 and hoy["acumulado_bs"] == Decimal("998.00")  # then A (10th) and B (12th)
+    assert v["tendencia"][12]["acumulado_bs"] is None and len(v["tendencia"]) == 30
+    assert v["tendencia"][-1]["acumulado_anterior_bs"] == Decimal("1000.00")
+    # One channel: its own figures only
+    web = vista("2026-11", items, canal="web")
+    del_web = next(f for f in informe["por_canal"] if f["canal"] == "web")
+    assert web["canal_etiqueta"] == "Formulario web" and web["kpi"]["facturacion_bs"] == del_web["monto_bs"]
