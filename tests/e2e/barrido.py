@@ -197,8 +197,15 @@ class Escenario:
 
     def pendientes(self) -> list[dict[str, Any]]:
         """The requests' queues of sends waiting for their provider (``services/pendientes``) and the scheduled
-        emails waiting for theirs."""
-        return [i for i in _todo(self._claves()) if str(i["clave"]).startswith(("pendientes#", "programado#"))]
+        emails waiting for theirs: their sparse index, not a scan of the whole table (the sweep asks every run)."""
+        from boto3.dynamodb.conditions import Key
+
+        tabla = self._claves()
+        return [
+            item
+            for fila in ("envios", "programados")
+            for item in tabla.query(IndexName="por_fila", KeyConditionExpression=Key("fila").eq(fila))["Items"]
+        ]
 
     def enviar_pendientes(self, inyector: Inyector) -> None:
         """The pending-sends job as EventBridge runs it (every minute) until nothing waits: between two runs time
@@ -296,10 +303,15 @@ class Escenario:
             (m.get("para"), anonimo(str(m.get("texto") or m.get("plantilla") or ""))[:80])
             for m in self.etapa.graph.mensajes
         )
+        from chalicelib.domain.tablero import clave, claves_del_mes
+
+        meses = {str(s["mes"]) for s in solicitudes} | {
+            str((s.get("factura") or {}).get("mes")) for s in solicitudes if (s.get("factura") or {}).get("mes")
+        }
+        nombres = [clave("abierto"), *(k for mes in sorted(meses) for k in claves_del_mes(mes))]
         tablero = {
             str(i["clave"]): {k: int(v) for k, v in i.items() if k not in ("clave", "estado")}
-            for i in _todo(self._claves())
-            if str(i["clave"]).startswith("tablero#") and not str(i["clave"]).startswith("tablero#aporte#")
+            for i in _leer(self._claves(), nombres)
         }
         return {
             "tablero": {k: {a: n for a, n in v.items() if n} for k, v in sorted(tablero.items())},
@@ -321,6 +333,16 @@ def _como_lambda(invocar: Callable[[dict[str, Any]], Any]) -> Callable[[dict[str
             raise RuntimeError(f"Task timed out: {caida}") from None
 
     return manejar
+
+
+def _leer(tabla: Any, claves: list[str]) -> list[dict[str, Any]]:
+    """The items of ``claves`` that exist (BatchGetItem, 100 at a time)."""
+    items: list[dict[str, Any]] = []
+    for inicio in range(0, len(claves), 100):
+        lote = claves[inicio : inicio + 100]
+        respuesta = tabla.meta.client.batch_get_item(RequestItems={tabla.name: {"Keys": [{"clave": k} for k in lote]}})
+        items += respuesta["Responses"].get(tabla.name, [])
+    return items
 
 
 def _todo(tabla: Any) -> list[dict[str, Any]]:
