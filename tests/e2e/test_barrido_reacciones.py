@@ -4,9 +4,9 @@ action is applied; its stream record waits. The flow is the stream delivering th
 reaction fails once, and after Lambda's retry of the record (or, when a provider refused, the pending-sends job)
 the end state must equal the fault-free run's: each email and message once, nothing lost.
 
-`make test` sweeps the two reactions that make the most kinds of call (the Carta Comercial: a PDF to S3, a reply
-token, a copy; the transfer receipt: signed links to Collections with the copy split off, and the customer's
-email); `make chaos` sweeps every reaction with every kind of failure."""
+`make test` sweeps the reaction that makes the most kinds of call (the transfer receipt: signed links to
+Collections, a copy split off without them, a reply token, the customer's email); `make chaos` sweeps every
+reaction with every kind of failure."""
 
 from __future__ import annotations
 
@@ -97,7 +97,7 @@ CASOS: dict[str, list[Paso]] = {
 the bank notice's by the bank confirmation flow (tests/e2e/test_barrido_fallas.py)."""
 POR_OTROS_FLUJOS = frozenset({"capturar", "registrar_notificacion_banco", "cerrar_sin_cobertura"})
 """``cerrar_sin_cobertura`` sends the same two templates as ``negar_capacidad``'s customer and team-lead emails."""
-RAPIDAS = ("enviar_oferta", "registrar_comprobante")
+RAPIDAS = ("registrar_comprobante",)
 BARRIDAS = sorted(CASOS) if CAOS else list(RAPIDAS)
 
 
