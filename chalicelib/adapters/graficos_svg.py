@@ -40,6 +40,21 @@ def _estilo() -> Any:
     )
 
 
+def _opciones(**propias: Any) -> dict[str, Any]:
+    """What every chart of the dashboard shares: the console's look, no script, a width the page scales."""
+    return {
+        "style": _estilo(),
+        "js": [],
+        "disable_xml_declaration": True,
+        "width": _ANCHO,
+        "height": _ALTO,
+        "explicit_size": False,
+        "legend_at_bottom": True,
+        "margin": 8,
+        **propias,
+    }
+
+
 def _svg(grafico: Any, titulo: str) -> str:
     svg = _SCRIPT.sub("", grafico.render(is_unicode=True))
     return svg.replace("<svg ", f'<svg role="img" aria-label="{_atributo(titulo)}" ', 1)
@@ -56,17 +71,7 @@ class GraficosTablero:
         """The funnel of the month beside the previous month's, one bar pair per step."""
         import pygal
 
-        grafico = pygal.HorizontalBar(
-            style=_estilo(),
-            js=[],
-            disable_xml_declaration=True,
-            width=_ANCHO,
-            height=_ALTO,
-            explicit_size=False,
-            legend_at_bottom=True,
-            print_values=True,
-            margin=8,
-        )
+        grafico = pygal.HorizontalBar(**_opciones(print_values=True))
         grafico.x_labels = [str(p["etiqueta"]).split(" (")[0] for p in reversed(pasos)]
         grafico.add(mes, [int(p["cantidad"]) for p in reversed(pasos)])
         grafico.add(anterior, [int(p["anterior"]) for p in reversed(pasos)])
@@ -77,18 +82,12 @@ class GraficosTablero:
         import pygal
 
         grafico = pygal.Line(
-            style=_estilo(),
-            js=[],
-            disable_xml_declaration=True,
-            width=_ANCHO,
-            height=_ALTO,
-            explicit_size=False,
-            legend_at_bottom=True,
-            show_dots=False,
-            x_labels_major_every=5,
-            show_minor_x_labels=False,
-            value_formatter=lambda v: bs(Decimal(str(v))) if v is not None else "—",
-            margin=8,
+            **_opciones(
+                show_dots=False,
+                x_labels_major_every=5,
+                show_minor_x_labels=False,
+                value_formatter=lambda v: bs(Decimal(str(v))) if v is not None else "—",
+            )
         )
         grafico.x_labels = [str(d["dia"]) for d in dias]
         grafico.add(mes, [_numero(d["acumulado_bs"]) for d in dias])
