@@ -116,6 +116,15 @@ def reaccionar_en_orden(evento: AccionAplicada, *, puertos: PuertosPendientes) -
         return []
 
 
+def causa_inesperada(exc: Exception) -> Causa:
+    """A failure that is not an outage, as the console shows it: in Spanish, with the error's kind for the log
+    search (its text is the program's, in English, and stays in the log)."""
+    return Causa(
+        "Ventas Digitales",
+        f"Error inesperado del sistema ({type(exc).__name__}); se reintenta solo. Vea el registro de la función.",
+    )
+
+
 def etiqueta(accion: str) -> str:
     try:
         return ACCIONES[Accion(accion)].etiqueta
@@ -247,7 +256,7 @@ def _vaciar(cola: ColaPendiente, puertos: PuertosPendientes, ronda: Ronda) -> Ca
             causa = causa_no_disponible(exc)
             if causa is None:  # not an outage: keep it queued and visible, with what happened
                 logger.exception("envio pendiente con error", extra={"solicitud_id": cola.solicitud_id})
-                causa = Causa("Ventas Digitales", f"Error inesperado: {type(exc).__name__}: {str(exc)[:200]}")
+                causa = causa_inesperada(exc)
             ahora = puertos.clock.ahora()
             puertos.pendientes.fallo(cola, causa, ahora, ahora + espera(cola.intentos + 1))
             return causa
@@ -279,7 +288,7 @@ def _aplicar_en_espera(
         return None
     except Exception as exc:
         logger.exception("accion en espera con error", extra={"solicitud_id": comando.solicitud_id})
-        causa = Causa("Ventas Digitales", f"Error inesperado: {type(exc).__name__}: {str(exc)[:200]}")
+        causa = causa_inesperada(exc)
     else:
         puertos.pendientes.quitar_accion(cola, accion.referencia)
         ronda.aplicadas.append(f"{comando.solicitud_id}:{comando.accion}")

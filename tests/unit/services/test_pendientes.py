@@ -182,7 +182,8 @@ def test_an_unexpected_error_in_the_job_keeps_the_queue_visible_and_the_others_g
     proveedores.proveedor_de["VD-2"] = "whatsapp"
     ronda = reintentar(puertos=puertos)
     cola = puertos.pendientes.de_solicitud("VD-1")
-    assert cola.proveedor == "Ventas Digitales" and "plantilla rota" in cola.motivo
+    assert cola.proveedor == "Ventas Digitales" and "RuntimeError" in cola.motivo
+    assert "plantilla rota" not in cola.motivo and "Error inesperado del sistema" in cola.motivo  # Spanish only
     assert ronda.enviadas == ["VD-2:capturar"]
 
 
