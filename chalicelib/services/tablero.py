@@ -44,13 +44,17 @@ INTENTOS: Final = 5
 
 
 def contar(s: Solicitud, *, agregados: Agregados) -> bool:
-    """Apply the request's change to the aggregates once; False when this version was already counted."""
+    """Apply the request's change to the aggregates once; False when this version was already counted or the
+    change adds nothing to them (its contribution stays stored at the version that last changed it: a stale
+    record still finds a version at least its own, or the same contribution)."""
     for _ in range(INTENTOS):
         previo = agregados.aporte_de(s.id)
         if previo is not None and previo[0] >= s.version:
             return False
         nuevo = aporte(s)
         cambios = diferencia(nuevo, previo[1] if previo else {})
+        if previo is not None and not cambios:
+            return False  # nothing of the dashboard changed (a note, a field it does not count): no write
         try:
             agregados.contar(s.id, s.version, nuevo, previo[0] if previo else None, cambios)
         except ConflictoConcurrente:

@@ -92,3 +92,17 @@ def test_the_rebuild_finds_a_drifted_counter_and_corrects_it(agregados, mes):
     # When it is corrected, Then it agrees again
     tablero.corregir(["2026-11"], del_mes, agregados=agregados)
     assert tablero.reconstruir(["2026-11"], del_mes, agregados=agregados).coinciden
+
+
+def test_a_change_that_adds_nothing_to_the_dashboard_writes_nothing(agregados, mes):
+    s = next(x for x in mes if x.id == "VD-A")
+    assert tablero.contar(s, agregados=agregados) is True
+    # A later version that changes nothing the dashboard counts (a note, a datum): no write, same counters
+    antes = agregados.leer(claves_del_mes("2026-11"))
+    nota = replace(s, version=s.version + 1, datos={**s.datos, "observacion": "llamar por la tarde"})
+    assert tablero.contar(nota, agregados=agregados) is False
+    assert agregados.leer(claves_del_mes("2026-11")) == antes
+    # And the next change that does count still applies only its own difference
+    anulada = replace(nota, estado="anulada", version=nota.version + 1)
+    assert tablero.contar(anulada, agregados=agregados) is True
+    assert cifras_del_mes("2026-11", agregados.leer(claves_del_mes("2026-11"))).centavos == 0
