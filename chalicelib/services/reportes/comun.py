@@ -26,11 +26,13 @@ from chalicelib.domain.ports import (
 )
 from chalicelib.domain.seguimiento import ROLES_REPORTES, mes_valido
 from chalicelib.domain.states import ETIQUETA_ESTADO, Estado
+from chalicelib.domain.tablero import ANULADAS as ANULADAS_TABLERO
 
 logger = logging.getLogger(__name__)
 
 LA_PAZ: Final = ZoneInfo("America/La_Paz")
-ANULADAS: Final = frozenset({Estado.ANULADA.value, Estado.REDIGITADA.value})
+ANULADAS: Final = ANULADAS_TABLERO
+"""Cancelled sales (``domain.tablero.ANULADAS``: the dashboard counts them out of billing the same way)."""
 SIN_PLAN: Final = "Sin plan"
 
 

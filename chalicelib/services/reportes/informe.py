@@ -28,8 +28,8 @@ from chalicelib.domain.seguimiento import (
     nombre_mes,
 )
 from chalicelib.domain.states import ETIQUETA_ESTADO, Estado
-from chalicelib.domain.tablero import PASOS
-from chalicelib.services.reportes.comun import ANULADAS, mes_de, minutos, momento_de, plan_de
+from chalicelib.domain.tablero import PASOS, minutos_primera_respuesta
+from chalicelib.services.reportes.comun import ANULADAS, mes_de, plan_de
 from chalicelib.services.reportes.no_atendidas import filas_no_atendidas
 from chalicelib.services.reportes.seguimiento import fila_anulada
 
@@ -126,11 +126,7 @@ def construir_informe(
     no_atendidas = filas_no_atendidas(
         [s for s in del_mes if s.estado == Estado.NO_ATENDIDA.value], ahora=ahora, calendario=calendario
     )
-    respuestas = sorted(
-        minutos(momento_de(s.creada_en), momento_de(s.primera_respuesta_en))
-        for s in prospectos
-        if s.primera_respuesta_en
-    )
+    respuestas = sorted(m for s in prospectos if (m := minutos_primera_respuesta(s)) is not None)
     vacio = Decimal("0.00")
     return {
         "mes": mes,
