@@ -9,6 +9,7 @@ redelivered stream batches send nothing again.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +21,7 @@ import pytest
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
+from tests.e2e.barrido import evento_programado
 from tests.fakes import FixedClock
 
 pytestmark = pytest.mark.e2e
@@ -56,12 +58,17 @@ def reloj(etapa) -> FixedClock:
     return reloj
 
 
+def _programado(etapa, funcion: str, identidad: str) -> dict[str, Any]:
+    """One run of a schedule, with its own EventBridge event."""
+    return dict(etapa.cliente.lambda_.invoke(funcion, evento_programado(etapa, identidad)).payload)
+
+
+_corridas = itertools.count(1)
+
+
 def _programa(etapa) -> dict[str, Any]:
     """One run of the pending-sends job, as EventBridge fires it every minute."""
-    evento = etapa.cliente.events.generate_cw_event(
-        source="aws.events", detail_type="Scheduled Event", detail={}, resources=[], region="us-east-1"
-    )
-    return dict(etapa.cliente.lambda_.invoke("retry_pending_sends", evento).payload)
+    return _programado(etapa, "retry_pending_sends", f"pendientes-{next(_corridas)}")
 
 
 def _formulario(etapa, nombre: str, telefono: str, email: str) -> str:
@@ -196,12 +203,6 @@ def test_a_whatsapp_outage_keeps_the_customer_reply_waiting_and_sends_it_once_wh
     reloj.avanzar(minutes=1)
     _programa(etapa)
     assert len(_mensajes(etapa, TELEFONO)) == 1
-
-
-def _programado(etapa, funcion: str, identidad: str) -> dict[str, Any]:
-    from tests.e2e.barrido import evento_programado
-
-    return dict(etapa.cliente.lambda_.invoke(funcion, evento_programado(etapa, identidad)).payload)
 
 
 def test_the_monthly_report_waits_for_ses_and_leaves_once_on_a_later_hourly_run(etapa, reloj):
