@@ -569,10 +569,12 @@ class Services:
             )
         )
 
-    def evento_desde_registro(self, registro: dict[str, Any]) -> AccionAplicada | None:
+    def evento_desde_registro(
+        self, registro: dict[str, Any], solicitud: Solicitud | None = None
+    ) -> AccionAplicada | None:
         from chalicelib.adapters.stream_solicitudes import evento_desde_registro
 
-        return evento_desde_registro(registro)
+        return evento_desde_registro(registro, solicitud)
 
     def escalar_sin_atencion(self) -> list[str]:
         return trabajos.escalar_sin_atencion(

@@ -9,9 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.domain.events import AccionAplicada
+from chalicelib.domain.model import Solicitud
 
 
-def evento_desde_registro(registro: dict[str, Any]) -> AccionAplicada | None:
+def evento_desde_registro(registro: dict[str, Any], solicitud: Solicitud | None = None) -> AccionAplicada | None:
+    """The event of ``registro``; ``solicitud`` is its new image when the caller already read it (read once)."""
     from chalicelib.adapters.dynamo_solicitudes import solicitud_desde_imagen
 
     if registro.get("eventName") not in ("INSERT", "MODIFY"):
@@ -20,7 +22,7 @@ def evento_desde_registro(registro: dict[str, Any]) -> AccionAplicada | None:
     nueva = cuerpo.get("NewImage")
     if not nueva:
         return None
-    solicitud = solicitud_desde_imagen(nueva)
+    solicitud = solicitud or solicitud_desde_imagen(nueva)
     cambio = solicitud.ultimo_cambio
     if cambio is None:
         return None

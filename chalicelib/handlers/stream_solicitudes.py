@@ -32,7 +32,7 @@ def procesar_cambios(evento_lambda: dict[str, Any]) -> dict[str, Any]:
         solicitud = servicios.solicitud_desde_registro(record.raw_event)
         if solicitud is not None:  # the dashboard's aggregates: every change, counted once
             servicios.contar_en_tablero(solicitud)
-        evento = servicios.evento_desde_registro(record.raw_event)
+        evento = servicios.evento_desde_registro(record.raw_event, solicitud)
         if evento is None:
             return
         logger.append_keys(solicitud_id=evento.solicitud_id, accion=evento.accion)

@@ -24,7 +24,7 @@ def test_each_stream_record_is_handled_as_its_own_delivery(servicios, monkeypatc
     from chalicelib.handlers.stream_solicitudes import procesar_cambios
 
     vistas: list[str | None] = []
-    monkeypatch.setattr(type(servicios), "evento_desde_registro", lambda self, raw: _Evento())
+    monkeypatch.setattr(type(servicios), "evento_desde_registro", lambda self, raw, solicitud=None: _Evento())
     monkeypatch.setattr(type(servicios), "solicitud_desde_registro", lambda self, raw: None)
     monkeypatch.setattr(
         type(servicios), "reaccionar_en_orden", lambda self, evento: vistas.append(una_vez.entrega_actual())
