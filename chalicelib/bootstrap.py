@@ -467,10 +467,15 @@ class Services:
 
         return GraficosSvg()
 
+    @property
+    def _puertos_tablero(self) -> tablero.PuertosTablero:
+        return tablero.PuertosTablero(
+            agregados=self.agregados, clock=self.clock, graficos=self.graficos_tablero, calendario=self.calendario
+        )
+
     def tablero_del_mes(self, mes: str | None, canal: str | None, roles: Any) -> dict[str, Any]:
         """The live dashboard of a month (``/consola/tablero``, RC and JD)."""
-        puertos = tablero.PuertosTablero(agregados=self.agregados, clock=self.clock, graficos=self.graficos_tablero)
-        return tablero.panel(mes, canal, roles, puertos=puertos)
+        return tablero.panel(mes, canal, roles, puertos=self._puertos_tablero)
 
     def verificar_tablero(self, mes: str, roles: Any, *, corregir: bool = False) -> tablero.Comparacion:
         """The month's aggregates against the requests (RC, JD); ``corregir`` overwrites what differs."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -193,3 +193,7 @@ class FakeCalendario:
 
     def vencimiento(self, desde: datetime, minutos_habiles: int) -> datetime:
         return desde + timedelta(minutes=minutos_habiles)
+
+    def es_dia_habil(self, dia: date) -> bool:
+        """Monday to Friday (no holidays: tests that need them use the real CalendarioLaboral)."""
+        return dia.weekday() < 5

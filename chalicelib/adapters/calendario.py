@@ -32,6 +32,11 @@ class CalendarioLaboral:
     def es_feriado(self, dia: date) -> bool:
         return dia in _feriados(dia.year)
 
+    def es_dia_habil(self, dia: date) -> bool:
+        """Monday to Friday and not a Bolivian national holiday (the projection's business days; the office's
+        Saturday morning counts for deadlines, not for the month's pace)."""
+        return dia.weekday() < 5 and not self.es_feriado(dia)
+
     def vencimiento(self, desde: datetime, minutos_habiles: int) -> datetime:
         momento = desde.astimezone(ZONA_LA_PAZ)
         restante = timedelta(minutes=minutos_habiles)

@@ -147,6 +147,16 @@ def entero(valor: Any) -> str:
     return format_decimal(numero, format="#,##0", locale=LOCALE)
 
 
+def decimal(valor: Any) -> str:
+    """A number with Bolivian separators and the decimals it has: Decimal("6.5") -> "6,5"; 1234 -> "1.234"."""
+    if _vacio(valor):
+        return VACIO
+    numero = _decimal(valor)
+    if numero is None:
+        return str(valor)
+    return format_decimal(numero, format="#,##0.###", locale=LOCALE, decimal_quantization=False)
+
+
 def saltos(valor: Any) -> Markup:
     """HTML only: escape a free text and keep its line breaks as <br>."""
     if _vacio(valor):
@@ -193,7 +203,7 @@ class JinjaPlantillas:
             keep_trailing_newline=False,
         )
         entorno.filters.update({"fecha": fecha, "fecha_corta": fecha_corta, "bs": bs, "mbps": mbps, "saltos": saltos})
-        entorno.filters.update({"porcentaje": porcentaje, "entero": entero})
+        entorno.filters.update({"porcentaje": porcentaje, "entero": entero, "decimal": decimal})
         entorno.globals.update(
             {
                 "etiqueta_canal": dict(ETIQUETA_CANAL),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol
 
 from chalicelib.domain.commands import EnviarInformeMensual
@@ -497,6 +497,10 @@ class Cobertura(Protocol):
 class Calendario(Protocol):
     def vencimiento(self, desde: datetime, minutos_habiles: int) -> datetime:
         """The moment ``minutos_habiles`` business minutes after ``desde`` (La Paz hours, Bolivian holidays)."""
+        ...
+
+    def es_dia_habil(self, dia: date) -> bool:
+        """Whether ``dia`` is a business day for the month's figures: Monday to Friday, not a national holiday."""
         ...
 
 

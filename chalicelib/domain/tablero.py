@@ -15,7 +15,8 @@ Items (the month is the request's creation month ``s.mes``, or the invoice's mon
   (``m<minutos>``): exact percentiles from a bounded item;
 - ``tablero#<mes>#dias``: requests received each day (``d<dd>``);
 - ``tablero#<mes>#facturacion``: invoices of the month net of cancelled sales (``ventas``, ``centavos``), per
-  channel (``canal_<canal>_…``) and per day (``dia<dd>_…``), the cancelled ones apart, prepaid and postpaid;
+  channel (``canal_<canal>_…``) and per day (``dia<dd>_…``), the cancelled ones apart, prepaid and postpaid, and
+  the hours from first contact to invoice summed (``ciclo_horas``: the sales cycle the projection uses);
 - ``tablero#<mes>#ejecutivos``: the same per executive (``<email>|ventas``, ``<email>|centavos``);
 - ``tablero#abierto``: the open pipeline now, whatever the month (``<estado>_cantidad``, ``<estado>_centavos``).
 
@@ -163,6 +164,9 @@ def _facturacion(s: Solicitud, mes: str, factura: Mapping[str, object], mas: Cal
     for prefijo in ("", f"canal_{s.canal}_", f"dia{dia}_"):
         mas(base, f"{prefijo}ventas", 1)
         mas(base, f"{prefijo}centavos", monto)
+    emitida = str(factura.get("emitida_en") or "")
+    if emitida:
+        mas(base, "ciclo_horas", max(0, int((_momento(emitida) - _momento(s.creada_en)).total_seconds() // 3600)))
     ejecutivo = ejecutivo_de(s)
     mas(clave(mes, "ejecutivos"), f"{ejecutivo}|ventas", 1)
     mas(clave(mes, "ejecutivos"), f"{ejecutivo}|centavos", monto)
@@ -239,6 +243,8 @@ class CifrasMes:
     respuesta_p90: int | None
     recibidas_por_dia: dict[int, int] = field(default_factory=dict)
     facturado_por_dia: dict[int, int] = field(default_factory=dict)
+    ciclo_horas: int = 0
+    """Hours from first contact to invoice, summed over the month's invoices (every channel only)."""
 
 
 def cifras_del_mes(mes: str, items: Items, canal: str | None = None) -> CifrasMes:
@@ -269,6 +275,7 @@ def cifras_del_mes(mes: str, items: Items, canal: str | None = None) -> CifrasMe
         }
         if canal is None
         else {},
+        ciclo_horas=int(facturacion.get("ciclo_horas", 0)) if canal is None else 0,
     )
 
 

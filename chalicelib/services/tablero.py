@@ -11,11 +11,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Final
 
 from chalicelib.domain.errors import ConflictoConcurrente, DatosInvalidos, RolNoAutorizado
 from chalicelib.domain.model import Canal, Rol, Solicitud
-from chalicelib.domain.ports import Agregados, Clock, GraficosTablero, Tabla
+from chalicelib.domain.ports import Agregados, Calendario, Clock, GraficosTablero, Tabla
+from chalicelib.domain.proyeccion import ORDEN_PASOS, Proyeccion, proyectar
 from chalicelib.domain.seguimiento import (
     ROLES_REPORTES,
     bolivianos,
@@ -209,6 +211,61 @@ class PuertosTablero:
     agregados: Agregados
     clock: Clock
     graficos: GraficosTablero
+    calendario: Calendario
+
+
+ETIQUETA_CONVERSION: Final = {
+    "recibidas": "De solicitud recibida a factura",
+    "informado": "De oferta enviada a factura",
+    "pre_venta": "De oferta aceptada a factura",
+    "venta": "De venta registrada a factura",
+}
+
+
+def vista_proyeccion(p: Proyeccion) -> dict[str, Any]:
+    """The projection as the page, the export and the early warning show it (exact Bolivianos, percentages)."""
+    return {
+        "mes": p.mes,
+        "hoy": p.hoy.isoformat(),
+        "cerrado": p.cerrado,
+        "dias_habiles": p.dias_habiles,
+        "dias_transcurridos": p.dias_transcurridos,
+        "dias_restantes": p.dias_restantes,
+        "facturado_bs": bolivianos(p.facturado),
+        "en_curso_bs": bolivianos(p.en_curso),
+        "sin_oferta_bs": bolivianos(p.sin_oferta),
+        "por_llegar_bs": bolivianos(p.por_llegar),
+        "total_bs": bolivianos(p.total),
+        "anterior_bs": bolivianos(p.anterior),
+        "meta_bs": bolivianos(p.meta),
+        "faltante_bs": bolivianos(p.faltante),
+        "porcentaje": p.kpi.porcentaje,
+        "veredicto": p.kpi.veredicto.value,
+        "conversion": [
+            {"paso": paso, "etiqueta": ETIQUETA_CONVERSION[paso], "porcentaje": _porcentaje(p.conversion[paso])}
+            for paso in ORDEN_PASOS
+        ],
+        "ciclo_dias": p.ciclo_dias,
+        "llegadas_por_dia": p.llegadas_por_dia.quantize(Decimal("0.1")),
+        "valor_solicitud_bs": bolivianos(p.valor_solicitud),
+        "ticket_bs": bolivianos(p.ticket),
+        "solicitudes_sin_oferta": p.solicitudes_sin_oferta,
+        "etapas": [
+            {
+                "estado": e.estado,
+                "etiqueta": e.etiqueta,
+                "cantidad": e.cantidad,
+                "monto_bs": bolivianos(e.centavos),
+                "probabilidad": _porcentaje(e.probabilidad),
+                "ponderado_bs": bolivianos(e.ponderado),
+            }
+            for e in p.etapas
+        ],
+    }
+
+
+def _porcentaje(fraccion: Decimal) -> Decimal:
+    return (fraccion * 100).quantize(Decimal("0.01"))
 
 
 def panel(mes: str | None, canal: str | None, roles: Iterable[Rol], *, puertos: PuertosTablero) -> dict[str, Any]:
@@ -228,6 +285,9 @@ def panel(mes: str | None, canal: str | None, roles: Iterable[Rol], *, puertos: 
     items = leer_mes(elegido, mes_anterior(elegido), agregados=puertos.agregados)
     contenido = vista(elegido, items, canal=canal or None, dia_de_hoy=ahora.day if elegido == actual else None)
     contenido["en_curso"] = elegido == actual
+    contenido["proyeccion"] = (
+        None if canal else vista_proyeccion(proyectar(elegido, items, ahora.date(), puertos.calendario.es_dia_habil))
+    )
     contenido["grafico_embudo"] = puertos.graficos.embudo(
         contenido["embudo"], contenido["mes_etiqueta"], contenido["mes_anterior_etiqueta"]
     )
@@ -255,6 +315,7 @@ def tablas(contenido: dict[str, Any]) -> list[Tabla]:
                 ("Resultado", kpi["veredicto"], None),
             ],
         ),
+        *_tabla_proyeccion(contenido),
         Tabla(
             "Embudo",
             "Embudo por canal",
@@ -288,4 +349,30 @@ def tablas(contenido: dict[str, Any]) -> list[Tabla]:
                 for d in contenido["tendencia"]
             ],
         ),
+    ]
+
+
+def _tabla_proyeccion(contenido: dict[str, Any]) -> list[Tabla]:
+    p = contenido.get("proyeccion")
+    if not p:
+        return []
+    filas: list[tuple[Any, ...]] = [
+        ("Facturado hasta hoy", p["facturado_bs"], None, None),
+        *((f"En curso: {e['etiqueta']}", e["monto_bs"], e["probabilidad"], e["ponderado_bs"]) for e in p["etapas"]),
+        (f"Solicitudes aún sin oferta ({p['solicitudes_sin_oferta']})", None, None, p["sin_oferta_bs"]),
+        (f"Solicitudes por llegar ({p['dias_restantes']} días hábiles restantes)", None, None, p["por_llegar_bs"]),
+        ("Proyección al cierre del mes", None, None, p["total_bs"]),
+        (f"Facturación de {contenido['mes_anterior_etiqueta']}", p["anterior_bs"], None, None),
+        ("Meta (98 % del mes anterior)", p["meta_bs"], None, None),
+        ("Falta para la meta", p["faltante_bs"], None, None),
+        ("KPI proyectado (%)", p["porcentaje"], None, None),
+        ("Resultado proyectado", p["veredicto"], None, None),
+    ]
+    return [
+        Tabla(
+            "Proyeccion",
+            f"Proyección al cierre de {contenido['mes_etiqueta']} (al {p['hoy']})",
+            ("Concepto", "Monto (Bs)", "Probabilidad de facturar (%)", "Aporte a la proyección (Bs)"),
+            filas,
+        )
     ]

@@ -102,3 +102,39 @@ def test_the_top_bar_links_the_dashboard_for_rc_and_jd_only(visitante, mes):
     otro = Visitante(visitante.cliente)
     otro.ingresar("EJ")
     assert "/consola/tablero" not in html(otro.get("/consola"))
+
+
+def seccion(pagina: str, ident: str) -> str:
+    inicio = pagina.index(f'id="{ident}"')
+    return pagina[inicio : pagina.index("</section>", inicio)]
+
+
+def test_the_month_in_course_shows_its_projection_and_how_it_is_made(visitante, mes):
+    visitante.ingresar("RC")
+    pagina = html(visitante.get("/consola/tablero"))
+    proyeccion = seccion(pagina, "proyeccion")
+    # On the 30th (the app tests' clock) with Bs 998 billed: the projection, its verdict, the target and each term
+    assert "Proyección al cierre del mes" in proyeccion
+    assert (
+        "Facturación proyectada al cierre" in proyeccion and "meta: Bs 980,00 (98 % de octubre de 2026)" in proyeccion
+    )
+    assert "Facturado hasta hoy" in proyeccion and "Bs 998,00" in proyeccion
+    for concepto in ("Ventas en curso × probabilidad de facturar", "aún sin oferta", "Solicitudes por llegar"):
+        assert concepto in proyeccion
+    assert "APROBADO" in proyeccion and "Días hábiles: lunes a viernes sin feriados nacionales" in proyeccion
+    # The open pipeline's table says what each state adds to it
+    assert "Probabilidad de facturar" in pagina and "Aporte a la proyección" in pagina
+
+
+def test_a_closed_month_says_its_final_figure_and_a_channel_points_to_all_channels(visitante, mes):
+    visitante.ingresar("JD")
+    octubre = seccion(html(visitante.get("/consola/tablero?mes=2026-10")), "proyeccion")
+    assert "octubre de 2026 ya cerró: su facturación final es Bs 1.000,00" in octubre
+    web = seccion(html(visitante.get("/consola/tablero?mes=2026-11&canal=web")), "proyeccion")
+    assert "se calcula para todos los canales juntos" in web
+
+
+def test_the_export_has_the_projection(visitante, mes):
+    visitante.ingresar("RC")
+    texto = visitante.get("/consola/tablero?formato=csv").body.decode("utf-8-sig")
+    assert "Proyección al cierre de noviembre de 2026" in texto and "Meta (98 % del mes anterior)" in texto
