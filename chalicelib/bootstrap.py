@@ -473,6 +473,17 @@ class Services:
             agregados=self.agregados, clock=self.clock, graficos=self.graficos_tablero, calendario=self.calendario
         )
 
+    def avisar_proyeccion(self, *, forzar: bool = False) -> dict[str, Any]:
+        """Today's checkpoint of the projection's early warning (``services.aviso_proyeccion``)."""
+        from chalicelib.services import aviso_proyeccion
+
+        puertos = aviso_proyeccion.PuertosAvisoProyeccion(
+            reportes=self._puertos_reportes,
+            agregados=self.agregados,
+            dias_de_control=self.settings.dias_aviso_proyeccion,
+        )
+        return aviso_proyeccion.avisar_proyeccion(forzar=forzar, puertos=puertos)
+
     def tablero_del_mes(self, mes: str | None, canal: str | None, roles: Any) -> dict[str, Any]:
         """The live dashboard of a month (``/consola/tablero``, RC and JD)."""
         return tablero.panel(mes, canal, roles, puertos=self._puertos_tablero)

@@ -91,6 +91,9 @@ class Settings:
     funcion_reenvio_informe: str = ""
     """Name or ARN of the function ``POST /reportes/mensual/envio`` invokes (``VD_FUNCION_REENVIO_INFORME``;
     by default ``ventas-digitales-<stage>-reenviar_informe_mensual``). Unused on the local stage."""
+    dias_aviso_proyeccion: tuple[int, ...] = (10, 20)
+    """Days of the month whose business day (that day, or the next one) runs the projection's early warning
+    (``VD_DIAS_AVISO_PROYECCION``, e.g. "10,20")."""
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -116,6 +119,17 @@ class Settings:
                 faltan.append(f"{nombre} (must be a whole number above 0, not {texto!r})")
                 return defecto
             return int(texto)
+
+        def dias_del_mes(nombre: str, defecto: tuple[int, ...]) -> tuple[int, ...]:
+            """Comma-separated days of the month (1-31); a bad value is named with the other problems."""
+            texto = env.get(nombre, "").strip()
+            if not texto:
+                return defecto
+            partes = [p.strip() for p in texto.split(",")]
+            if not all(p.isdecimal() and 1 <= int(p) <= 31 for p in partes):
+                faltan.append(f"{nombre} (must be days of the month 1-31 separated by commas, not {texto!r})")
+                return defecto
+            return tuple(sorted({int(p) for p in partes}))
 
         stage = env.get("VD_STAGE", LOCAL_STAGE)
         dominio = env.get("VD_DOMINIO_CORREO", DOMINIO_CORREO_LOCAL)
@@ -146,6 +160,7 @@ class Settings:
             buzones_autorizados=buzones_autorizados(env, buzones),
             minutos_primera_respuesta=entero("VD_MINUTOS_PRIMERA_RESPUESTA", 60),
             dias_recordatorio_requisitos=entero("VD_DIAS_RECORDATORIO_REQUISITOS", 2),
+            dias_aviso_proyeccion=dias_del_mes("VD_DIAS_AVISO_PROYECCION", (10, 20)),
             dynamodb_host=env.get("AWS_ENDPOINT_URL") or None,
             meta_app_secrets=tuple(s.strip() for s in env.get("VD_META_APP_SECRETS", "").split(",") if s.strip()),
             meta_verify_token=env.get("VD_META_VERIFY_TOKEN", ""),

@@ -29,6 +29,9 @@ def trabajos() -> dict[str, Callable[[dict[str, Any]], Any]]:
         "recordatorios_requisitos": lambda _params: {"recordadas": servicios.recordar_requisitos()},
         "recordatorios_hd": lambda _params: servicios.recordar_help_desk(),
         "resumen_no_atendidas": lambda _params: servicios.enviar_resumen_no_atendidas(),
+        "alerta_tablero": lambda params: servicios.avisar_proyeccion(
+            forzar=str(params.get("forzar", "")).lower() in ("1", "true", "si", "sí")
+        ),
         "informe_mensual": lambda params: servicios.enviar_informe_mensual(
             EnviarInformeMensual(
                 mes=params.get("mes") or None,

@@ -88,6 +88,7 @@ FUNCIONES: Final[dict[str, Funcion]] = {
     "remind_requirements": Funcion(60, 20, motivo="pending-requirements query and reminders"),
     "send_unattended_digest": Funcion(20, 2, motivo="queries and one digest"),
     "send_monthly_report": Funcion(40, 2, motivo="month queries, chart, report mail"),
+    "warn_projection": Funcion(20, 2, motivo="37 aggregate items, the open sales per state, one warning mail"),
     "reenviar_informe_mensual": Funcion(40, 2, motivo="same as the monthly report"),
     "retry_pending_sends": Funcion(60, 20, motivo="pending queues until its 120 s budget, then the last one"),
 }

@@ -1,10 +1,12 @@
-"""Follow-up and reports (steps 19, 25, 26): the staff report routes, the two report schedules, and the function
+"""Follow-up and reports (steps 19, 25, 26): the staff report routes, the report schedules (and the projection's early warning), and the function
 that resends the monthly report on request (``reenviar_informe_mensual``, invoked by ``POST /reportes/mensual/envio``).
 
 Schedules are EventBridge cron expressions in UTC; La Paz is UTC-4 all year (no daylight saving):
 - ``send_unattended_digest``: ``cron(0 12-15 ? * MON-SAT *)`` = 08:00 La Paz, Monday to Saturday (office days),
   and every hour until 11:00: once sent, the later runs send nothing (once per day); they are the retries of a
   digest that SES did not accept.
+- ``warn_projection``: ``cron(0 13-16 ? * MON-FRI *)`` = 09:00 La Paz on weekdays; it acts only on the month's
+  checkpoints (``VD_DIAS_AVISO_PROYECCION``), the later runs retry an email SES refused;
 - ``send_monthly_report``: ``cron(0 12-23 1-3 * ? *)`` = 08:00 La Paz on the 1st, for the month that just ended, and
   every hour until 19:00 on the 1st to the 3rd, for the same reason (once per month).
 A run whose email SES did not accept records it for the console (``/consola/pendientes``) instead of failing.
@@ -184,6 +186,19 @@ def send_monthly_report(event: CloudWatchEvent) -> dict[str, Any]:
     with entrega(f"programa#{event.event_id}"):
         resultado = get_services().enviar_informe_mensual(EnviarInformeMensual())
     logger.info("informe mensual", extra={"mes": resultado["mes"], "enviado": resultado["enviado"]})
+    return json_safe(resultado)
+
+
+@reportes.schedule(Cron(0, "13-16", "?", "*", "MON-FRI", "*"))
+def warn_projection(event: CloudWatchEvent) -> dict[str, Any]:
+    """The projection's early warning to RC and JD (09:00 La Paz on the month's checkpoints, by default the
+    business days of the 10th and the 20th); once per checkpoint (the runs until 12:00 retry an email SES refused)."""
+    with entrega(f"programa#{event.event_id}"):
+        resultado = get_services().avisar_proyeccion()
+    logger.info(
+        "aviso de proyección",
+        extra={"mes": resultado["mes"], "enviado": resultado["enviado"], "motivo": resultado.get("motivo")},
+    )
     return json_safe(resultado)
 
 

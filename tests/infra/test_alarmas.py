@@ -204,6 +204,7 @@ def test_a_failed_scheduled_run_of_any_schedule_fires_within_15_minutes():
         "remind_requirements",
         "send_unattended_digest",
         "send_monthly_report",
+        "warn_projection",
         "retry_pending_sends",
     }
     assert set(metricas) == _ids(funciones["programadas"])

@@ -65,7 +65,7 @@ ACCION_DE_PLANTILLA = {
 """The action whose reaction sends each template (escalamiento_rc is sent by the schedule, not by an action)."""
 
 
-PLANTILLAS_DE_REPORTE = {"informe_mensual", "resumen_no_atendidas"}
+PLANTILLAS_DE_REPORTE = {"informe_mensual", "resumen_no_atendidas", "aviso_proyeccion"}
 """Report emails (no single request): rendered with their own contexts in tests/integration/test_correos_reportes.py."""
 
 
