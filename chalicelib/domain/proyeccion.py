@@ -125,7 +125,9 @@ def _sin_oferta(cifras: CifrasMes) -> int:
     return max(0, cifras.embudo["recibidas"] - cifras.embudo["informado"] - perdidas_antes - cifras.derivadas)
 
 
-def conversiones(actual: CifrasMes, previo: CifrasMes, abierto: Mapping[str, int], sin_oferta: int) -> dict[str, Decimal]:
+def conversiones(
+    actual: CifrasMes, previo: CifrasMes, abierto: Mapping[str, int], sin_oferta: int
+) -> dict[str, Decimal]:
     """Per funnel step (``ORDEN_PASOS``): of the two months' requests that reached it and are already decided,
     the share invoiced."""
     facturadas = actual.embudo["facturada"] + previo.embudo["facturada"]
