@@ -9,12 +9,13 @@ configuration) is removed: the console's CSP runs no script, and the page works 
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any, Final
 
-from chalicelib.adapters.rendering import bs
+from chalicelib.adapters.rendering import bs, entero
 
 _SCRIPT: Final = re.compile(r"<script\b.*?</script>", re.S)
 _ANCHO, _ALTO = 720, 320
@@ -71,8 +72,13 @@ class GraficosTablero:
         """The funnel of the month beside the previous month's, one bar pair per step."""
         import pygal
 
-        grafico = pygal.HorizontalBar(**_opciones(print_values=True))
+        grafico = pygal.HorizontalBar(
+            **_opciones(print_values=True, print_zeroes=False, value_formatter=lambda v: entero(v))
+        )
         grafico.x_labels = [str(p["etiqueta"]).split(" (")[0] for p in reversed(pasos)]
+        maximo = max([int(p["cantidad"]) for p in pasos] + [int(p["anterior"]) for p in pasos] + [1])
+        paso = max(1, math.ceil(maximo / 5))
+        grafico.y_labels = list(range(0, maximo + paso, paso))  # whole requests, never 0.2 of one
         grafico.add(mes, [int(p["cantidad"]) for p in reversed(pasos)])
         grafico.add(anterior, [int(p["anterior"]) for p in reversed(pasos)])
         return _svg(grafico, f"Embudo de {mes} comparado con {anterior}")
