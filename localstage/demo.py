@@ -28,10 +28,10 @@ import random
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 from chalicelib.domain.actions import ACCIONES
@@ -124,6 +124,8 @@ class Simulador:
     hasta: datetime
     rng: random.Random = field(init=False)
     historias: list[Historia] = field(default_factory=list)
+    detener_en: str | None = None
+    """A state at which every request walked now stops (the demo month's open pipeline), or None."""
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.semilla)
@@ -205,6 +207,8 @@ class Simulador:
         )
         h.solicitud = s
         h.entradas.append(EntradaHistorial.de_cambio(cambio, resumen))
+        if self.detener_en is not None and s.estado == self.detener_en and cambio.de != cambio.a:
+            raise Pendiente
 
     def recorrer(self, t0: datetime, canal: str) -> None:
         h = self.capturar(t0, canal)
@@ -487,18 +491,162 @@ def generar(*, semilla: int, hasta: datetime, meses: int, por_mes: int) -> list[
     pesos = [p for _, p in CANALES]
     for indice, (inicio, fin) in enumerate(_meses(hasta.date(), meses)):
         estacion = 1 + 0.18 * math.sin(indice * 1.3) + (0.15 if inicio.month == 12 else 0)
-        dias = (fin - inicio).days + 1
-        completo = (date(inicio.year + (inicio.month == 12), inicio.month % 12 + 1, 1) - inicio).days
-        cantidad = round(por_mes * estacion * dias / completo)
-        llegadas = []
-        for _ in range(cantidad):
-            dia = inicio + timedelta(days=simulador.rng.randrange(dias))
-            minuto = int(simulador.rng.triangular(7 * 60, 23 * 60, 11 * 60))
-            llegadas.append(datetime(dia.year, dia.month, dia.day, minuto // 60, minuto % 60, tzinfo=LA_PAZ))
-        for t0 in sorted(llegadas):
-            if t0 <= hasta:
-                simulador.recorrer(t0, simulador.rng.choices(canales, pesos)[0])
+        _llegadas(simulador, inicio, fin, por_mes * estacion, canales, pesos)
     return simulador.historias
+
+
+def _llegadas(
+    simulador: Simulador, inicio: date, fin: date, por_mes: float, canales: list[str], pesos: list[int]
+) -> None:
+    """``por_mes`` arrivals per whole month, spread over ``inicio``..``fin``, each walked through the procedure."""
+    dias = (fin - inicio).days + 1
+    completo = (date(inicio.year + (inicio.month == 12), inicio.month % 12 + 1, 1) - inicio).days
+    cantidad = round(por_mes * dias / completo)
+    llegadas = []
+    for _ in range(cantidad):
+        dia = inicio + timedelta(days=simulador.rng.randrange(dias))
+        minuto = int(simulador.rng.triangular(7 * 60, 23 * 60, 11 * 60))
+        llegadas.append(datetime(dia.year, dia.month, dia.day, minuto // 60, minuto % 60, tzinfo=LA_PAZ))
+    for t0 in sorted(llegadas):
+        if t0 <= simulador.hasta:
+            simulador.recorrer(t0, simulador.rng.choices(canales, pesos)[0])
+
+
+# --- The demo month (`make run`): the previous month complete and the current one up to now ---
+
+SEMILLA_MES: Final = 2026
+POR_MES_MES: Final = 240
+"""Requests per month of the demo month's previous month (about a normal month's volume)."""
+RITMO_ACTUAL: Final = 0.55
+"""The current month receives 55 % of the previous month's pace: it runs behind, so its projection falls short of
+the KPI's 98 % and the early warning (``/dev/jobs/alerta_tablero``) has something to say."""
+RITMO_ARRASTRE: Final = 3.0
+DIAS_ARRASTRE: Final = 10
+"""The month before the previous one ended busy (its last 10 days at three times the pace: a campaign): the
+previous month billed their sales too, so it is a strong month to compare with, even on the 1st, when the
+projection can only assume the previous month's pace of arrivals."""
+PERDIDAS_FORZADAS: Final = ("sin_capacidad", "sin_cobertura", "oferta_rechazada", "anulada")
+INTENTOS_FORZADOS: Final = 400
+
+
+def _inicio_mes(dia: date) -> date:
+    return dia.replace(day=1)
+
+
+def _forzar(
+    simulador: Simulador,
+    desde: datetime,
+    hasta: datetime,
+    cumple: Callable[[Solicitud], bool],
+    *,
+    canal: str | None = None,
+    detener_en: str | None = None,
+) -> bool:
+    """Walk new requests arriving between ``desde`` and ``hasta`` until one ends as ``cumple`` asks (stopped at
+    ``detener_en`` when given); the attempts that do not are discarded. False when none did (no time left)."""
+    canales = [c for c, _ in CANALES]
+    pesos = [p for _, p in CANALES]
+    segundos = int((hasta - desde).total_seconds())
+    if segundos <= 0:
+        return False
+    for _ in range(INTENTOS_FORZADOS):
+        antes = len(simulador.historias)
+        t0 = laborable(desde + timedelta(seconds=simulador.rng.randrange(segundos))).replace(second=0, microsecond=0)
+        if t0 > hasta:
+            continue
+        simulador.detener_en = detener_en
+        try:
+            simulador.recorrer(t0, canal or simulador.rng.choices(canales, pesos)[0])
+        finally:
+            simulador.detener_en = None
+        if cumple(simulador.historias[antes].solicitud):
+            return True
+        del simulador.historias[antes:]
+    return False
+
+
+def generar_mes_demo(
+    hasta: datetime, *, semilla: int = SEMILLA_MES, por_mes: int = POR_MES_MES, ritmo_actual: float = RITMO_ACTUAL
+) -> list[Historia]:
+    """The demo month: the previous month complete and the current one up to ``hasta`` (La Paz), deterministic
+    for (semilla, hasta, por_mes, ritmo_actual), every part of the dashboard filled:
+
+    - every channel, the losses of each kind and first answers in both months (the current one as soon as it
+      has had office hours), invoices on the days of both months;
+    - the open pipeline: at least one request waiting in every state of ``tablero.ABIERTOS``, with its amount;
+    - the current month at ``ritmo_actual`` of the previous month's pace: behind it, so the projection warns."""
+    from chalicelib.domain.tablero import ABIERTOS, motivo_perdida
+
+    def _perdida(motivo: str) -> Callable[[Solicitud], bool]:
+        return lambda s: motivo_perdida(s) == motivo
+
+    hasta = hasta.astimezone(LA_PAZ)
+    simulador = Simulador(semilla, hasta)
+    canales = [c for c, _ in CANALES]
+    pesos = [p for _, p in CANALES]
+    actual_inicio = _inicio_mes(hasta.date())
+    previo_inicio = _inicio_mes(actual_inicio - timedelta(days=1))
+    # the busy last days of the month before: the previous month's invoices of requests that arrived before it
+    arrastre_inicio = previo_inicio - timedelta(days=DIAS_ARRASTRE)
+    cola = por_mes * RITMO_ARRASTRE * DIAS_ARRASTRE / _fin_mes(arrastre_inicio).day  # to its month's end
+    _llegadas(simulador, arrastre_inicio, previo_inicio - timedelta(days=1), cola, canales, pesos)
+    _llegadas(simulador, previo_inicio, actual_inicio - timedelta(days=1), por_mes, canales, pesos)
+    _llegadas(simulador, actual_inicio, hasta.date(), por_mes * ritmo_actual, canales, pesos)
+
+    def en_mes(inicio: date) -> list[Solicitud]:
+        mes = inicio.strftime("%Y-%m")
+        return [h.solicitud for h in simulador.historias if h.solicitud.mes == mes and not h.solicitud.redigitacion_de]
+
+    for inicio in (previo_inicio, actual_inicio):
+        desde = datetime(inicio.year, inicio.month, inicio.day, tzinfo=LA_PAZ)
+        fin = min(hasta, datetime.combine(_fin_mes(inicio), datetime.max.time(), LA_PAZ).replace(microsecond=0))
+        for canal in canales:
+            if not any(s.canal == canal for s in en_mes(inicio)):
+                _forzar(simulador, desde, fin, _cualquiera, canal=canal)
+        for motivo in PERDIDAS_FORZADAS:
+            if not any(motivo_perdida(s) == motivo for s in en_mes(inicio)):
+                _forzar(simulador, desde, fin, _perdida(motivo))
+    for estado in ABIERTOS:
+        if any(h.solicitud.estado == estado for h in simulador.historias):
+            continue
+        # this month's when it has had time to get there, else from the previous month's last days
+        desde = max(datetime(actual_inicio.year, actual_inicio.month, 1, tzinfo=LA_PAZ), hasta - timedelta(days=12))
+        if not _forzar(simulador, desde, hasta, _en_estado(estado), detener_en=estado):
+            _forzar(simulador, hasta - timedelta(days=14), hasta, _en_estado(estado), detener_en=estado)
+    return simulador.historias
+
+
+def _cualquiera(_: Solicitud) -> bool:
+    return True
+
+
+def _en_estado(estado: str) -> Callable[[Solicitud], bool]:
+    return lambda s: s.estado == estado
+
+
+def _fin_mes(inicio: date) -> date:
+    return date(inicio.year + (inicio.month == 12), inicio.month % 12 + 1, 1) - timedelta(days=1)
+
+
+def sembrar_mes_demo(settings: Any, hasta: datetime | None = None) -> dict[str, Any]:
+    """Generate the demo month up to ``hasta`` (default now in La Paz) and write it to the stage (quietly:
+    ``escribir``); returns the counts per month and the seconds it took."""
+    from chalicelib.domain.seguimiento import mes_anterior
+
+    inicio = time.perf_counter()
+    momento = (hasta or datetime.now(LA_PAZ)).astimezone(LA_PAZ).replace(second=0, microsecond=0)
+    historias = generar_mes_demo(momento)
+    solicitudes, entradas = escribir(historias, settings)
+    mes = momento.strftime("%Y-%m")
+    por_mes = Counter(h.solicitud.mes for h in historias)
+    return {
+        "mes": mes,
+        "mes_anterior": mes_anterior(mes),
+        "solicitudes": solicitudes,
+        "entradas": entradas,
+        "por_mes": dict(sorted(por_mes.items())),
+        "segundos": round(time.perf_counter() - inicio, 1),
+    }
 
 
 def almacenadas(historias: Sequence[Historia]) -> Iterator[Solicitud]:

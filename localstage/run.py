@@ -3,7 +3,9 @@
 Starts moto on 127.0.0.1:4566 (a child process, ``localstage/moto_seguro.py``: DynamoDB serialised, and
 ``kill -STOP``/``kill -CONT`` of its PID freeze and resume AWS alone), creates tables, bucket, data key and SES identities, serves the API with
 `chalice local --no-autoreload` on 127.0.0.1:8000, pumps the requests table's stream into the stream handler,
-fires the app's schedules and prints every URL. Ctrl-C stops everything it started.
+fires the app's schedules and prints every URL. Then, in the background, it seeds the demo month (the previous
+month complete and the current one up to now: ``localstage.demo.sembrar_mes_demo``) unless ``VD_DEMO=0``.
+Ctrl-C stops everything it started.
 """
 
 from __future__ import annotations
@@ -184,6 +186,8 @@ def main() -> int:
 
             smtp = desde_settings(settings, invocar, puerto=PUERTO_SMTP, host=HOST).iniciar()
             _anunciar(endpoint, programados, moto.pid)
+            if os.environ.get("VD_DEMO", "1") != "0":
+                threading.Thread(target=_sembrar_mes_demo, args=(settings,), name="mes-demo", daemon=True).start()
             signal.signal(signal.SIGTERM, lambda *_: detener.set())
             try:
                 while not detener.is_set():
@@ -219,6 +223,27 @@ def _detener(proceso: subprocess.Popen[bytes]) -> None:
         proceso.wait(timeout=10)
 
 
+def _sembrar_mes_demo(settings: Any) -> None:
+    """The demo month (``demo.sembrar_mes_demo``), written after the banner while the stage already serves: the
+    stream pump counts it into the dashboard's aggregates. ``VD_DEMO=0`` leaves the stage empty."""
+    from chalicelib.domain.seguimiento import nombre_mes
+    from localstage.demo import sembrar_mes_demo
+
+    try:
+        hecho = sembrar_mes_demo(settings)
+    except Exception as exc:
+        log.exception("mes de demostración")
+        print(f"No se pudo cargar el mes de demostración: {exc}", flush=True)
+        return
+    solicitudes = hecho["por_mes"].get(hecho["mes_anterior"], 0) + hecho["por_mes"].get(hecho["mes"], 0)
+    print(
+        f"Mes de demostración cargado: {solicitudes} solicitudes de {nombre_mes(hecho['mes_anterior'])} y "
+        f"{nombre_mes(hecho['mes'])} — tablero: http://{HOST}:{PUERTO_API}/consola/tablero"
+        f"   ({hecho['segundos']} s; VD_DEMO=0 lo omite)",
+        flush=True,
+    )
+
+
 def _anunciar(endpoint: str, programados: list[tuple[str, str]], pid_moto: int) -> None:
     api = f"http://{HOST}:{PUERTO_API}"
     lineas = [
@@ -239,6 +264,9 @@ def _anunciar(endpoint: str, programados: list[tuple[str, str]], pid_moto: int) 
         f"  Ejecutar un trabajo:           curl -X POST {api}/dev/jobs/escalamiento",
         f"  Informe mensual / resumen:     curl -X POST '{api}/dev/jobs/informe_mensual?mes=AAAA-MM'  ·  …/resumen_no_atendidas",
         f"  Reportes (token RC o JD):      {api}/reportes/no-atendidas · /reportes/seguimiento · /reportes/mensual",
+        f"  Tablero del mes:               {api}/consola/tablero  ·  aviso de proyección: "
+        f"curl -X POST '{api}/dev/jobs/alerta_tablero?forzar=1'",
+        "  Mes de demostración:           se carga al iniciar (mes anterior y mes en curso; VD_DEMO=0 lo omite)",
         "  Datos de demostración:         make demo   (un año de historia, en otra terminal)",
         f"  Salud:                         {api}/health",
         f"  AWS local (moto):              {endpoint}   (panel: {endpoint}/moto-api/)",

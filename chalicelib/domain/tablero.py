@@ -94,7 +94,17 @@ def motivo_perdida(s: Solicitud) -> str | None:
     if s.estado != Estado.NO_ATENDIDA.value:
         return None
     cambio = s.ultimo_cambio
-    return _MOTIVO_DE_ACCION.get(cambio.accion if cambio else "", "otro")
+    if cambio is not None and cambio.accion in _MOTIVO_DE_ACCION:
+        return _MOTIVO_DE_ACCION[cambio.accion]
+    # The closing action is no longer the last change (a note, a reactivation attempt) or was never recorded on the
+    # item: the record itself says why, as the unattended report reads it (``seguimiento.causa_no_atendida``).
+    if (s.oferta or {}).get("rechazada_en"):
+        return "oferta_rechazada"
+    if (s.capacidad or {}).get("confirmada") is False:
+        return "sin_capacidad"
+    if s.cobertura is not None and not s.cobertura.get("disponible"):
+        return "sin_cobertura"
+    return "otro"
 
 
 def minutos_primera_respuesta(s: Solicitud) -> int | None:

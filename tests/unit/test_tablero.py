@@ -118,3 +118,18 @@ def test_the_dashboard_view_puts_the_month_to_date_beside_the_previous_month():
     web = vista("2026-11", items, canal="web")
     del_web = next(f for f in informe["por_canal"] if f["canal"] == "web")
     assert web["canal_etiqueta"] == "Formulario web" and web["kpi"]["facturacion_bs"] == del_web["monto_bs"]
+
+
+def test_why_a_request_was_lost_is_read_from_the_record_when_its_closing_action_is_not_the_last_change():
+    from chalicelib.domain.tablero import motivo_perdida
+    from tests.factories import make_solicitud
+
+    perdida = make_solicitud(estado="no_atendida")  # its last change is not the action that closed it
+    assert motivo_perdida(replace(perdida, oferta={"plan": "x", "rechazada_en": "2026-11-10T10:00:00-04:00"})) == (
+        "oferta_rechazada"
+    )
+    assert motivo_perdida(replace(perdida, capacidad={"confirmada": False})) == "sin_capacidad"
+    assert motivo_perdida(replace(perdida, cobertura={"disponible": False})) == "sin_cobertura"
+    assert motivo_perdida(perdida) == "otro"
+    assert motivo_perdida(make_solicitud(estado="anulada")) == "anulada"
+    assert motivo_perdida(make_solicitud(estado="negociacion")) is None
