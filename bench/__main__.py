@@ -1,4 +1,4 @@
-"""`make bench` = `python -m bench`: runs B1–B8 and rewrites docs/BENCHMARKS.md.
+"""`make bench` = `python -m bench`: runs B1–B10 and rewrites docs/BENCHMARKS.md.
 
 Usage: ``python -m bench [--solo B1,B3 [--escribir]] [--rapido] [--salida docs/BENCHMARKS.md]``. ``--solo`` runs some
 of them and prints their raw figures without touching the document, unless ``--escribir``: then their summary rows,
@@ -6,7 +6,9 @@ sections and raw results replace (or are added to) those of the existing documen
 ``--rapido`` uses smaller sizes (a smoke run, figures noisier). Exit status 1 if a check fails (a lost, doubled or
 refused item, a wrong email count, an acknowledgement lost or doubled) or if the monthly report reads anything but
 its month's items (B3, a count that no machine changes) or if a function's package is over its size target (B8,
-bytes that no machine changes); wall-clock results never fail the run, they are reported with their targets.
+bytes that no machine changes) or if the dashboard of a 20,000-request month makes other AWS calls, asks other keys
+or gets other items than a 100-request month's (B9) or if the generated months of the projection's backtest
+disagree with themselves (B10); wall-clock results never fail the run, they are reported with their targets.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import Any
 
 from bench.comun import RAIZ, EntornoMoto, aviso, llamadas_aws, maquina
 
-TODOS = ("B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8")
+TODOS = ("B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B9", "B10")
 TAMANOS = {
     "normal": {
         "b1_rondas": 300,
@@ -34,6 +36,11 @@ TAMANOS = {
         "b6_rondas": 150,
         "b7_rondas": 200,
         "b8_corridas": 11,
+        "b9_grande": 20_000,
+        "b9_pequeno": 100,
+        "b9_rondas": 200,
+        "b9_rondas_pagina": 150,
+        "b10_meses": 24,
     },
     "rapido": {
         "b1_rondas": 40,
@@ -45,6 +52,11 @@ TAMANOS = {
         "b6_rondas": 30,
         "b7_rondas": 30,
         "b8_corridas": 5,
+        "b9_grande": 2_000,
+        "b9_pequeno": 100,
+        "b9_rondas": 30,
+        "b9_rondas_pagina": 30,
+        "b10_meses": 12,
     },
 }
 
@@ -66,7 +78,12 @@ def ejecutar(solo: Sequence[str], tamanos: dict[str, int]) -> dict[str, Any]:
 
         aviso("B7: a 128 KiB pathological email reply vs an ordinary one")
         resultados["B7"] = respuesta_patologica.respuesta_patologica(rondas=tamanos["b7_rondas"])
-    if not set(solo) - {"B4", "B7", "B8"}:
+    if "B10" in solo:  # pure CPU too: generated months, no AWS
+        from bench import tablero
+
+        aviso(f"B10: month-end projection backtested on {tamanos['b10_meses']} generated months")
+        resultados["B10"] = tablero.proyeccion(meses=tamanos["b10_meses"])
+    if not set(solo) - {"B4", "B7", "B8", "B10"}:
         return resultados
     llamadas_aws()
     with EntornoMoto() as entorno:
@@ -87,6 +104,17 @@ def ejecutar(solo: Sequence[str], tamanos: dict[str, int]) -> dict[str, Any]:
         if "B6" in solo:
             aviso("B6: speed to lead, web form vs WhatsApp")
             resultados["B6"] = velocidad.velocidad(entorno, rondas=tamanos["b6_rondas"])
+        if "B9" in solo:
+            from bench import tablero
+
+            aviso(f"B9: dashboard reads, {tamanos['b9_grande']:,} vs {tamanos['b9_pequeno']} requests, and its page")
+            resultados["B9"] = tablero.tablero(
+                entorno,
+                grande=tamanos["b9_grande"],
+                pequeno=tamanos["b9_pequeno"],
+                rondas=tamanos["b9_rondas"],
+                rondas_pagina=tamanos["b9_rondas_pagina"],
+            )
     return resultados
 
 
@@ -100,7 +128,7 @@ def _versiones() -> dict[str, str]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--solo", help="comma-separated subset of B1,B2,B3,B4,B5,B6,B7,B8 (prints, does not write the doc)"
+        "--solo", help="comma-separated subset of B1,B2,B3,B4,B5,B6,B7,B8,B9,B10 (prints, does not write the doc)"
     )
     parser.add_argument(
         "--escribir", action="store_true", help="with --solo: update those benchmarks in the existing document"
@@ -149,6 +177,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     b8 = resultados.get("B8")
     if b8 and not all(f["cumple"] for f in b8["funciones"]):
         print("B8 FAILED: a function's code and layers are over their size target", file=sys.stderr)
+        return 1
+    b9 = resultados.get("B9")
+    if b9 and not b9["conteos_iguales"]:
+        print("B9 FAILED: the dashboard's reads of a large month differ from a small month's", file=sys.stderr)
+        return 1
+    b10 = resultados.get("B10")
+    if b10 and not b10["consistente"]:
+        print(f"B10 FAILED: the generated months disagree with themselves: {b10['discrepancias'][:3]}", file=sys.stderr)
         return 1
     return 0
 

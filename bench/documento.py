@@ -154,7 +154,54 @@ def resumen(r: Mapping[str, Any]) -> str:
         from bench.paquete import filas_resumen
 
         filas += filas_resumen(r["B8"])
+    if "B9" in r:
+        filas += _filas_b9(r["B9"])
+    if "B10" in r:
+        filas += _filas_b10(r["B10"])
     return "\n".join(filas)
+
+
+def _filas_b9(b: Mapping[str, Any]) -> list[str]:
+    p, g, x = b["lecturas"]["pequeno"], b["lecturas"]["grande"], b["ratios"]
+    tam_g, tam_p = _n(b["datos"]["meses"]["grande"]["solicitudes"]), _n(b["datos"]["meses"]["pequeno"]["solicitudes"])
+    obj = b["objetivo_lecturas"]
+    conteos = " / ".join(_x(x[c]) for c in ("llamadas_aws", "claves_pedidas", "items_devueltos"))
+    moto = f" (moto: {g['capacidad_moto']:g} vs {p['capacidad_moto']:g})" if g.get("capacidad_moto") is not None else ""
+    pag = b["pagina"]
+    t, base = pag["filas"]["tablero"], pag["filas"]["base"]
+    return [
+        f"| B9 | dashboard reads, {tam_g}-request month vs {tam_p}-request month: AWS calls / keys asked / items "
+        f"returned | {g['llamadas_aws']:g} / {g['claves_pedidas']} / {g['items_devueltos']} | {p['llamadas_aws']:g} / "
+        f"{p['claves_pedidas']} / {p['items_devueltos']} | {conteos} | ≤ {obj:g}× "
+        f"{_ok(all(x[c] <= obj for c in ('llamadas_aws', 'claves_pedidas', 'items_devueltos')))} "
+        f"(counts equal {_ok(b['conteos_iguales'])}) |",
+        f"| B9 | dashboard reads: read capacity by DynamoDB's rule (item sizes, eventually consistent){moto} | "
+        f"{g['rcu_dynamodb']:g} RCU ({_n(g['bytes'])} bytes) | {p['rcu_dynamodb']:g} RCU ({_n(p['bytes'])} bytes) | "
+        f"{_x(x['rcu_dynamodb'])} (bytes {_x(x['bytes'])}) | ≤ {obj:g}× {_ok(x['rcu_dynamodb'] <= obj)} |",
+        f"| B9 | dashboard reads: `leer_mes` time p50 / p90 on moto | {_ms(g['p50_ms'])} / {_ms(g['p90_ms'])} ms | "
+        f"{_ms(p['p50_ms'])} / {_ms(p['p90_ms'])} ms | {_x(x['p50'])} / {_x(x['p90'])} | "
+        f"≤ {obj:g}× {_ok(b['cumple_tiempo_lectura'])} (p50) |",
+        f"| B9 | dashboard page p50 / p90: `GET /consola/tablero`, RC, {tam_g}-request month | "
+        f"{_ms(t['p50_ms'])} / {_ms(t['p90_ms'])} ms | bare route `POST /base` {_ms(base['p50_ms'])} / "
+        f"{_ms(base['p90_ms'])} ms | {_x(pag['ratio_p50'])} / {_x(pag['ratio_p90'])} | "
+        f"p50 ≤ {pag['objetivo']:g}× {_ok(pag['cumple'])} (× a bare route reading the same items: "
+        f"{_x(pag['filas']['lectura']['ratio_p50'])}) |",
+    ]
+
+
+def _filas_b10(b: Mapping[str, Any]) -> list[str]:
+    filas = []
+    for dia, x in b["resumen"].items():
+        pr, ing = x["proyeccion"], x["ingenua"]
+        filas.append(
+            f"| B10 | month-end billing projected on day {dia}, {x['meses']} generated months: mean / median / worst "
+            f"absolute error, bias; KPI verdict right | {pr['mape']:.1f} / {pr['mediana']:.1f} / {pr['peor']:.1f} %, "
+            f"{pr['sesgo']:+.1f} %; {pr['aciertos_kpi']}/{x['meses']} | naive run rate {ing['mape']:.1f} / "
+            f"{ing['mediana']:.1f} / {ing['peor']:.1f} %, {ing['sesgo']:+.1f} %; {ing['aciertos_kpi']}/{x['meses']} | "
+            f"{pr['mape'] / ing['mape']:.2f}× the naive mean error | — (no target; generator consistent "
+            f"{_ok(b['consistente'])}) |"
+        )
+    return filas
 
 
 def _operaciones(operaciones: Mapping[str, float]) -> str:
@@ -207,6 +254,10 @@ def documento(c: Mapping[str, Any], r: Mapping[str, Any]) -> str:
         from bench.paquete import seccion
 
         partes += seccion(r["B8"])
+    if "B9" in r:
+        partes += _b9(r["B9"])
+    if "B10" in r:
+        partes += _b10(r["B10"])
     partes += [
         "## Raw results",
         "",
@@ -226,20 +277,20 @@ def _json(r: Mapping[str, Any]) -> str:
     return json.dumps(r, indent=1, default=str, ensure_ascii=False)
 
 
-_SECCIONES = {"B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8"}
+_SECCIONES = {"B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B9", "B10"}
 
 
 def actualizar(existente: str, c: Mapping[str, Any], r: Mapping[str, Any]) -> str:
     """``existente`` (a document ``documento`` wrote) with the benchmarks of ``r`` replaced or added: their summary
     rows, their sections (each marked as measured by this later, partial run: ``c``) and their raw results; the rest,
     header included, stays as the full run wrote it. For ``python -m bench --solo B6 --escribir``."""
-    nombres = sorted({k.split("_")[0] for k in r} & _SECCIONES)
+    nombres = sorted({k.split("_")[0] for k in r} & _SECCIONES, key=lambda n: int(n[1:]))
     lineas = existente.split("\n")
     # Summary rows (between "## Summary" and the next heading): drop the old rows of these benchmarks, put the new
     # ones where the old were, else after the last row.
     desde = lineas.index("## Summary")
     hasta = next(i for i in range(desde + 1, len(lineas)) if lineas[i].startswith("## "))
-    fila = re.compile(r"^\| (B\d) \|")
+    fila = re.compile(r"^\| (B\d+) \|")
     tabla = [i for i in range(desde, hasta) if fila.match(lineas[i])]
     if not tabla:
         raise ValueError("no summary table in the existing document")
@@ -284,6 +335,8 @@ def _seccion(nombre: str, r: Mapping[str, Any]) -> list[str]:
         "B5": _b5,
         "B6": _b6,
         "B7": _b7,
+        "B9": _b9,
+        "B10": _b10,
     }
     return funciones[nombre](r[nombre])
 
@@ -631,5 +684,216 @@ def _b7(b: Mapping[str, Any]) -> list[str]:
         "same characters, so both replies cost about the same.",
         "",
         *filas,
+        "",
+    ]
+
+
+def _b9(b: Mapping[str, Any]) -> list[str]:
+    d, p, g, x = b["datos"], b["lecturas"]["pequeno"], b["lecturas"]["grande"], b["ratios"]
+    m = d["meses"]
+    obj = b["objetivo_lecturas"]
+    lecturas = [
+        f"| Read of `leer_mes` | {m['pequeno']['mes']} ({_n(m['pequeno']['solicitudes'])} requests; previous month "
+        f"{_n(m['pequeno_anterior']['solicitudes'])}) | {m['grande']['mes']} ({_n(m['grande']['solicitudes'])} requests; "
+        f"previous month {_n(m['grande_anterior']['solicitudes'])}) | large / small | target |",
+        "|---|---|---|---|---|",
+    ]
+    for clave, titulo, gate in (
+        ("llamadas_aws", "AWS calls", True),
+        ("llamadas_batch", "BatchGetItem calls", True),
+        ("claves_pedidas", "keys asked", True),
+        ("items_devueltos", "items returned", True),
+        ("rcu_dynamodb", "read capacity by DynamoDB's rule (RCU)", True),
+        ("capacidad_moto", "read capacity as moto reports it", True),
+        ("atributos", "attributes returned", False),
+        ("bytes", "bytes returned (DynamoDB's item size)", False),
+        ("mayor_item_bytes", "largest item (bytes)", False),
+        ("p50_ms", "time p50 (ms)", None),
+        ("p90_ms", "time p90 (ms)", None),
+    ):
+        if p.get(clave) is None:
+            continue
+        ratio = x.get(clave) if clave in x else g[clave] / p[clave] if p[clave] else 0.0
+        if clave == "p50_ms":
+            ratio = x["p50"]
+        if clave == "p90_ms":
+            ratio = x["p90"]
+        medido = gate or (gate is None and clave == "p50_ms")
+        objetivo = f"≤ {obj:g}× {_ok(ratio <= obj)}" if medido else "—"
+        valor = _ms if clave.endswith("_ms") else lambda v: f"{v:,g}"
+        lecturas.append(f"| {titulo} | {valor(p[clave])} | {valor(g[clave])} | {_x(ratio)} | {objetivo} |")
+    clases = sorted(set(p["atributos_por_clase"]) | set(g["atributos_por_clase"]))
+    por_clase = "; ".join(
+        f"`{c}` {p['atributos_por_clase'].get(c, 0):,} → {g['atributos_por_clase'].get(c, 0):,}" for c in clases
+    )
+    pag = b["pagina"]
+    pagina = [
+        "| Request | n | p50 ms | p90 ms | mean ms | bytes | AWS calls / request | page p50 × this | page p90 × this |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for fila in pag["filas"].values():
+        pagina.append(
+            f"| {fila['descripcion']} | {fila['n']} | {_ms(fila['p50_ms'])} | {_ms(fila['p90_ms'])} | "
+            f"{_ms(fila['media_ms'])} | {fila['bytes']:,} | {_operaciones(fila['operaciones'])} | "
+            f"{_x(fila['ratio_p50'])} | {_x(fila['ratio_p90'])} |"
+        )
+    t, lectura = pag["filas"]["tablero"], pag["filas"]["lectura"]
+    return [
+        "## B9 — the dashboard's reads and page (issue 20)",
+        "",
+        f"Data: `bench/meses_generados.py` walks each request through the procedure (B10 describes it) to the "
+        f"state it has now: {_n(m['pequeno']['solicitudes'])} requests created in {m['pequeno']['mes']} and as many "
+        f"in {m['pequeno_anterior']['mes']} (the small month and the previous one the dashboard shows beside it), "
+        f"{_n(m['grande']['solicitudes'])} created in the current month {m['grande']['mes']} up to now and as many in "
+        f"{m['grande_anterior']['mes']}; generated in {d['segundos_generar']:.1f} s, their contributions "
+        f"(`domain.tablero.aporte`) added up in {d['segundos_sumar']:.1f} s into {d['items_escritos']} aggregate "
+        f"items, written in {d['segundos_escribir']:.1f} s with `PynamoAgregados.reemplazar` (the rebuild path; the "
+        "stream's `contar` would reach the same counters one change at a time).",
+        "",
+        f"Reads: `services.tablero.leer_mes` (what the page reads: the month's items, the previous month's and the "
+        f"open pipeline, one BatchGetItem) of each month, {b['rondas']} rounds interleaved in shuffled order after "
+        "one warm-up read each. Calls are counted at botocore (`bench/comun.llamadas_aws`); keys, items, attributes "
+        "and bytes on the adapter's connection, for every read (the same in every round: "
+        f"{_ok(p['estable'] and g['estable'])}). moto reports one capacity unit per key asked whatever the item's "
+        "size, so the read capacity is also computed by DynamoDB's rule from the items' sizes (an eventually "
+        "consistent read: half a unit per 4 KB of each item, rounded up).",
+        "",
+        *lecturas,
+        "",
+        "Keys asked, items returned and calls are the same for both sizes by construction (a fixed list of keys, "
+        "`domain.tablero.claves_del_mes`); what grows with the month is what the items hold. Attributes by kind of "
+        f"item, small → large month: {por_clase}. The per-day and per-executive items are bounded (days of a "
+        "month, executives); the speed-to-lead histograms (`respuesta`, one attribute per distinct minute) grow "
+        "with the number of distinct answer times, bounded only by the slowest first answer. "
+        f"Here every item stays under 4 KB (largest {g['mayor_item_bytes']:,} bytes), so DynamoDB would charge the "
+        f"same {g['rcu_dynamodb']:g} RCU for both months. The app's DynamoDB client gives a read 1 s, twice "
+        "(`adapters.clientes_aws`); a read that ran out of both was tried again, counted and timed to its answer: "
+        f"{p.get('lecturas_agotadas', 0)} for the small month, {g.get('lecturas_agotadas', 0)} for the large one. "
+        f"The time ratio is moto's: it builds its answer "
+        "attribute by attribute in its server thread (a profile of the large read, made while writing this "
+        "benchmark: about 85 % of its time waiting for moto's answer, 11 % parsing it), so on moto the read's "
+        "time follows the attributes, while DynamoDB charges a read by its items' sizes (the RCU row). The large "
+        "month is the current one, a few days old when measured, so its per-day items hold fewer attributes than "
+        "a whole month's; its previous month is whole.",
+        "",
+        f"Page: `GET /consola/tablero` (the current month: the month so far beside the previous one, the funnel, "
+        f"the charts and the month-end projection) of an RC console session signed in through the local stage's "
+        f"sign-in form, against three floors, {pag['rondas']} rounds interleaved in shuffled order after "
+        f"{pag['calentamiento']} unmeasured ones, all through chalice's test client in-process (each answer "
+        "checked: status 200, the page's title). The gate's floor is B1's bare route (`bench/base.py`, `POST /base`: "
+        "one put_item, no middleware); a bare route that reads the same items in one BatchGetItem "
+        "(`bench/tablero.py`) and the app's `GET /health` (no AWS call) are shown beside it.",
+        "",
+        *pagina,
+        "",
+        f"Target (issue 20): page p50 ≤ {pag['objetivo']:g}× the bare route — {_x(pag['ratio_p50'])} "
+        f"{_ok(pag['cumple'])}. The page's own work above the read of its items is small "
+        f"({_x(lectura['ratio_p50'])} the bare read of the same items: the session check, one more consistent "
+        f"BatchGetItem of two keys, the projection, two SVG charts and a {t['bytes'] / 1024:,.0f} KiB page); the gap to "
+        "a one-put route is moto's time to answer a BatchGetItem of these items (above). Answers other than 200, "
+        "tried again within the same timing: "
+        + (
+            "; ".join(
+                f"{f['descripcion']}: " + ", ".join(f"{n} × {s}" for s, n in f["fallidas"].items())
+                for f in pag["filas"].values()
+                if f.get("fallidas")
+            )
+            or "none"
+        )
+        + ".",
+        "",
+    ]
+
+
+def _b10(b: Mapping[str, Any]) -> list[str]:
+    resumen = [
+        "| Checkpoint | months | method | mean abs. error | median | worst | bias (mean signed) | KPI verdict right |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    partes = [
+        "| Checkpoint | | already billed | open pipeline (en curso) | before the offer (sin oferta) | "
+        "still to arrive (por llegar) | total |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for dia, x in b["resumen"].items():
+        for nombre, titulo in (("proyeccion", "projection (`proyectar`)"), ("ingenua", "naive run rate")):
+            e = x[nombre]
+            resumen.append(
+                f"| day {dia} | {x['meses']} | {titulo} | {e['mape']:.1f} % | {e['mediana']:.1f} % | "
+                f"{e['peor']:.1f} % | {e['sesgo']:+.1f} % | {e['aciertos_kpi']}/{x['meses']} |"
+            )
+        c, r = x["componentes_pct_final"], x["realizado_pct_final"]
+        orden = ("facturado", "en_curso", "sin_oferta", "por_llegar")
+        partes.append(
+            f"| day {dia} | projected | "
+            + " | ".join(f"{c[k]:.1f} %" for k in orden)
+            + f" | {sum(c[k] for k in orden):.1f} % |"
+        )
+        partes.append(
+            f"| day {dia} | what happened | "
+            + " | ".join(f"{r[k]:.1f} %" for k in orden)
+            + f" | {sum(r[k] for k in orden):.1f} % (+ {r['en_curso_despues']:.1f} % of the open pipeline invoiced "
+            "only after the month) |"
+        )
+    meses = [
+        "| Month | arrivals | rate (× base; change from day) | final billing Bs | previous Bs | final KPI | "
+        "day 10: projection / naive error | verdict | day 20: projection / naive error | verdict |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for f in b["filas"]:
+        ritmo = f["ritmo"]
+        cambio = f"; ×{ritmo['por']:g} from day {ritmo['desde_dia']}" if ritmo.get("desde_dia") else ""
+        celdas = []
+        for dia in ("10", "20"):
+            c = f["controles"].get(dia)
+            if c is None or c["error"] is None:
+                celdas += ["—", "—"]
+                continue
+            celdas += [f"{c['error']:+.1f} % / {c['error_ingenua']:+.1f} %", c["kpi"]]
+        meses.append(
+            f"| {f['mes']} | {f['llegadas']} | ×{ritmo['factor']:g}{cambio} | {f['final_centavos'] / 100:,.0f} | "
+            f"{f['anterior_centavos'] / 100:,.0f} | {f['kpi_final']} | " + " | ".join(celdas) + " |"
+        )
+    k = b["kpi_final"]
+    return [
+        "## B10 — the month-end projection, backtested on generated months (issue 20)",
+        "",
+        f"`bench/meses_generados.py` simulates the procedure, seeded ({b['semilla']}): {b['prospectos']:,} "
+        f"prospects over {len(b['filas']) + b['calentamiento']} months ({b['calentamiento']} of them history "
+        "before the first month measured), arriving on business days (Monday to Friday, Bolivian holidays "
+        "excluded) at about 15 a day × a factor drawn per month (0.75–1.25) and, in about a third of the months, "
+        "a slump (×0.5–0.7) or surge (×1.3–1.6) from a day in the middle of the month on; channels web, "
+        "Facebook, WhatsApp, Botmaker and Messenger. Each prospect walks the state machine's steps on business "
+        "days at office hours: first answer (median about 25 minutes), classification (6 % derived to "
+        "enterprise sales), coverage (9 % without) and Help Desk capacity (5 % refused), the offer 0–3 business "
+        "days later on a plan of Bs 169–449, accepted (55–66 % by channel) or rejected 1–5 days later (a tenth "
+        "8–15 days later), requirements, Smartflex (`digitacion` → `forma_pago`), prepaid (transfer or web "
+        "payment, validated, invoiced; 6 % never pay and are cancelled) or postpaid (`control_facturacion`), the "
+        "invoice 1–6 business days after Smartflex, and 2.5 % of the sales cancelled after their invoice. At any "
+        "moment each prospect is the `Solicitud` the table would hold then, and the aggregate items are "
+        "`sumar(aporte(s))` over them — the month, the previous one and the open pipeline, as the stream keeps "
+        "them.",
+        "",
+        f"For each of the {len(b['filas'])} months, `proyectar(mes, items, hoy, es_habil)` with "
+        "`CalendarioLaboral().es_dia_habil` is made at the start of the checkpoints of day 10 and day 20 "
+        "(`dia_de_control`: that day or the next business day), against the month's final net billing "
+        "(`cifras_del_mes(mes, items at the month's end).centavos`) and the final KPI verdict (that billing "
+        f"against the previous month's, both at the month's end: {k['APROBADO']} months APROBADO, "
+        f"{k['OBSERVADO']} OBSERVADO). The naive run rate is the billing so far ÷ business days elapsed × business "
+        "days in the month, its verdict against the same previous month. Errors are (projected − final) ÷ final. "
+        "No target is set for them; the check is the generator's: the final billing from the aggregates equals "
+        "the invoices and cancellations of the timelines counted directly, at every checkpoint and month end "
+        f"({_ok(b['consistente'])}{'' if b['consistente'] else ': ' + '; '.join(b['discrepancias'][:3])}). "
+        f"Generated in {b['segundos_generar']:.1f} s, backtested in {b['segundos_backtest']:.1f} s.",
+        "",
+        *resumen,
+        "",
+        "Where the month's billing came from, as a share of the final billing (mean over the months): what each "
+        "term of the projection said at the checkpoint, and what the sales that stood in that place at the "
+        "checkpoint actually invoiced within the month.",
+        "",
+        *partes,
+        "",
+        *meses,
         "",
     ]
