@@ -7,9 +7,11 @@ Bolivian national holidays excluded: the ``Calendario`` port decides), plus what
 
 - **facturado**: the month's invoices so far, net of cancelled sales (as the KPI counts them);
 - **en curso**: every open sale of the pipeline (``tablero#abierto``) times the probability that a request that
-  reached its stage ends invoiced (``conversion``); invoices already issued (``factura_impresa``) are in
-  ``facturado`` and count nothing here;
-- **sin oferta**: this month's requests still before their offer, times the value of a received request;
+  reached its stage ends invoiced (``conversion``), times the share that has time to close this month (``a_tiempo``:
+  1 while a whole sales cycle is left, then business days left / cycle); invoices already issued
+  (``factura_impresa``) are in ``facturado`` and count nothing here;
+- **sin oferta**: this month's requests still before their offer, times the value of a received request, times
+  ``a_tiempo``;
 - **por llegar**: the requests that will still arrive (this month's arrivals per business day so far times the
   business days left) that have time to close: only the days left beyond one sales cycle (the mean time from first
   contact to invoice of the invoices of the two months, in business days), times the value of a received request.
@@ -84,6 +86,8 @@ class Proyeccion:
     valor_solicitud: int
     ticket: int
     ciclo_dias: Decimal | None
+    a_tiempo: Decimal
+    """Share of the open sales with time to close this month (business days left over the sales cycle, at most 1)."""
     llegadas_por_dia: Decimal
     solicitudes_sin_oferta: int
     etapas: tuple[Etapa, ...]
@@ -160,23 +164,26 @@ def proyectar(mes: str, items: Items, hoy: date, es_habil: EsHabil) -> Proyeccio
     ventas, centavos = actual.ventas + previo.ventas, actual.centavos + previo.centavos
     ticket = centavos // ventas if ventas > 0 else 0
     valor = _redondear(conversion["recibidas"] * ticket)
+    ciclo = _ciclo_en_dias_habiles(actual, previo, mes, len(habiles))
+    a_tiempo = _a_tiempo(restantes, ciclo)
     etapas = tuple(
         Etapa(
             estado=estado,
             etiqueta=ABIERTOS[estado],
             cantidad=int(abierto.get(f"{estado}_cantidad", 0)),
             centavos=int(abierto.get(f"{estado}_centavos", 0)),
-            probabilidad=conversion[etapa] if etapa else CERO,
-            ponderado=_redondear(conversion[etapa] * int(abierto.get(f"{estado}_centavos", 0))) if etapa else 0,
+            probabilidad=conversion[etapa] * a_tiempo if etapa else CERO,
+            ponderado=_redondear(conversion[etapa] * a_tiempo * int(abierto.get(f"{estado}_centavos", 0)))
+            if etapa
+            else 0,
         )
         for estado in ABIERTOS
         for etapa in (ETAPA_DEL_ABIERTO[estado],)
     )
-    ciclo = _ciclo_en_dias_habiles(actual, previo, mes, len(habiles))
     llegadas = _llegadas_por_dia(actual, previo, anterior_mes, transcurridos, hoy, es_habil)
     dias_a_tiempo = max(CERO, Decimal(restantes) - (ciclo or CERO))
     en_curso = 0 if cerrado else sum(e.ponderado for e in etapas)
-    sin_oferta = 0 if cerrado else pendientes_de_oferta * valor
+    sin_oferta = 0 if cerrado else _redondear(pendientes_de_oferta * valor * a_tiempo)
     por_llegar = 0 if cerrado else _redondear(llegadas * dias_a_tiempo * valor)
     total = actual.centavos + en_curso + sin_oferta + por_llegar
     return Proyeccion(
@@ -195,11 +202,20 @@ def proyectar(mes: str, items: Items, hoy: date, es_habil: EsHabil) -> Proyeccio
         valor_solicitud=valor,
         ticket=ticket,
         ciclo_dias=ciclo,
+        a_tiempo=a_tiempo,
         llegadas_por_dia=llegadas,
         solicitudes_sin_oferta=pendientes_de_oferta,
         etapas=etapas,
         kpi=calcular_kpi(mes, total, previo.centavos),
     )
+
+
+def _a_tiempo(restantes: int, ciclo: Decimal | None) -> Decimal:
+    """The share of the open sales that still has time to close this month: all of them while a whole sales cycle
+    is left, then in proportion to the business days left over the cycle."""
+    if not ciclo or ciclo <= 0 or restantes >= ciclo:
+        return Decimal(1)
+    return Decimal(restantes) / ciclo
 
 
 def _redondear(valor: Decimal) -> int:

@@ -246,6 +246,7 @@ def vista_proyeccion(p: Proyeccion) -> dict[str, Any]:
             for paso in ORDEN_PASOS
         ],
         "ciclo_dias": p.ciclo_dias,
+        "a_tiempo": _porcentaje(p.a_tiempo),
         "llegadas_por_dia": p.llegadas_por_dia.quantize(Decimal("0.1")),
         "valor_solicitud_bs": bolivianos(p.valor_solicitud),
         "ticket_bs": bolivianos(p.ticket),
@@ -372,7 +373,7 @@ def _tabla_proyeccion(contenido: dict[str, Any]) -> list[Tabla]:
         Tabla(
             "Proyeccion",
             f"Proyección al cierre de {contenido['mes_etiqueta']} (al {p['hoy']})",
-            ("Concepto", "Monto (Bs)", "Probabilidad de facturar (%)", "Aporte a la proyección (Bs)"),
+            ("Concepto", "Monto (Bs)", "Probabilidad de facturarse este mes (%)", "Aporte a la proyección (Bs)"),
             filas,
         )
     ]

@@ -130,3 +130,17 @@ def test_business_days_leave_out_weekends_and_bolivian_holidays():
 )
 def test_a_checkpoint_on_a_day_off_moves_to_the_next_business_day(mes, dia, esperado):
     assert dia_de_control(mes, dia, CalendarioLaboral().es_dia_habil) == esperado
+
+
+def test_late_in_the_month_only_the_share_of_open_sales_with_time_to_close_counts():
+    # Given the 25th: 4 weekdays left (25, 26, 27, 30) against a sales cycle of 7 business days
+    p = proyectar("2026-11", noviembre(), date(2026, 11, 25), lunes_a_viernes)
+    assert (p.dias_restantes, p.ciclo_dias) == (4, Decimal("7.0"))
+    assert p.a_tiempo == Decimal(4) / Decimal("7.0")
+    # Then each open sale and each request before its offer counts 4/7 of its weight, and no arrival has time
+    assert [(e.estado, e.ponderado) for e in p.etapas if e.cantidad and e.ponderado] == [
+        ("oferta_enviada", 14_286),  # 50.000 x 0,5 x 4/7
+        ("digitacion", 12_000),  # 30.000 x 0,7 x 4/7
+        ("pago_pendiente", 9_412),  # 20.000 x 14/17 x 4/7
+    ]
+    assert p.sin_oferta == 19_047 and p.por_llegar == 0  # 4 x 8.333 x 4/7
