@@ -9,6 +9,9 @@ month and invoice-month indexes are filled exactly as the app fills them.
   again overwrites the same items (no duplicates).
 - Quiet: the stored requests carry no ``ultimo_cambio``, so the stream handler sees no applied action in their
   records and sends no email (the outbox stays as it was). Their histories are complete in the history table.
+  They are also up to date with the scheduled follow-up jobs (``al_dia``): overdue new requests already carry
+  their escalation, overdue Help Desk questions their reminder/escalation claims, and no customer waits in
+  ``requisitos`` past the reminder threshold, so the 15-minute and daily jobs do not email about them at once.
 - Realistic: channels, plans, executives, coverage and capacity refusals, rejected offers, stalled offers,
   transfers and web payments, postpaid sales, cancellations (executive or Smartflex) and redigitations, monthly
   volumes that rise and fall (so the KPI is APROBADO some months and OBSERVADO others), and the latest requests
@@ -34,6 +37,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
+from chalicelib.adapters.calendario import CalendarioLaboral
 from chalicelib.domain.actions import ACCIONES
 from chalicelib.domain.events import ACCION_CAPTURA, ACCION_REDIGITACION
 from chalicelib.domain.model import Cambio, EntradaHistorial, Rol, Solicitud
@@ -92,6 +96,46 @@ MOTIVOS_ANULACION = (
 HORARIO = {d: ((8 * 60 + 30, 12 * 60 + 30), (14 * 60 + 30, 18 * 60 + 30)) for d in range(5)} | {5: ((9 * 60, 12 * 60),)}
 
 
+@dataclass(frozen=True)
+class Plazos:
+    """The deadlines of the app's 15-minute and daily follow-up jobs (``chalicelib/config.py``; defaults as there).
+    The demo's history is up to date with them at ``hasta``: whatever those jobs would already have sent is
+    recorded as sent, so the running stage does not send a burst of emails about the demo's requests."""
+
+    primera_respuesta: int = 60
+    """Business minutes before an untouched new request is escalated (``escalate_unattended``)."""
+    recordatorio_hd: int = 120
+    escalamiento_hd: int = 240
+    """Business minutes before an unanswered capacity question is reminded / escalated (``remind_help_desk``)."""
+    dias_requisitos: int = 2
+    """Business days in ``requisitos`` before the customer gets the daily reminder (``remind_requirements``)."""
+
+    @classmethod
+    def de(cls, settings: Any) -> Plazos:
+        return cls(
+            primera_respuesta=int(settings.minutos_primera_respuesta),
+            recordatorio_hd=int(settings.minutos_recordatorio_hd),
+            escalamiento_hd=int(settings.minutos_escalamiento_hd),
+            dias_requisitos=int(settings.dias_recordatorio_requisitos),
+        )
+
+    @property
+    def minutos_requisitos(self) -> int:
+        """The customer's reminder threshold in business minutes (a business day is 8 business hours)."""
+        return self.dias_requisitos * 8 * 60
+
+    @property
+    def minutos_cliente(self) -> int:
+        """Business minutes within which the demo's customers bring every requirement: the reminder threshold
+        less half a business day (so a stage started a few hours later still sends them no reminder)."""
+        return max(60, self.minutos_requisitos - MARGEN_REQUISITOS)
+
+
+MARGEN_REQUISITOS: Final = 4 * 60
+CALENDARIO: Final = CalendarioLaboral()
+"""The app's business calendar (office hours and Bolivian holidays): the follow-up jobs count with it."""
+
+
 class Pendiente(Exception):
     """The next step would happen after ``hasta``: the request stays where it is (still in progress)."""
 
@@ -126,6 +170,7 @@ class Simulador:
     historias: list[Historia] = field(default_factory=list)
     detener_en: str | None = None
     """A state at which every request walked now stops (the demo month's open pipeline), or None."""
+    plazos: Plazos = field(default_factory=Plazos)
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.semilla)
@@ -142,9 +187,13 @@ class Simulador:
         """A right-skewed delay (log-normal) of at least ``minimo`` minutes around ``mediana``."""
         return timedelta(minutes=max(minimo, self.rng.lognormvariate(math.log(mediana), 0.9)))
 
-    def _despues(self, t: datetime, minimo: float, mediana: float, oficina: bool = True) -> datetime:
+    def _despues(
+        self, t: datetime, minimo: float, mediana: float, oficina: bool = True, tope: datetime | None = None
+    ) -> datetime:
         siguiente = t + self._minutos(minimo, mediana)
         siguiente = laborable(siguiente) if oficina else siguiente
+        if tope is not None and siguiente > tope:
+            siguiente = max(tope, t + timedelta(minutes=1))  # no later than ``tope``, still after ``t``
         if siguiente > self.hasta:
             raise Pendiente
         return siguiente.replace(microsecond=0)
@@ -300,12 +349,15 @@ class Simulador:
             self.aplicar(h, Accion.RECHAZAR_OFERTA, Rol.EJ, ej, t, motivo=r.choice(MOTIVOS_RECHAZO))
             return
         self.aplicar(h, Accion.ACEPTAR_OFERTA, Rol.EJ, ej, t)
+        # the customer brings every requirement before the daily reminder would start (``tope_requisitos``): a
+        # demo request never sits in ``requisitos`` long enough for the stage to email its fake customer
+        tope = tope_requisitos(h.solicitud, self.plazos)
         for requisito in ("ci", "ubicacion", "carta_solicitud"):
-            t = self._despues(t, 5, 6 * 60)
+            t = self._despues(t, 5, 6 * 60, tope=tope)
             self.aplicar(
                 h, Accion.REGISTRAR_REQUISITO, Rol.EJ, ej, t, requisito=requisito, detalle="recibido por WhatsApp"
             )
-        t = self._despues(t, 2, 30)
+        t = self._despues(t, 2, 30, tope=tope)
         self.aplicar(h, Accion.COMPLETAR_REQUISITOS, Rol.EJ, ej, t)
         self._venta(h, t, ej, tarifa)
 
@@ -484,15 +536,17 @@ def _meses(hasta: date, cuantos: int) -> list[tuple[date, date]]:
     return meses[::-1]
 
 
-def generar(*, semilla: int, hasta: datetime, meses: int, por_mes: int) -> list[Historia]:
-    """The demo history, deterministic for (semilla, hasta, meses, por_mes)."""
-    simulador = Simulador(semilla, hasta)
+def generar(*, semilla: int, hasta: datetime, meses: int, por_mes: int, plazos: Plazos | None = None) -> list[Historia]:
+    """The demo history, deterministic for (semilla, hasta, meses, por_mes), up to date with the follow-up jobs
+    at ``hasta`` (``al_dia``)."""
+    plazos = plazos or Plazos()
+    simulador = Simulador(semilla, hasta, plazos=plazos)
     canales = [c for c, _ in CANALES]
     pesos = [p for _, p in CANALES]
     for indice, (inicio, fin) in enumerate(_meses(hasta.date(), meses)):
         estacion = 1 + 0.18 * math.sin(indice * 1.3) + (0.15 if inicio.month == 12 else 0)
         _llegadas(simulador, inicio, fin, por_mes * estacion, canales, pesos)
-    return simulador.historias
+    return al_dia(simulador.historias, hasta, plazos)
 
 
 def _llegadas(
@@ -566,7 +620,12 @@ def _forzar(
 
 
 def generar_mes_demo(
-    hasta: datetime, *, semilla: int = SEMILLA_MES, por_mes: int = POR_MES_MES, ritmo_actual: float = RITMO_ACTUAL
+    hasta: datetime,
+    *,
+    semilla: int = SEMILLA_MES,
+    por_mes: int = POR_MES_MES,
+    ritmo_actual: float = RITMO_ACTUAL,
+    plazos: Plazos | None = None,
 ) -> list[Historia]:
     """The demo month: the previous month complete and the current one up to ``hasta`` (La Paz), deterministic
     for (semilla, hasta, por_mes, ritmo_actual), every part of the dashboard filled:
@@ -574,14 +633,16 @@ def generar_mes_demo(
     - every channel, the losses of each kind and first answers in both months (the current one as soon as it
       has had office hours), invoices on the days of both months;
     - the open pipeline: at least one request waiting in every state of ``tablero.ABIERTOS``, with its amount;
-    - the current month at ``ritmo_actual`` of the previous month's pace: behind it, so the projection warns."""
+    - the current month at ``ritmo_actual`` of the previous month's pace: behind it, so the projection warns;
+    - up to date with the follow-up jobs at ``hasta`` (``al_dia``): the stage does not email about it at once."""
     from chalicelib.domain.tablero import ABIERTOS, motivo_perdida
 
     def _perdida(motivo: str) -> Callable[[Solicitud], bool]:
         return lambda s: motivo_perdida(s) == motivo
 
     hasta = hasta.astimezone(LA_PAZ)
-    simulador = Simulador(semilla, hasta)
+    plazos = plazos or Plazos()
+    simulador = Simulador(semilla, hasta, plazos=plazos)
     canales = [c for c, _ in CANALES]
     pesos = [p for _, p in CANALES]
     actual_inicio = _inicio_mes(hasta.date())
@@ -611,17 +672,105 @@ def generar_mes_demo(
             continue
         # this month's when it has had time to get there, else from the previous month's last days
         desde = max(datetime(actual_inicio.year, actual_inicio.month, 1, tzinfo=LA_PAZ), hasta - timedelta(days=12))
-        if not _forzar(simulador, desde, hasta, _en_estado(estado), detener_en=estado):
-            _forzar(simulador, hasta - timedelta(days=14), hasta, _en_estado(estado), detener_en=estado)
-    return simulador.historias
+        cumple = _en_estado(estado, hasta, plazos)
+        if not _forzar(simulador, desde, hasta, cumple, detener_en=estado):
+            _forzar(simulador, hasta - timedelta(days=14), hasta, cumple, detener_en=estado)
+    return al_dia(simulador.historias, hasta, plazos)
 
 
 def _cualquiera(_: Solicitud) -> bool:
     return True
 
 
-def _en_estado(estado: str) -> Callable[[Solicitud], bool]:
+def _en_estado(estado: str, hasta: datetime, plazos: Plazos) -> Callable[[Solicitud], bool]:
+    """Waiting in ``estado`` at ``hasta``; in ``requisitos``, still within the customer's time (``tope_requisitos``),
+    as every request the procedure leaves there."""
+    if estado == Estado.REQUISITOS.value:
+        return lambda s: s.estado == estado and tope_requisitos(s, plazos) >= hasta
     return lambda s: s.estado == estado
+
+
+# --- Up to date with the follow-up jobs (escalate_unattended, remind_help_desk, remind_requirements) ---
+
+
+def tope_requisitos(s: Solicitud, plazos: Plazos) -> datetime:
+    """When the demo's customer of ``s`` (just entered ``requisitos``) has brought every requirement at the latest:
+    ``plazos.minutos_cliente`` business minutes after ``estado_desde``, inside office hours, half a business day
+    before the reminder threshold."""
+    vence = CALENDARIO.vencimiento(datetime.fromisoformat(s.estado_desde), plazos.minutos_cliente)
+    return (vence - timedelta(minutes=1)).astimezone(LA_PAZ)
+
+
+def _pasada(vence: datetime, hasta: datetime) -> datetime:
+    """When a 15-minute job first saw a deadline ``vence`` pass: the next quarter hour, at the latest ``hasta``."""
+    vence = vence.astimezone(LA_PAZ).replace(second=0, microsecond=0)
+    cuarto = vence + timedelta(minutes=-vence.minute % 15)
+    return min(cuarto, hasta.astimezone(LA_PAZ)).replace(microsecond=0)
+
+
+SEGUIMIENTO_HD: Final = ("recordatorio_hd", "escalamiento_hd")
+"""The Help Desk follow-ups, keyed ``<tipo>#<id>#<estado_desde>`` in the claves table by ``remind_help_desk``."""
+
+
+def al_dia(historias: list[Historia], hasta: datetime, plazos: Plazos) -> list[Historia]:
+    """Record what the app's 15-minute jobs would already have done by ``hasta``, as they record it:
+
+    - a request still ``nueva`` past its first business hour was escalated to the team lead: ``escalada_en`` (the
+      job escalates a request once, and skips it when that field is set) and its history entry;
+    - a capacity question waiting in ``consulta_help_desk`` past 2 (4) business hours was reminded (escalated):
+      the history entries here, the job's claims ``<tipo>#<id>#<estado_desde>`` when written (``escribir``).
+
+    ``requisitos`` needs nothing: the demo's customers bring their requirements before the reminder threshold
+    (``tope_requisitos``), so no demo request is there long enough for ``remind_requirements``."""
+    hasta = hasta.astimezone(LA_PAZ)
+    for h in historias:
+        s = h.solicitud
+        if s.estado == Estado.NUEVA.value and not s.primera_respuesta_en and not s.escalada_en:
+            vence = CALENDARIO.vencimiento(datetime.fromisoformat(s.creada_en), plazos.primera_respuesta)
+            if vence <= hasta:
+                en = _pasada(vence, hasta).isoformat()
+                h.solicitud = replace(s, escalada_en=en)
+                h.entradas.append(
+                    EntradaHistorial(
+                        solicitud_id=s.id,
+                        id=f"escalamiento#{s.id}",
+                        en=en,
+                        tipo="escalamiento",
+                        resumen="Sin atención en su primera hora hábil: escalada al Responsable de Canales.",
+                        campos={"vencio_en": vence.isoformat(), "ses_message_id": None, "suprimidas": []},
+                    )
+                )
+        elif s.estado == Estado.CONSULTA_HELP_DESK.value:
+            hechos = {e.id for e in h.entradas}
+            for tipo, minutos in zip(SEGUIMIENTO_HD, (plazos.recordatorio_hd, plazos.escalamiento_hd), strict=True):
+                vence = CALENDARIO.vencimiento(datetime.fromisoformat(s.estado_desde), minutos)
+                if vence > hasta or f"{tipo}#{s.estado_desde}" in hechos:
+                    continue
+                recordatorio = tipo == "recordatorio_hd"
+                h.entradas.append(
+                    EntradaHistorial(
+                        solicitud_id=s.id,
+                        id=f"{tipo}#{s.estado_desde}",
+                        en=_pasada(vence, hasta).isoformat(),
+                        tipo="recordatorio" if recordatorio else "escalamiento",
+                        resumen="Help Desk no respondió a tiempo: recordatorio enviado a Help Desk."
+                        if recordatorio
+                        else "Help Desk no respondió a tiempo: escalada al Responsable de Canales.",
+                        campos={"vencio_en": vence.isoformat(), "para": [], "suprimidas": [], "ses_message_id": None},
+                    )
+                )
+    return historias
+
+
+def claves_de_seguimiento(historias: Sequence[Historia]) -> list[str]:
+    """The claims ``remind_help_desk`` keeps for the follow-ups ``al_dia`` recorded (``<tipo>#<id>#<desde>``)."""
+    claves = []
+    for h in historias:
+        for e in h.entradas:
+            tipo, _, desde = e.id.partition("#")
+            if tipo in SEGUIMIENTO_HD and e.tipo != "accion":
+                claves.append(f"{tipo}#{h.solicitud.id}#{desde}")
+    return claves
 
 
 def _fin_mes(inicio: date) -> date:
@@ -635,7 +784,7 @@ def sembrar_mes_demo(settings: Any, hasta: datetime | None = None) -> dict[str, 
 
     inicio = time.perf_counter()
     momento = (hasta or datetime.now(LA_PAZ)).astimezone(LA_PAZ).replace(second=0, microsecond=0)
-    historias = generar_mes_demo(momento)
+    historias = generar_mes_demo(momento, plazos=Plazos.de(settings))
     solicitudes, entradas = escribir(historias, settings)
     mes = momento.strftime("%Y-%m")
     por_mes = Counter(h.solicitud.mes for h in historias)
@@ -656,7 +805,10 @@ def almacenadas(historias: Sequence[Historia]) -> Iterator[Solicitud]:
 
 
 def escribir(historias: Sequence[Historia], settings: Any) -> tuple[int, int]:
-    """Batch-write every request and history entry through the adapter's item mapping; returns the counts."""
+    """Batch-write every request and history entry through the adapter's item mapping, and complete the Help Desk
+    follow-up claims of ``al_dia`` through the app's ``Idempotencia`` adapter (as ``remind_help_desk`` does after
+    sending: a rerun of the job then sends nothing); returns the counts of requests and entries."""
+    from chalicelib.adapters.dynamo_idempotencia import PynamoIdempotencia
     from chalicelib.adapters.dynamo_solicitudes import item_de_entrada, item_de_solicitud
     from chalicelib.adapters.dynamo_tables import HistorialItem, SolicitudItem, bind
 
@@ -671,6 +823,10 @@ def escribir(historias: Sequence[Historia], settings: Any) -> tuple[int, int]:
             for entrada in h.entradas:
                 lote.save(item_de_entrada(entrada))
                 entradas += 1
+    idempotencia = PynamoIdempotencia(settings)
+    for clave in claves_de_seguimiento(historias):
+        if idempotencia.reclamar(clave):  # False: already completed by an earlier run
+            idempotencia.completar(clave, "demo")
     return solicitudes, entradas
 
 

@@ -14,7 +14,15 @@ from chalicelib.adapters.calendario import CalendarioLaboral
 from chalicelib.domain.proyeccion import proyectar
 from chalicelib.domain.seguimiento import mes_anterior
 from chalicelib.domain.tablero import ABIERTOS, aporte, cifras_del_mes, monto_abierto, motivo_perdida, sumar
-from localstage.demo import CANALES, PERDIDAS_FORZADAS, Historia, almacenadas, generar_mes_demo
+from localstage.demo import (
+    CANALES,
+    PERDIDAS_FORZADAS,
+    Historia,
+    Plazos,
+    almacenadas,
+    claves_de_seguimiento,
+    generar_mes_demo,
+)
 
 LA_PAZ = ZoneInfo("America/La_Paz")
 FECHAS = {
@@ -107,3 +115,27 @@ def test_the_current_month_runs_behind_so_the_projection_warns(caso):
     recibidas = Counter(s.mes for s in almacenadas(historias) if not s.redigitacion_de)
     dias_del_mes = 28 if mes.endswith("-02") else 30
     assert recibidas[mes] <= recibidas[anterior] * hasta.day / dias_del_mes
+
+
+def test_the_follow_up_jobs_find_nothing_to_send_about_the_demo_at_its_moment(caso):
+    # The rules of escalate_unattended, remind_help_desk and remind_requirements (chalicelib/services/trabajos.py,
+    # seguimiento_hd.py, recordatorios.py) applied at the demo's moment to what the demo stores and claims
+    hasta, _, _, historias = caso
+    calendario, plazos = CalendarioLaboral(), Plazos()
+    claves = set(claves_de_seguimiento(historias))
+    for s in almacenadas(historias):
+        desde = datetime.fromisoformat(s.estado_desde)
+        if s.estado == "nueva" and calendario.vencimiento(datetime.fromisoformat(s.creada_en), 60) <= hasta:
+            # past its first business hour: already escalated (the job skips it), as its history says
+            assert s.primera_respuesta_en or s.escalada_en, s.id
+            assert s.escalada_en is None or datetime.fromisoformat(s.escalada_en) <= hasta
+        if s.estado == "consulta_help_desk":
+            for tipo, minutos in (("recordatorio_hd", 120), ("escalamiento_hd", 240)):
+                if calendario.vencimiento(desde, minutos) <= hasta:
+                    assert f"{tipo}#{s.id}#{s.estado_desde}" in claves, (tipo, s.id)
+        if s.estado == "requisitos":
+            # no reminder to the demo's (fake) customer, today or in the next half business day
+            assert calendario.vencimiento(desde, plazos.minutos_requisitos) > hasta, s.id
+            assert calendario.vencimiento(desde, plazos.minutos_cliente + 5) > hasta, s.id
+    escaladas = [h for h in historias if h.solicitud.escalada_en]
+    assert all(any(e.id == f"escalamiento#{h.solicitud.id}" for e in h.entradas) for h in escaladas)
