@@ -761,7 +761,7 @@ def _b9(b: Mapping[str, Any]) -> list[str]:
         *lecturas,
         "",
         "Keys asked, items returned and calls are the same for both sizes by construction (a fixed list of keys, "
-        "`domain.tablero.claves_del_mes`); what grows with the month is what the items hold. Attributes by kind of "
+        "`domain.tablero.claves_del_tablero`); what grows with the month is what the items hold. Attributes by kind of "
         f"item, small → large month: {por_clase}. The per-day and per-executive items are bounded (days of a "
         "month, executives); the speed-to-lead histograms (`respuesta`, one attribute per distinct minute) grow "
         "with the number of distinct answer times, bounded only by the slowest first answer. "

@@ -148,7 +148,7 @@ def _cargar(entorno: EntornoMoto, grande: int, pequeno: int, ahora: datetime) ->
 def lecturas(entorno: EntornoMoto, agregados: Any, meses: dict[str, str], rondas: int) -> dict[str, Any]:
     """``leer_mes`` of each month, interleaved in shuffled order round by round."""
     from chalicelib.domain.seguimiento import mes_anterior
-    from chalicelib.domain.tablero import clave, claves_del_mes
+    from chalicelib.domain.tablero import claves_del_tablero
     from chalicelib.services.tablero import leer_mes
 
     contador = _Contador(agregados._conexion)
@@ -193,7 +193,7 @@ def lecturas(entorno: EntornoMoto, agregados: Any, meses: dict[str, str], rondas
         for k, atributos in leidos.items():
             por_clase[_clase(k)] += len(atributos)
         distintos = {tuple(sorted(c.items())) for c in conteos[nombre]}
-        claves = [*claves_del_mes(mes), *claves_del_mes(mes_anterior(mes)), clave("abierto")]
+        claves = claves_del_tablero(mes, mes_anterior(mes))
         filas[nombre] = {
             "mes": mes,
             **conteos[nombre][0],
@@ -261,7 +261,7 @@ def _app_lectura(tabla: str) -> Any:
     from chalice.app import Chalice, Response
 
     from chalicelib.domain.seguimiento import mes_anterior
-    from chalicelib.domain.tablero import clave, claves_del_mes
+    from chalicelib.domain.tablero import claves_del_tablero
 
     app = Chalice(app_name="vd-bench-lectura")
     clientes: dict[str, Any] = {}
@@ -276,7 +276,7 @@ def _app_lectura(tabla: str) -> Any:
         assert solicitud is not None
         parametros: dict[str, str] = dict(solicitud.query_params or {})
         mes = parametros["mes"]
-        claves = [*claves_del_mes(mes), *claves_del_mes(mes_anterior(mes)), clave("abierto")]
+        claves = claves_del_tablero(mes, mes_anterior(mes))
         respuesta = clientes["dynamodb"].batch_get_item(
             RequestItems={tabla: {"Keys": [{"clave": {"S": k}} for k in claves]}}
         )

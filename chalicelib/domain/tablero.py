@@ -20,7 +20,7 @@ Items (the month is the request's creation month ``s.mes``, or the invoice's mon
 - ``tablero#<mes>#ejecutivos``: the same per executive (``<email>|ventas``, ``<email>|centavos``);
 - ``tablero#abierto``: the open pipeline now, whatever the month (``<estado>_cantidad``, ``<estado>_centavos``).
 
-So the dashboard of a month reads a fixed number of items (``claves_del_mes``) whatever the month's size.
+So the dashboard of a month reads a fixed number of items (``claves_del_tablero``) whatever the month's size.
 """
 
 from __future__ import annotations
@@ -194,6 +194,20 @@ def claves_del_mes(mes: str) -> list[str]:
         clave(mes, "dias"),
         clave(mes, "facturacion"),
         clave(mes, "ejecutivos"),
+    ]
+
+
+def claves_del_tablero(mes: str, anterior: str) -> list[str]:
+    """What the dashboard and its projection read: the month's items but the per-executive one, the previous
+    month's funnel and billing (not its speed-to-lead histograms or days, which the page does not show), and the
+    open pipeline: 27 items, whatever the months' sizes."""
+    canales = [c.value for c in Canal]
+    return [
+        *(k for k in claves_del_mes(mes) if k != clave(mes, "ejecutivos")),
+        clave(anterior, "total"),
+        *(clave(anterior, "canal", c) for c in canales),
+        clave(anterior, "facturacion"),
+        clave("abierto"),
     ]
 
 

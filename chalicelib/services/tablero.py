@@ -36,6 +36,7 @@ from chalicelib.domain.tablero import (
     cifras_del_mes,
     clave,
     claves_del_mes,
+    claves_del_tablero,
     diferencia,
     sumar,
 )
@@ -111,8 +112,9 @@ def corregir(meses: Iterable[str], solicitudes: Iterable[Solicitud], *, agregado
 
 
 def leer_mes(mes: str, anterior: str, *, agregados: Agregados) -> Items:
-    """The items the dashboard of ``mes`` reads: the month, the previous one, and the open pipeline."""
-    return agregados.leer([*claves_del_mes(mes), *claves_del_mes(anterior), clave("abierto")])
+    """The items the dashboard of ``mes`` reads: the month, the previous one's funnel and billing, and the open
+    pipeline (``tablero.claves_del_tablero``)."""
+    return agregados.leer(claves_del_tablero(mes, anterior))
 
 
 def vista(mes: str, items: Items, *, canal: str | None = None, dia_de_hoy: int | None = None) -> dict[str, Any]:

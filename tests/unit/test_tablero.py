@@ -133,3 +133,12 @@ def test_why_a_request_was_lost_is_read_from_the_record_when_its_closing_action_
     assert motivo_perdida(perdida) == "otro"
     assert motivo_perdida(make_solicitud(estado="anulada")) == "anulada"
     assert motivo_perdida(make_solicitud(estado="negociacion")) is None
+
+
+def test_the_dashboard_reads_a_fixed_list_of_items_without_what_it_does_not_show():
+    from chalicelib.domain.tablero import claves_del_mes, claves_del_tablero
+
+    claves = claves_del_tablero("2026-12", "2026-11")
+    assert len(claves) == len(set(claves)) == 27
+    assert set(claves) <= set(claves_del_mes("2026-12")) | set(claves_del_mes("2026-11")) | {"tablero#abierto"}
+    assert not [k for k in claves if k.startswith("tablero#2026-11#respuesta") or k.endswith("#ejecutivos")]
