@@ -470,7 +470,11 @@ class Services:
     @property
     def _puertos_tablero(self) -> tablero.PuertosTablero:
         return tablero.PuertosTablero(
-            agregados=self.agregados, clock=self.clock, graficos=self.graficos_tablero, calendario=self.calendario
+            agregados=self.agregados,
+            clock=self.clock,
+            graficos=self.graficos_tablero,
+            calendario=self.calendario,
+            dias_de_control=self.settings.dias_aviso_proyeccion,
         )
 
     def avisar_proyeccion(self, *, forzar: bool = False) -> dict[str, Any]:

@@ -470,3 +470,7 @@ class InMemoryAgregados:
         with self._lock:
             for k, v in items.items():
                 self.items[k] = dict(v)
+
+    def anotar(self, clave: str, atributos: Mapping[str, int]) -> None:
+        with self._lock:
+            self.items.setdefault(clave, {}).update({a: int(v) for a, v in atributos.items()})

@@ -12,7 +12,7 @@ deliveries racing, count once (the loser reads again and finds nothing left to a
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from pynamodb.exceptions import TransactWriteError
@@ -102,6 +102,23 @@ class PynamoAgregados:
             item = {"clave": {"S": nombre}, "estado": {"S": ESTADO}}
             item.update({a: {"N": str(v)} for a, v in atributos.items()})
             self._conexion.dispatch("PutItem", {"TableName": self._tabla, "Item": item})
+
+    def anotar(self, clave: str, atributos: Mapping[str, int]) -> None:
+        """Set the given attributes of one item (UpdateItem ``SET``), leaving its others as they are."""
+        if not atributos:
+            return
+        nombres = {f"#a{n}": a for n, a in enumerate(atributos)}
+        valores = {f":v{n}": {"N": str(int(v))} for n, v in enumerate(atributos.values())}
+        self._conexion.dispatch(
+            "UpdateItem",
+            {
+                "TableName": self._tabla,
+                "Key": {"clave": {"S": clave}},
+                "UpdateExpression": "SET estado = :estado, " + ", ".join(f"#a{n} = :v{n}" for n in range(len(nombres))),
+                "ExpressionAttributeNames": nombres,
+                "ExpressionAttributeValues": {**valores, ":estado": {"S": ESTADO}},
+            },
+        )
 
 
 def _sumas(tabla: str, cambios: Aporte) -> list[dict[str, Any]]:

@@ -363,6 +363,10 @@ class Agregados(Protocol):
         """Overwrite whole counter items with the given values (the rebuild command)."""
         ...
 
+    def anotar(self, clave: str, atributos: Mapping[str, int]) -> None:
+        """Set the given attributes of one item, leaving its others as they are (the warning's record of a run)."""
+        ...
+
 
 class GraficosTablero(Protocol):
     """The dashboard's charts as SVG text (server-rendered; the page has their numbers in tables too)."""

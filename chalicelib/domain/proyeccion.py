@@ -31,7 +31,7 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Final
 
-from chalicelib.domain.seguimiento import UMBRAL_KPI, Kpi, calcular_kpi, mes_anterior
+from chalicelib.domain.seguimiento import UMBRAL_KPI, Kpi, Veredicto, calcular_kpi, mes_anterior
 from chalicelib.domain.tablero import ABIERTOS, CifrasMes, Items, cifras_del_mes, clave
 from chalicelib.domain.vocabulario import Estado
 
@@ -252,3 +252,58 @@ def dia_de_control(mes: str, dia: int, es_habil: EsHabil) -> date | None:
             return candidato
         candidato += timedelta(days=1)
     return None
+
+
+@dataclass(frozen=True)
+class AvisoRegistrado:
+    """One run of the early warning, as recorded in ``tablero#<mes>#avisos``."""
+
+    control: str
+    """The configured day ("10", "20") or "manual" (the local stage's ``/dev`` trigger)."""
+    fecha: date
+    porcentaje: Decimal | None
+    proyectado: int
+    faltante: int
+    enviado: bool
+
+    @property
+    def veredicto(self) -> str:
+        """The KPI's verdict of the recorded percentage (truncated to two decimals, as the KPI shows it)."""
+        if self.porcentaje is None:
+            return Veredicto.SIN_BASE.value
+        return (Veredicto.APROBADO if self.porcentaje >= UMBRAL_KPI else Veredicto.OBSERVADO).value
+
+
+def registro_aviso(control: str, hoy: date, p: Proyeccion, enviado: bool) -> dict[str, int]:
+    """The attributes of ``tablero#<mes>#avisos`` that record one run (whole numbers, like the counters):
+    ``c<día>_…`` for a checkpoint, ``m<dd>_…`` for a run asked by hand on day ``dd``."""
+    prefijo = f"c{control}_" if control.isdecimal() else f"m{hoy.day:02d}_"
+    registro = {
+        f"{prefijo}fecha": int(hoy.strftime("%Y%m%d")),
+        f"{prefijo}proyectado": p.total,
+        f"{prefijo}faltante": p.faltante,
+        f"{prefijo}enviado": int(enviado),
+    }
+    if p.kpi.porcentaje is not None:
+        registro[f"{prefijo}centesimas"] = int(p.kpi.porcentaje * 100)
+    return registro
+
+
+def avisos_registrados(item: Mapping[str, int]) -> list[AvisoRegistrado]:
+    """The runs recorded in a month's ``avisos`` item, oldest first."""
+    prefijos = sorted({a.split("_", 1)[0] for a in item if "_" in a and a.endswith("_fecha")})
+    avisos = []
+    for prefijo in prefijos:
+        fecha = str(int(item[f"{prefijo}_fecha"]))
+        centesimas = item.get(f"{prefijo}_centesimas")
+        avisos.append(
+            AvisoRegistrado(
+                control=prefijo[1:] if prefijo.startswith("c") else "manual",
+                fecha=date(int(fecha[:4]), int(fecha[4:6]), int(fecha[6:8])),
+                porcentaje=None if centesimas is None else Decimal(int(centesimas)) / 100,
+                proyectado=int(item.get(f"{prefijo}_proyectado", 0)),
+                faltante=int(item.get(f"{prefijo}_faltante", 0)),
+                enviado=bool(item.get(f"{prefijo}_enviado", 0)),
+            )
+        )
+    return sorted(avisos, key=lambda a: (a.fecha, a.control))

@@ -18,7 +18,9 @@ Items (the month is the request's creation month ``s.mes``, or the invoice's mon
   channel (``canal_<canal>_…``) and per day (``dia<dd>_…``), the cancelled ones apart, prepaid and postpaid, and
   the hours from first contact to invoice summed (``ciclo_horas``: the sales cycle the projection uses);
 - ``tablero#<mes>#ejecutivos``: the same per executive (``<email>|ventas``, ``<email>|centavos``);
-- ``tablero#abierto``: the open pipeline now, whatever the month (``<estado>_cantidad``, ``<estado>_centavos``).
+- ``tablero#abierto``: the open pipeline now, whatever the month (``<estado>_cantidad``, ``<estado>_centavos``);
+- ``tablero#<mes>#avisos``: not a counter: what each run of the early warning projected and whether it sent the
+  email (``proyeccion.registro_aviso``), so the dashboard shows the month's checkpoints.
 
 So the dashboard of a month reads a fixed number of items (``claves_del_tablero``) whatever the month's size.
 """
@@ -200,7 +202,8 @@ def claves_del_mes(mes: str) -> list[str]:
 def claves_del_tablero(mes: str, anterior: str) -> list[str]:
     """What the dashboard and its projection read: the month's items but the per-executive one, the previous
     month's funnel and billing (not its speed-to-lead histograms or days, which the page does not show), and the
-    open pipeline: 27 items, whatever the months' sizes."""
+    open pipeline, and the month's early-warning runs (``proyeccion.registro_aviso``): 28 items, whatever the
+    months' sizes."""
     canales = [c.value for c in Canal]
     return [
         *(k for k in claves_del_mes(mes) if k != clave(mes, "ejecutivos")),
@@ -208,6 +211,7 @@ def claves_del_tablero(mes: str, anterior: str) -> list[str]:
         *(clave(anterior, "canal", c) for c in canales),
         clave(anterior, "facturacion"),
         clave("abierto"),
+        clave(mes, "avisos"),
     ]
 
 

@@ -20,9 +20,10 @@ from typing import Any, Final
 
 from chalicelib.domain.model import Solicitud
 from chalicelib.domain.ports import Agregados, CorreoSaliente
-from chalicelib.domain.proyeccion import ETAPA_DEL_ABIERTO, Proyeccion, dia_de_control, proyectar
+from chalicelib.domain.proyeccion import ETAPA_DEL_ABIERTO, Proyeccion, dia_de_control, proyectar, registro_aviso
 from chalicelib.domain.seguimiento import PLAZOS, Veredicto, bolivianos, ejecutivo_de, mes_anterior, nombre_mes
 from chalicelib.domain.tablero import ABIERTOS, monto_abierto
+from chalicelib.domain.tablero import clave as clave_tablero
 from chalicelib.domain.vocabulario import Estado
 from chalicelib.services import una_vez
 from chalicelib.services.reportes.comun import PuertosReportes, enviado, sin_proveedor
@@ -92,6 +93,15 @@ def ventas_abiertas(puertos: PuertosReportes) -> list[Solicitud]:
     return abiertas
 
 
+def _anotar(puertos: PuertosAvisoProyeccion, control: str, hoy: date, p: Proyeccion, *, enviado: bool) -> None:
+    """Record the run on the month's dashboard (``tablero#<mes>#avisos``); the claim's result is the record of
+    truth, so a failure here is logged and the run goes on."""
+    try:
+        puertos.agregados.anotar(clave_tablero(p.mes, "avisos"), registro_aviso(control, hoy, p, enviado))
+    except Exception:
+        logger.exception("no se pudo anotar el aviso en el tablero", extra={"mes": p.mes, "control": control})
+
+
 def avisar_proyeccion(*, forzar: bool = False, puertos: PuertosAvisoProyeccion) -> dict[str, Any]:
     """Run today's checkpoint, if today is one (``forzar``: as if it were, the local stage's ``/dev`` trigger)."""
     reportes = puertos.reportes
@@ -125,6 +135,7 @@ def avisar_proyeccion(*, forzar: bool = False, puertos: PuertosAvisoProyeccion) 
     }
     resultado |= registro
     if p.kpi.veredicto is not Veredicto.OBSERVADO:
+        _anotar(puertos, control, hoy, p, enviado=False)
         una_vez.completar(reportes.idempotencia, clave, json.dumps(registro | {"enviado": False}))
         logger.info("proyección en camino: sin aviso", extra={"mes": mes, "control": control, **registro})
         return resultado | {"enviado": False, "motivo": "en_camino" if p.anterior > 0 else "sin_base"}
@@ -160,6 +171,7 @@ def avisar_proyeccion(*, forzar: bool = False, puertos: PuertosAvisoProyeccion) 
         reportes.idempotencia, clave, json.dumps(registro | {"enviado": True, "message_id": entrega.message_id})
     )
     una_vez.tras_efecto(lambda: enviado(clave, reportes), f"envio programado {clave}")
+    _anotar(puertos, control, hoy, p, enviado=entrega.enviado)
     logger.warning(
         "proyección bajo el 98 %: aviso enviado",
         extra={"mes": mes, "control": control, "palancas": [f["id"] for f in lista], **registro},

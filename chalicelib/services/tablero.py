@@ -17,7 +17,7 @@ from typing import Any, Final
 from chalicelib.domain.errors import ConflictoConcurrente, DatosInvalidos, RolNoAutorizado
 from chalicelib.domain.model import Canal, Rol, Solicitud
 from chalicelib.domain.ports import Agregados, Calendario, Clock, GraficosTablero, Tabla
-from chalicelib.domain.proyeccion import ORDEN_PASOS, Proyeccion, proyectar
+from chalicelib.domain.proyeccion import ORDEN_PASOS, Proyeccion, avisos_registrados, dia_de_control, proyectar
 from chalicelib.domain.seguimiento import (
     ROLES_REPORTES,
     bolivianos,
@@ -214,6 +214,7 @@ class PuertosTablero:
     clock: Clock
     graficos: GraficosTablero
     calendario: Calendario
+    dias_de_control: tuple[int, ...] = (10, 20)
 
 
 ETIQUETA_CONVERSION: Final = {
@@ -267,6 +268,40 @@ def vista_proyeccion(p: Proyeccion) -> dict[str, Any]:
     }
 
 
+def controles_del_mes(mes: str, items: Items, hoy: Any, puertos: PuertosTablero) -> list[dict[str, Any]]:
+    """The month's early-warning checkpoints and what each run recorded (``tablero#<mes>#avisos``), then the runs
+    asked by hand on the local stage."""
+    registrados = avisos_registrados(items.get(clave(mes, "avisos"), {}))
+    por_control = {a.control: a for a in registrados if a.control != "manual"}
+    filas: list[dict[str, Any]] = []
+    for dia in sorted(set(puertos.dias_de_control)):
+        fecha = dia_de_control(mes, dia, puertos.calendario.es_dia_habil)
+        if fecha is None:
+            continue
+        aviso = por_control.get(str(dia))
+        filas.append(
+            {"titulo": f"Control del día {dia}", "fecha": fecha.isoformat(), "futuro": fecha > hoy}
+            | (_aviso(aviso) if aviso else {"registrado": False})
+        )
+    for aviso in registrados:
+        if aviso.control == "manual":
+            filas.append(
+                {"titulo": "Ejecución manual", "fecha": aviso.fecha.isoformat(), "futuro": False} | _aviso(aviso)
+            )
+    return filas
+
+
+def _aviso(aviso: Any) -> dict[str, Any]:
+    return {
+        "registrado": True,
+        "porcentaje": aviso.porcentaje,
+        "veredicto": aviso.veredicto,
+        "proyectado_bs": bolivianos(aviso.proyectado),
+        "faltante_bs": bolivianos(aviso.faltante),
+        "enviado": aviso.enviado,
+    }
+
+
 def _porcentaje(fraccion: Decimal) -> Decimal:
     return (fraccion * 100).quantize(Decimal("0.01"))
 
@@ -291,6 +326,7 @@ def panel(mes: str | None, canal: str | None, roles: Iterable[Rol], *, puertos: 
     contenido["proyeccion"] = (
         None if canal else vista_proyeccion(proyectar(elegido, items, ahora.date(), puertos.calendario.es_dia_habil))
     )
+    contenido["controles"] = controles_del_mes(elegido, items, ahora.date(), puertos)
     contenido["grafico_embudo"] = puertos.graficos.embudo(
         contenido["embudo"], contenido["mes_etiqueta"], contenido["mes_anterior_etiqueta"]
     )

@@ -234,3 +234,36 @@ def test_the_schedule_fires_at_09_00_la_paz_on_weekdays():
     assert expresiones["warn_projection"] == "cron(0 13-16 ? * MON-FRI *)"
     siguiente = parse_schedule(expresiones["warn_projection"]).next_after(datetime(2026, 12, 5, 20, tzinfo=LA_PAZ))
     assert siguiente.astimezone(LA_PAZ).isoformat() == "2026-12-07T09:00:00-04:00"
+
+
+def test_the_dashboard_lists_the_months_checkpoints_and_what_each_run_did(cliente, diciembre):
+    from tests.app.test_consola import Visitante, html
+
+    servicios = diciembre
+    _mes_atrasado(servicios)
+    _a_las_9(servicios, 10)
+    cliente.lambda_.invoke("warn_projection", _evento_programado(cliente))
+    _a_las_9(servicios, 11)
+    cliente.http.post("/dev/jobs/alerta_tablero?forzar=1")
+    visitante = Visitante(cliente)
+    visitante.ingresar("JD")
+    pagina = html(visitante.get("/consola/tablero"))
+    inicio = pagina.index("Avisos de proyección de diciembre de 2026")
+    lista = pagina[inicio : pagina.index("</ul>", inicio)]
+    # The 10th ran and warned; the 20th's checkpoint (a Sunday: Monday the 21st) is still ahead; the manual run too
+    assert "Control del día 10 (jueves, 10 de diciembre de 2026): proyección" in lista
+    assert "OBSERVADO" in lista and "aviso enviado a RC y JD (faltaban Bs" in lista
+    assert "Control del día 20 (lunes, 21 de diciembre de 2026): pendiente." in lista
+    assert "Ejecución manual (viernes, 11 de diciembre de 2026): proyección" in lista
+
+
+def test_a_run_on_track_is_listed_without_a_warning(cliente, diciembre):
+    from tests.app.test_consola import Visitante, html
+
+    _a_las_9(diciembre, 10)
+    cliente.lambda_.invoke("warn_projection", _evento_programado(cliente))
+    visitante = Visitante(cliente)
+    visitante.ingresar("RC")
+    pagina = html(visitante.get("/consola/tablero"))
+    assert "Control del día 10 (jueves, 10 de diciembre de 2026): proyección" in pagina
+    assert "APROBADO" in pagina and "en camino: sin aviso." in pagina

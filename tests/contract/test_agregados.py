@@ -106,3 +106,12 @@ def test_a_change_that_adds_nothing_to_the_dashboard_writes_nothing(agregados, m
     anulada = replace(nota, estado="anulada", version=nota.version + 1)
     assert tablero.contar(anulada, agregados=agregados) is True
     assert cifras_del_mes("2026-11", agregados.leer(claves_del_mes("2026-11"))).centavos == 0
+
+
+def test_a_note_sets_its_attributes_and_leaves_the_others(agregados):
+    agregados.anotar("tablero#2026-12#avisos", {"c10_fecha": 20261210, "c10_enviado": 1})
+    agregados.anotar("tablero#2026-12#avisos", {"c20_fecha": 20261221, "c20_enviado": 0})
+    agregados.anotar("tablero#2026-12#avisos", {"c10_enviado": 0})
+    assert agregados.leer(["tablero#2026-12#avisos"]) == {
+        "tablero#2026-12#avisos": {"c10_fecha": 20261210, "c10_enviado": 0, "c20_fecha": 20261221, "c20_enviado": 0}
+    }

@@ -139,6 +139,9 @@ def test_the_dashboard_reads_a_fixed_list_of_items_without_what_it_does_not_show
     from chalicelib.domain.tablero import claves_del_mes, claves_del_tablero
 
     claves = claves_del_tablero("2026-12", "2026-11")
-    assert len(claves) == len(set(claves)) == 27
-    assert set(claves) <= set(claves_del_mes("2026-12")) | set(claves_del_mes("2026-11")) | {"tablero#abierto"}
+    assert len(claves) == len(set(claves)) == 28
+    assert set(claves) <= set(claves_del_mes("2026-12")) | set(claves_del_mes("2026-11")) | {
+        "tablero#abierto",
+        "tablero#2026-12#avisos",
+    }
     assert not [k for k in claves if k.startswith("tablero#2026-11#respuesta") or k.endswith("#ejecutivos")]

@@ -144,3 +144,18 @@ def test_late_in_the_month_only_the_share_of_open_sales_with_time_to_close_count
         ("pago_pendiente", 9_412),  # 20.000 x 14/17 x 4/7
     ]
     assert p.sin_oferta == 19_047 and p.por_llegar == 0  # 4 x 8.333 x 4/7
+
+
+def test_a_run_of_the_warning_is_recorded_in_whole_numbers_and_read_back():
+    from chalicelib.domain.proyeccion import avisos_registrados, registro_aviso
+
+    p = proyectar("2026-11", noviembre(facturado=20_000), date(2026, 11, 16), lunes_a_viernes)
+    registro = registro_aviso("10", date(2026, 11, 16), p, enviado=True) | registro_aviso(
+        "manual-2026-11-17", date(2026, 11, 17), p, enviado=False
+    )
+    assert all(isinstance(v, int) for v in registro.values())
+    control, manual = avisos_registrados(registro)
+    assert (control.control, control.fecha, control.enviado) == ("10", date(2026, 11, 16), True)
+    assert control.porcentaje == p.kpi.porcentaje and control.veredicto == "OBSERVADO"
+    assert (control.proyectado, control.faltante) == (p.total, p.faltante)
+    assert (manual.control, manual.fecha, manual.enviado) == ("manual", date(2026, 11, 17), False)
