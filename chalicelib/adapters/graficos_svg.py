@@ -33,11 +33,11 @@ def _estilo() -> Any:
         foreground_strong="#1f2933",
         foreground_subtle="#5b6673",
         colors=COLORES,
-        label_font_size=13,
-        major_label_font_size=13,
-        legend_font_size=14,
-        value_font_size=12,
-        title_font_size=16,
+        label_font_size=16,
+        major_label_font_size=16,
+        legend_font_size=16,
+        value_font_size=15,
+        title_font_size=18,
     )
 
 
