@@ -86,15 +86,28 @@ def etiqueta_canal(canal: str) -> str:
     return ETIQUETA_CANAL.get(canal, canal)
 
 
-def causa_no_atendida(s: Solicitud) -> str:
-    """Why a request fell through, read from the record: rejected offer, no capacity, no coverage."""
+CAUSAS_NO_ATENDIDA: Final[Mapping[str, str]] = {
+    "oferta_rechazada": "Oferta rechazada por el cliente",
+    "sin_capacidad": "Help Desk sin capacidad técnica",
+    "sin_cobertura": "Sin cobertura técnica en la ubicación",
+}
+
+
+def motivo_no_atendida(s: Solicitud) -> str | None:
+    """Why a request fell through, read from the record (``CAUSAS_NO_ATENDIDA``'s keys): rejected offer, no
+    capacity, no coverage; None when the record does not say."""
     if (s.oferta or {}).get("rechazada_en"):
-        return "Oferta rechazada por el cliente"
+        return "oferta_rechazada"
     if (s.capacidad or {}).get("confirmada") is False:
-        return "Help Desk sin capacidad técnica"
+        return "sin_capacidad"
     if s.cobertura is not None and not s.cobertura.get("disponible"):
-        return "Sin cobertura técnica en la ubicación"
-    return "Cerrada como no atendida"
+        return "sin_cobertura"
+    return None
+
+
+def causa_no_atendida(s: Solicitud) -> str:
+    """Why a request fell through, as people read it (``motivo_no_atendida``)."""
+    return CAUSAS_NO_ATENDIDA.get(motivo_no_atendida(s) or "", "Cerrada como no atendida")
 
 
 LA_PAZ: Final = timezone(timedelta(hours=-4), "America/La_Paz")

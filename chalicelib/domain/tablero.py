@@ -34,7 +34,7 @@ from datetime import datetime
 from typing import Final
 
 from chalicelib.domain.model import Canal, Etapa, Solicitud
-from chalicelib.domain.seguimiento import centavos, ejecutivo_de
+from chalicelib.domain.seguimiento import centavos, ejecutivo_de, motivo_no_atendida
 from chalicelib.domain.vocabulario import Estado
 
 PREFIJO: Final = "tablero#"
@@ -99,14 +99,8 @@ def motivo_perdida(s: Solicitud) -> str | None:
     if cambio is not None and cambio.accion in _MOTIVO_DE_ACCION:
         return _MOTIVO_DE_ACCION[cambio.accion]
     # The closing action is no longer the last change (a note, a reactivation attempt) or was never recorded on the
-    # item: the record itself says why, as the unattended report reads it (``seguimiento.causa_no_atendida``).
-    if (s.oferta or {}).get("rechazada_en"):
-        return "oferta_rechazada"
-    if (s.capacidad or {}).get("confirmada") is False:
-        return "sin_capacidad"
-    if s.cobertura is not None and not s.cobertura.get("disponible"):
-        return "sin_cobertura"
-    return "otro"
+    # item: the record itself says why, as the unattended report reads it.
+    return motivo_no_atendida(s) or "otro"
 
 
 def minutos_primera_respuesta(s: Solicitud) -> int | None:
