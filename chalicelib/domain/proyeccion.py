@@ -25,7 +25,7 @@ billed. The KPI and verdict of the projection follow the KPI's own rule (``segui
 from __future__ import annotations
 
 import calendar
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -240,6 +240,12 @@ def _llegadas_por_dia(
         return Decimal(antes_de_hoy) / len(transcurridos)
     dias_previos = len(dias_habiles(anterior_mes, es_habil))
     return Decimal(previo.embudo["recibidas"]) / dias_previos if dias_previos else CERO
+
+
+def control_de_hoy(hoy: date, dias: Iterable[int], es_habil: EsHabil) -> int | None:
+    """The configured day whose checkpoint (``dia_de_control``) falls on ``hoy``; None: today is not one."""
+    mes = hoy.strftime("%Y-%m")
+    return next((dia for dia in sorted(set(dias)) if dia_de_control(mes, dia, es_habil) == hoy), None)
 
 
 def dia_de_control(mes: str, dia: int, es_habil: EsHabil) -> date | None:

@@ -20,21 +20,22 @@ from typing import Any, Final
 
 from chalicelib.domain.model import Solicitud
 from chalicelib.domain.ports import Agregados, CorreoSaliente
-from chalicelib.domain.proyeccion import ETAPA_DEL_ABIERTO, Proyeccion, dia_de_control, proyectar, registro_aviso
+from chalicelib.domain.proyeccion import ETAPA_DEL_ABIERTO, Proyeccion, control_de_hoy, proyectar, registro_aviso
 from chalicelib.domain.seguimiento import PLAZOS, Veredicto, bolivianos, ejecutivo_de, mes_anterior, nombre_mes
 from chalicelib.domain.tablero import ABIERTOS, monto_abierto
 from chalicelib.domain.tablero import clave as clave_tablero
 from chalicelib.domain.vocabulario import Estado
 from chalicelib.services import una_vez
-from chalicelib.services.reportes.comun import PuertosReportes, enviado, sin_proveedor
+from chalicelib.services.reportes.comun import PuertosReportes, enviar_programado
 from chalicelib.services.tablero import leer_mes, vista_proyeccion
 from chalicelib.services.vistas import url_consola
 
 logger = logging.getLogger(__name__)
 
 PALANCAS: Final = 3
-POR_ESTADO: Final = 100
-"""Open sales read per pipeline state to find the largest (the oldest first, as the state index lists them)."""
+POR_PAGINA: Final = 100
+MAX_POR_ESTADO: Final = 2_000
+"""Open sales read per pipeline state to find the largest (every page up to this: far above a month's pipeline)."""
 REINTENTO_AVISO: Final = "Su programa lo intenta cada hora, de 09:00 a 12:00 (lunes a viernes)."
 
 
@@ -43,15 +44,6 @@ class PuertosAvisoProyeccion:
     reportes: PuertosReportes
     agregados: Agregados
     dias_de_control: tuple[int, ...]
-
-
-def control_de_hoy(hoy: date, dias: Iterable[int], es_habil: Any) -> int | None:
-    """The configured day whose checkpoint falls on ``hoy`` (None: today is not a checkpoint)."""
-    mes = hoy.strftime("%Y-%m")
-    for dia in sorted(set(dias)):
-        if dia_de_control(mes, dia, es_habil) == hoy:
-            return dia
-    return None
 
 
 def palancas(p: Proyeccion, solicitudes: Iterable[Solicitud], url_publica: str) -> list[dict[str, Any]]:
@@ -85,11 +77,24 @@ def palancas(p: Proyeccion, solicitudes: Iterable[Solicitud], url_publica: str) 
 
 
 def ventas_abiertas(puertos: PuertosReportes) -> list[Solicitud]:
-    """The open sales of the pipeline that can still be billed (their state index, a bounded read per state)."""
+    """The open sales of the pipeline that can still be billed, every page of each state's index (at most
+    ``MAX_POR_ESTADO`` per state: past that the levers come from the oldest, and the log says so)."""
     abiertas: list[Solicitud] = []
     for estado, etapa in ETAPA_DEL_ABIERTO.items():
-        if etapa is not None:
-            abiertas.extend(puertos.repo.listar(estado=estado, limite=POR_ESTADO).solicitudes)
+        if etapa is None:
+            continue
+        leidas, cursor = 0, None
+        while leidas < MAX_POR_ESTADO:
+            pagina = puertos.repo.listar(estado=estado, limite=POR_PAGINA, cursor=cursor)
+            abiertas.extend(pagina.solicitudes)
+            leidas += len(pagina.solicitudes)
+            cursor = pagina.siguiente
+            if cursor is None:
+                break
+        else:
+            logger.warning(
+                "aviso de proyección: estado con más ventas abiertas que las leídas", extra={"estado": estado}
+            )
     return abiertas
 
 
@@ -123,6 +128,8 @@ def avisar_proyeccion(*, forzar: bool = False, puertos: PuertosAvisoProyeccion) 
         }
     try:
         p = proyectar(mes, leer_mes(mes, mes_anterior(mes), agregados=puertos.agregados), hoy, es_habil)
+        atrasado = p.kpi.veredicto is Veredicto.OBSERVADO
+        lista = palancas(p, ventas_abiertas(reportes), reportes.url_publica) if atrasado else []
     except Exception as exc:
         una_vez.tras_fallo(reportes.idempotencia, clave, exc)
         raise
@@ -134,43 +141,41 @@ def avisar_proyeccion(*, forzar: bool = False, puertos: PuertosAvisoProyeccion) 
         "faltante_bs": str(vista["faltante_bs"]),
     }
     resultado |= registro
-    if p.kpi.veredicto is not Veredicto.OBSERVADO:
+    if not atrasado:
         _anotar(puertos, control, hoy, p, enviado=False)
         una_vez.completar(reportes.idempotencia, clave, json.dumps(registro | {"enviado": False}))
         logger.info("proyección en camino: sin aviso", extra={"mes": mes, "control": control, **registro})
         return resultado | {"enviado": False, "motivo": "en_camino" if p.anterior > 0 else "sin_base"}
-    try:
-        lista = palancas(p, ventas_abiertas(reportes), reportes.url_publica)
-        contexto = {
-            "p": vista,
-            "mes_etiqueta": nombre_mes(mes),
-            "mes_anterior_etiqueta": nombre_mes(mes_anterior(mes)),
-            "palancas": lista,
-            "url_tablero": f"{reportes.url_publica}/consola/tablero?mes={mes}",
-            "url_publica": reportes.url_publica,
-            "buzones": reportes.buzones.como_dict(),
-        }
+    contexto = {
+        "p": vista,
+        "mes_etiqueta": nombre_mes(mes),
+        "mes_anterior_etiqueta": nombre_mes(mes_anterior(mes)),
+        "palancas": lista,
+        "url_tablero": f"{reportes.url_publica}/consola/tablero?mes={mes}",
+        "url_publica": reportes.url_publica,
+        "buzones": reportes.buzones.como_dict(),
+    }
+
+    def correo() -> CorreoSaliente:
         render = reportes.plantillas.correo("aviso_proyeccion", contexto)
-        entrega = reportes.mailer.enviar(
-            CorreoSaliente(
-                para=(reportes.buzones.responsable_canales, reportes.buzones.jefe_division),
-                asunto=render.asunto,
-                texto=render.texto,
-                html=render.html,
-                cabeceras={"X-VD-Reaccion": "aviso_proyeccion"},
-            )
+        return CorreoSaliente(
+            para=(reportes.buzones.responsable_canales, reportes.buzones.jefe_division),
+            asunto=render.asunto,
+            texto=render.texto,
+            html=render.html,
+            cabeceras={"X-VD-Reaccion": "aviso_proyeccion"},
         )
-    except Exception as exc:
-        una_vez.tras_fallo(reportes.idempotencia, clave, exc)
-        descripcion = f"Aviso de proyección de {nombre_mes(mes)} (control del día {control}) a RC y JD"
-        en_espera = sin_proveedor(exc, clave, descripcion, REINTENTO_AVISO, reportes)
-        if en_espera is None:
-            raise
-        return resultado | en_espera
-    una_vez.completar(
-        reportes.idempotencia, clave, json.dumps(registro | {"enviado": True, "message_id": entrega.message_id})
+
+    entrega = enviar_programado(
+        clave,
+        correo,
+        reportes,
+        descripcion=f"Aviso de proyección de {nombre_mes(mes)} (control del día {control}) a RC y JD",
+        reintento=REINTENTO_AVISO,
+        resultado=lambda e: json.dumps(registro | {"enviado": True, "message_id": e.message_id}),
     )
-    una_vez.tras_efecto(lambda: enviado(clave, reportes), f"envio programado {clave}")
+    if isinstance(entrega, dict):
+        return resultado | entrega
     _anotar(puertos, control, hoy, p, enviado=entrega.enviado)
     logger.warning(
         "proyección bajo el 98 %: aviso enviado",

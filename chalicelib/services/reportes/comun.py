@@ -4,7 +4,7 @@ requests and timestamps (La Paz wall time, minutes, durations, plan and state la
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
@@ -16,6 +16,8 @@ from chalicelib.domain.pendientes import causa_no_disponible
 from chalicelib.domain.ports import (
     Calendario,
     Clock,
+    CorreoSaliente,
+    Entrega,
     Graficos,
     HojasCalculo,
     Idempotencia,
@@ -27,6 +29,7 @@ from chalicelib.domain.ports import (
 from chalicelib.domain.seguimiento import ROLES_REPORTES, mes_valido
 from chalicelib.domain.states import ETIQUETA_ESTADO, Estado
 from chalicelib.domain.tablero import ANULADAS as ANULADAS_TABLERO
+from chalicelib.services import una_vez
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +74,38 @@ def enviado(clave: str, puertos: PuertosReportes) -> None:
     """A scheduled email left: forget any record of an earlier attempt that could not."""
     if puertos.pendientes is not None:
         puertos.pendientes.quitar_programado(clave)
+
+
+def enviar_programado(
+    clave: str,
+    correo: Callable[[], CorreoSaliente],
+    puertos: PuertosReportes,
+    *,
+    descripcion: str,
+    reintento: str,
+    resultado: Callable[[Entrega], str] = lambda entrega: entrega.message_id or "",
+    reclamada: bool = True,
+    esperar: bool = True,
+    permanente: bool = False,
+) -> Entrega | dict[str, Any]:
+    """Build and send a scheduled email (the digest, the monthly report, the projection's warning) under the claim
+    ``clave``: a failure gives the claim back (``reclamada``: the caller holds it) and, when the provider is down
+    and ``esperar``, records it for the console (``sin_proveedor``: its schedule retries, ``reintento``) and returns
+    the run's result instead of raising; once sent, the claim is completed with ``resultado(entrega)`` and the
+    console's record of an earlier failed attempt removed. Returns the ``Entrega``, or the run's result."""
+    try:
+        entrega = puertos.mailer.enviar(correo())
+    except Exception as exc:
+        if reclamada:
+            una_vez.tras_fallo(puertos.idempotencia, clave, exc)
+        en_espera = sin_proveedor(exc, clave, descripcion, reintento, puertos) if esperar else None
+        if en_espera is None:
+            raise
+        return en_espera
+    una_vez.completar(puertos.idempotencia, clave, resultado(entrega), permanente=permanente)
+    if esperar:
+        una_vez.tras_efecto(lambda: enviado(clave, puertos), f"envio programado {clave}")
+    return entrega
 
 
 def autorizar(roles: Iterable[Rol]) -> None:

@@ -14,14 +14,12 @@ from chalicelib.domain.commands import EnviarInformeMensual
 from chalicelib.domain.model import Rol
 from chalicelib.domain.ports import Adjunto, Clock, CorreoSaliente, DespachoInformes, Lectura, Tabla
 from chalicelib.domain.seguimiento import mes_anterior, nombre_mes
-from chalicelib.services import una_vez
 from chalicelib.services.reportes.comun import (
     PuertosReportes,
     autorizar,
-    enviado,
+    enviar_programado,
     hora_local,
     mes_de,
-    sin_proveedor,
     validar_mes,
 )
 from chalicelib.services.reportes.informe import construir_informe
@@ -200,8 +198,11 @@ def enviar_informe_mensual(cmd: EnviarInformeMensual, *, puertos: PuertosReporte
             logger.info("informe mensual ya enviado", extra={"mes": mes})
             return {"mes": mes, "enviado": False, "motivo": "ya_enviado", "message_id": previo}
         reclamada = True
-    try:
+    informes: list[dict[str, Any]] = []
+
+    def correo() -> CorreoSaliente:
         informe = _informe(mes, ahora, puertos)
+        informes.append(informe)
         contexto = {
             "informe": informe,
             "cid_grafico": CID_GRAFICO,
@@ -213,30 +214,32 @@ def enviar_informe_mensual(cmd: EnviarInformeMensual, *, puertos: PuertosReporte
         render = puertos.plantillas.correo("informe_mensual", contexto)
         grafico = puertos.graficos.informe_mensual(informe)
         libro = puertos.hojas.libro(tablas_informe(informe))
-        entrega = puertos.mailer.enviar(
-            CorreoSaliente(
-                para=(puertos.buzones.jefe_division,),
-                cc=(puertos.buzones.responsable_canales,),
-                asunto=render.asunto,
-                texto=render.texto,
-                html=render.html,
-                adjuntos=(
-                    Adjunto("grafico-informe.png", "image/png", grafico, content_id=CID_GRAFICO),
-                    Adjunto(f"informe-ventas-digitales-{mes}.xlsx", TIPO_XLSX, libro),
-                ),
-                cabeceras={"X-VD-Reaccion": "informe_mensual", "X-VD-Informe": mes},
-            )
+        return CorreoSaliente(
+            para=(puertos.buzones.jefe_division,),
+            cc=(puertos.buzones.responsable_canales,),
+            asunto=render.asunto,
+            texto=render.texto,
+            html=render.html,
+            adjuntos=(
+                Adjunto("grafico-informe.png", "image/png", grafico, content_id=CID_GRAFICO),
+                Adjunto(f"informe-ventas-digitales-{mes}.xlsx", TIPO_XLSX, libro),
+            ),
+            cabeceras={"X-VD-Reaccion": "informe_mensual", "X-VD-Informe": mes},
         )
-    except Exception as exc:
-        if reclamada:
-            una_vez.tras_fallo(puertos.idempotencia, clave, exc)
-        en_espera = None if cmd.reenviar else sin_proveedor(exc, clave, _descripcion(mes), REINTENTO, puertos)
-        if en_espera is None:
-            raise
-        return {"mes": mes, **en_espera}
-    una_vez.completar(puertos.idempotencia, clave, entrega.message_id or "", permanente=True)
-    if not cmd.reenviar:
-        una_vez.tras_efecto(lambda: enviado(clave, puertos), f"envio programado {clave}")
+
+    entrega = enviar_programado(
+        clave,
+        correo,
+        puertos,
+        descripcion=_descripcion(mes),
+        reintento=REINTENTO,
+        reclamada=reclamada,
+        esperar=not cmd.reenviar,
+        permanente=True,
+    )
+    if isinstance(entrega, dict):
+        return {"mes": mes, **entrega}
+    informe = informes[-1]
     suprimidas = list(entrega.suprimidas)
     if not entrega.enviado:
         logger.warning(

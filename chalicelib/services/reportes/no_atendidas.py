@@ -21,18 +21,16 @@ from chalicelib.domain.seguimiento import (
     texto_utc,
 )
 from chalicelib.domain.states import Estado
-from chalicelib.services import una_vez
 from chalicelib.services.reportes.comun import (
     LA_PAZ,
     PuertosReportes,
     autorizar,
     duracion,
-    enviado,
+    enviar_programado,
     etiqueta_estado,
     hora_local,
     minutos,
     momento_de,
-    sin_proveedor,
 )
 from chalicelib.services.reportes.formatos import csv_de
 from chalicelib.services.vistas import url_bandeja_consola
@@ -225,32 +223,32 @@ def enviar_resumen_no_atendidas(*, puertos: PuertosReportes) -> dict[str, Any]:
         "url_publica": puertos.url_publica,
         "buzones": puertos.buzones.como_dict(),
     }
-    try:
+
+    def correo() -> CorreoSaliente:
         render = puertos.plantillas.correo("resumen_no_atendidas", contexto)
         adjunto = Adjunto(
             f"no-atendidas-{dia}.csv",
             "text/csv",
             csv_de([tabla_no_atendidas(reporte["solicitudes"])]).encode("utf-8"),
         )
-        entrega = puertos.mailer.enviar(
-            CorreoSaliente(
-                para=(puertos.buzones.responsable_canales,),
-                asunto=render.asunto,
-                texto=render.texto,
-                html=render.html,
-                adjuntos=(adjunto,),
-                cabeceras={"X-VD-Reaccion": "resumen_no_atendidas"},
-            )
+        return CorreoSaliente(
+            para=(puertos.buzones.responsable_canales,),
+            asunto=render.asunto,
+            texto=render.texto,
+            html=render.html,
+            adjuntos=(adjunto,),
+            cabeceras={"X-VD-Reaccion": "resumen_no_atendidas"},
         )
-    except Exception as exc:
-        una_vez.tras_fallo(puertos.idempotencia, clave, exc)
-        descripcion = f"Resumen diario de no atendidas del {dia} al Responsable de Canales"
-        en_espera = sin_proveedor(exc, clave, descripcion, REINTENTO_RESUMEN, puertos)
-        if en_espera is None:
-            raise
-        return resultado | en_espera
-    una_vez.completar(puertos.idempotencia, clave, entrega.message_id or "")
-    una_vez.tras_efecto(lambda: enviado(clave, puertos), f"envio programado {clave}")
+
+    entrega = enviar_programado(
+        clave,
+        correo,
+        puertos,
+        descripcion=f"Resumen diario de no atendidas del {dia} al Responsable de Canales",
+        reintento=REINTENTO_RESUMEN,
+    )
+    if isinstance(entrega, dict):
+        return resultado | entrega
     if not entrega.enviado:
         logger.warning(
             "resumen de no atendidas no enviado: destinatario suprimido",
