@@ -41,6 +41,7 @@ from chalicelib.domain.errors import (
 from chalicelib.domain.events import ACCION_CAPTURA, ACCION_REDIGITACION
 from chalicelib.domain.model import EntradaHistorial, Rol, Solicitud
 from chalicelib.domain.pendientes import ColaPendiente
+from chalicelib.domain.seguimiento import ROLES_REPORTES
 from chalicelib.domain.states import ETIQUETA_ESTADO, Estado
 from chalicelib.handlers.consola_sesion import (
     COOKIE_AVISO,
@@ -98,8 +99,6 @@ ETIQUETA_CAMPO: Final[Mapping[str, str]] = {
 ETIQUETA_OPCION: Final[Mapping[str, Mapping[str, str]]] = {
     c.nombre: dict(c.opciones) for definicion in ACCIONES.values() for c in definicion.campos if c.opciones
 }
-ROLES_PENDIENTES: Final = frozenset({Rol.RC, Rol.JD})
-"""Who may open the list of sends waiting for their provider (``/consola/pendientes``)."""
 ETIQUETA_EVENTO: Final[Mapping[str, str]] = {
     ACCION_CAPTURA: "Registro de la solicitud",
     ACCION_REDIGITACION: "Redigitación",
@@ -427,6 +426,15 @@ def _tomar_aviso(puerta: Puerta) -> str | None:
 
 # --- the month as it happens (issue 20) ---
 
+
+def _solo_rc_jd(puerta: Puerta, que: str) -> Response | None:
+    """The 403 page of a console page for the team lead and the division head (``ROLES_REPORTES``) only."""
+    if ROLES_REPORTES & frozenset(puerta.usuario.roles):
+        return None
+    mensaje = f"Solo el Responsable de Canales y el Jefe de División pueden {que}."
+    return _pagina_error(403, "Página no permitida para su rol", mensaje, puerta)
+
+
 FORMATOS_TABLERO: Final = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -441,13 +449,8 @@ def show_dashboard() -> Response:
     ``?formato=csv|xlsx`` downloads what is shown."""
     request = consola.current_request
     puerta = _puerta(request)
-    if not ROLES_PENDIENTES & frozenset(puerta.usuario.roles):
-        return _pagina_error(
-            403,
-            "Página no permitida para su rol",
-            "Solo el Responsable de Canales y el Jefe de División pueden ver el tablero del mes.",
-            puerta,
-        )
+    if rechazo := _solo_rc_jd(puerta, "ver el tablero del mes"):
+        return rechazo
     formato = parametro(request, "formato")
     if formato and formato not in FORMATOS_TABLERO:
         raise EntradaInvalida("Formato no disponible: use csv o xlsx.")
@@ -491,13 +494,8 @@ def _descarga_tablero(puerta: Puerta, contenido: dict[str, Any], formato: str) -
 def show_pending_sends() -> Response:
     """Every request's queue of sends waiting for their provider, the one waiting longest first (RC and JD)."""
     puerta = _puerta(consola.current_request)
-    if not ROLES_PENDIENTES & frozenset(puerta.usuario.roles):
-        return _pagina_error(
-            403,
-            "Página no permitida para su rol",
-            "Solo el Responsable de Canales y el Jefe de División pueden ver los envíos pendientes.",
-            puerta,
-        )
+    if rechazo := _solo_rc_jd(puerta, "ver los envíos pendientes"):
+        return rechazo
     ahora = puerta.servicios.clock.ahora()
     colas = [_vista_cola(puerta, c, estancada=c.estancada(ahora)) for c in puerta.servicios.envios_pendientes()]
     programados = [
