@@ -72,9 +72,7 @@ class GraficosTablero:
         """The funnel of the month beside the previous month's, one bar pair per step."""
         import pygal
 
-        grafico = pygal.HorizontalBar(
-            **_opciones(print_values=True, print_zeroes=False, value_formatter=lambda v: entero(v))
-        )
+        grafico = pygal.HorizontalBar(**_opciones(print_values=True, print_zeroes=False, value_formatter=entero))
         grafico.x_labels = [str(p["etiqueta"]).split(" (")[0] for p in reversed(pasos)]
         maximo = max([int(p["cantidad"]) for p in pasos] + [int(p["anterior"]) for p in pasos] + [1])
         paso = max(1, math.ceil(maximo / 5))

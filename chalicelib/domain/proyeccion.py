@@ -58,7 +58,7 @@ EsHabil = Callable[[date], bool]
 
 
 @dataclass(frozen=True)
-class Etapa:
+class EtapaAbierta:
     """One state of the open pipeline in the projection."""
 
     estado: str
@@ -90,7 +90,7 @@ class Proyeccion:
     """Share of the open sales with time to close this month (business days left over the sales cycle, at most 1)."""
     llegadas_por_dia: Decimal
     solicitudes_sin_oferta: int
-    etapas: tuple[Etapa, ...]
+    etapas: tuple[EtapaAbierta, ...]
     kpi: Kpi
 
     @property
@@ -167,7 +167,7 @@ def proyectar(mes: str, items: Items, hoy: date, es_habil: EsHabil) -> Proyeccio
     ciclo = _ciclo_en_dias_habiles(actual, previo, mes, len(habiles))
     a_tiempo = _a_tiempo(restantes, ciclo)
     etapas = tuple(
-        Etapa(
+        EtapaAbierta(
             estado=estado,
             etiqueta=ABIERTOS[estado],
             cantidad=int(abierto.get(f"{estado}_cantidad", 0)),

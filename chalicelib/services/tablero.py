@@ -11,13 +11,23 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Any, Final
 
 from chalicelib.domain.errors import ConflictoConcurrente, DatosInvalidos, RolNoAutorizado
 from chalicelib.domain.model import Canal, Rol, Solicitud
 from chalicelib.domain.ports import Agregados, Calendario, Clock, GraficosTablero, Tabla
-from chalicelib.domain.proyeccion import ORDEN_PASOS, Proyeccion, avisos_registrados, dia_de_control, proyectar
+from chalicelib.domain.proyeccion import (
+    ETAPA_DEL_ABIERTO,
+    ORDEN_PASOS,
+    AvisoRegistrado,
+    Proyeccion,
+    avisos_registrados,
+    dia_de_control,
+    dias_del_mes,
+    proyectar,
+)
 from chalicelib.domain.seguimiento import (
     ROLES_REPORTES,
     bolivianos,
@@ -127,7 +137,7 @@ def vista(mes: str, items: Items, *, canal: str | None = None, dia_de_hoy: int |
     canales = [c.value for c in Canal if c.value != Canal.REDIGITACION.value]
     por_canal = [cifras_del_mes(mes, items, c) for c in canales]
     abierto = items.get(clave("abierto"), {})
-    dias = range(1, _dias_del_mes(mes) + 1)
+    dias = range(1, len(dias_del_mes(mes)) + 1)
     facturado, facturado_anterior = actual.facturado_por_dia, previo.facturado_por_dia
     recibidas = actual.recibidas_por_dia
     acumulado, acumulado_anterior, tendencia = 0, 0, []
@@ -202,12 +212,6 @@ def vista(mes: str, items: Items, *, canal: str | None = None, dia_de_hoy: int |
     }
 
 
-def _dias_del_mes(mes: str) -> int:
-    import calendar
-
-    return calendar.monthrange(int(mes[:4]), int(mes[5:]))[1]
-
-
 @dataclass(frozen=True)
 class PuertosTablero:
     agregados: Agregados
@@ -262,13 +266,14 @@ def vista_proyeccion(p: Proyeccion) -> dict[str, Any]:
                 "monto_bs": bolivianos(e.centavos),
                 "probabilidad": _porcentaje(e.probabilidad),
                 "ponderado_bs": bolivianos(e.ponderado),
+                "facturada": ETAPA_DEL_ABIERTO[e.estado] is None,
             }
             for e in p.etapas
         ],
     }
 
 
-def controles_del_mes(mes: str, items: Items, hoy: Any, puertos: PuertosTablero) -> list[dict[str, Any]]:
+def controles_del_mes(mes: str, items: Items, hoy: date, puertos: PuertosTablero) -> list[dict[str, Any]]:
     """The month's early-warning checkpoints and what each run recorded (``tablero#<mes>#avisos``), then the runs
     asked by hand on the local stage."""
     registrados = avisos_registrados(items.get(clave(mes, "avisos"), {}))
@@ -291,7 +296,7 @@ def controles_del_mes(mes: str, items: Items, hoy: Any, puertos: PuertosTablero)
     return filas
 
 
-def _aviso(aviso: Any) -> dict[str, Any]:
+def _aviso(aviso: AvisoRegistrado) -> dict[str, Any]:
     return {
         "registrado": True,
         "porcentaje": aviso.porcentaje,
@@ -323,9 +328,12 @@ def panel(mes: str | None, canal: str | None, roles: Iterable[Rol], *, puertos: 
     items = leer_mes(elegido, mes_anterior(elegido), agregados=puertos.agregados)
     contenido = vista(elegido, items, canal=canal or None, dia_de_hoy=ahora.day if elegido == actual else None)
     contenido["en_curso"] = elegido == actual
-    contenido["proyeccion"] = (
-        None if canal else vista_proyeccion(proyectar(elegido, items, ahora.date(), puertos.calendario.es_dia_habil))
-    )
+    proyeccion = None if canal else proyectar(elegido, items, ahora.date(), puertos.calendario.es_dia_habil)
+    contenido["proyeccion"] = vista_proyeccion(proyeccion) if proyeccion else None
+    en_proyeccion = contenido["proyeccion"] and not contenido["proyeccion"]["cerrado"]
+    por_estado = {e["estado"]: e for e in contenido["proyeccion"]["etapas"]} if en_proyeccion else {}
+    for fila in contenido["abierto"]:
+        fila["proyeccion"] = por_estado.get(fila["estado"])  # what the state adds to the projection, if any
     contenido["controles"] = controles_del_mes(elegido, items, ahora.date(), puertos)
     contenido["grafico_embudo"] = puertos.graficos.embudo(
         contenido["embudo"], contenido["mes_etiqueta"], contenido["mes_anterior_etiqueta"]
