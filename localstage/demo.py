@@ -42,6 +42,8 @@ from chalicelib.domain.actions import ACCIONES
 from chalicelib.domain.events import ACCION_CAPTURA, ACCION_REDIGITACION
 from chalicelib.domain.model import Cambio, EntradaHistorial, Rol, Solicitud
 from chalicelib.domain.states import ESTADO_REDIGITACION, ETIQUETA_ESTADO, Accion, Estado, transition
+from chalicelib.services.seguimiento_hd import clave_seguimiento, entrada_seguimiento
+from chalicelib.services.trabajos import entrada_escalamiento
 
 LA_PAZ = ZoneInfo("America/La_Paz")
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -109,6 +111,9 @@ class Plazos:
     """Business minutes before an unanswered capacity question is reminded / escalated (``remind_help_desk``)."""
     dias_requisitos: int = 2
     """Business days in ``requisitos`` before the customer gets the daily reminder (``remind_requirements``)."""
+    help_desk: str = "helpdesk@ventas.comteco.local"
+    responsable_canales: str = "responsable.canales@ventas.comteco.local"
+    """Where the follow-ups went (the stage's mailboxes), as their history entries say."""
 
     @classmethod
     def de(cls, settings: Any) -> Plazos:
@@ -117,7 +122,13 @@ class Plazos:
             recordatorio_hd=int(settings.minutos_recordatorio_hd),
             escalamiento_hd=int(settings.minutos_escalamiento_hd),
             dias_requisitos=int(settings.dias_recordatorio_requisitos),
+            help_desk=settings.buzones.help_desk,
+            responsable_canales=settings.buzones.responsable_canales,
         )
+
+    @property
+    def destinos(self) -> dict[str, str]:
+        return {"recordatorio_hd": self.help_desk, "escalamiento_hd": self.responsable_canales}
 
     @property
     def minutos_requisitos(self) -> int:
@@ -158,6 +169,8 @@ def laborable(t: datetime) -> datetime:
 class Historia:
     solicitud: Solicitud
     entradas: list[EntradaHistorial] = field(default_factory=list)
+    seguimientos: list[str] = field(default_factory=list)
+    """The Help Desk follow-up claims ``al_dia`` recorded as done (``seguimiento_hd.clave_seguimiento``)."""
 
 
 @dataclass
@@ -709,7 +722,7 @@ def _pasada(vence: datetime, hasta: datetime) -> datetime:
 
 
 SEGUIMIENTO_HD: Final = ("recordatorio_hd", "escalamiento_hd")
-"""The Help Desk follow-ups, keyed ``<tipo>#<id>#<estado_desde>`` in the claves table by ``remind_help_desk``."""
+"""The Help Desk follow-ups, claimed by ``remind_help_desk`` (``seguimiento_hd.clave_seguimiento``)."""
 
 
 def al_dia(historias: list[Historia], hasta: datetime, plazos: Plazos) -> list[Historia]:
@@ -730,47 +743,23 @@ def al_dia(historias: list[Historia], hasta: datetime, plazos: Plazos) -> list[H
             if vence <= hasta:
                 en = _pasada(vence, hasta).isoformat()
                 h.solicitud = replace(s, escalada_en=en)
-                h.entradas.append(
-                    EntradaHistorial(
-                        solicitud_id=s.id,
-                        id=f"escalamiento#{s.id}",
-                        en=en,
-                        tipo="escalamiento",
-                        resumen="Sin atención en su primera hora hábil: escalada al Responsable de Canales.",
-                        campos={"vencio_en": vence.isoformat(), "ses_message_id": None, "suprimidas": []},
-                    )
-                )
+                h.entradas.append(entrada_escalamiento(s, vence=vence, en=en))
         elif s.estado == Estado.CONSULTA_HELP_DESK.value:
             hechos = {e.id for e in h.entradas}
             for tipo, minutos in zip(SEGUIMIENTO_HD, (plazos.recordatorio_hd, plazos.escalamiento_hd), strict=True):
                 vence = CALENDARIO.vencimiento(datetime.fromisoformat(s.estado_desde), minutos)
-                if vence > hasta or f"{tipo}#{s.estado_desde}" in hechos:
-                    continue
-                recordatorio = tipo == "recordatorio_hd"
-                h.entradas.append(
-                    EntradaHistorial(
-                        solicitud_id=s.id,
-                        id=f"{tipo}#{s.estado_desde}",
-                        en=_pasada(vence, hasta).isoformat(),
-                        tipo="recordatorio" if recordatorio else "escalamiento",
-                        resumen="Help Desk no respondió a tiempo: recordatorio enviado a Help Desk."
-                        if recordatorio
-                        else "Help Desk no respondió a tiempo: escalada al Responsable de Canales.",
-                        campos={"vencio_en": vence.isoformat(), "para": [], "suprimidas": [], "ses_message_id": None},
-                    )
+                entrada = entrada_seguimiento(
+                    tipo, s, vence=vence, en=_pasada(vence, hasta).isoformat(), para=(plazos.destinos[tipo],)
                 )
+                if vence <= hasta and entrada.id not in hechos:
+                    h.entradas.append(entrada)
+                    h.seguimientos.append(clave_seguimiento(tipo, s))
     return historias
 
 
 def claves_de_seguimiento(historias: Sequence[Historia]) -> list[str]:
-    """The claims ``remind_help_desk`` keeps for the follow-ups ``al_dia`` recorded (``<tipo>#<id>#<desde>``)."""
-    claves = []
-    for h in historias:
-        for e in h.entradas:
-            tipo, _, desde = e.id.partition("#")
-            if tipo in SEGUIMIENTO_HD and e.tipo != "accion":
-                claves.append(f"{tipo}#{h.solicitud.id}#{desde}")
-    return claves
+    """The claims ``remind_help_desk`` keeps for the follow-ups ``al_dia`` recorded (``clave_seguimiento``)."""
+    return [clave for h in historias for clave in h.seguimientos]
 
 
 def _fin_mes(inicio: date) -> date:

@@ -11,6 +11,7 @@ followed up again, and a rerun of the job sends nothing twice. Both are history 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -71,8 +72,43 @@ def recordar_help_desk(*, puertos: PuertosSeguimiento) -> dict[str, list[str]]:
     return {"recordadas": recordadas, "escaladas": escaladas}
 
 
+def clave_seguimiento(tipo: str, s: Solicitud) -> str:
+    """The claim of one follow-up (``recordatorio_hd`` or ``escalamiento_hd``) of the question ``s`` waits on now."""
+    return f"{tipo}#{s.id}#{s.estado_desde}"
+
+
+def entrada_seguimiento(
+    tipo: str,
+    s: Solicitud,
+    *,
+    vence: datetime,
+    en: str,
+    para: Sequence[str],
+    suprimidas: Sequence[str] = (),
+    message_id: str | None = None,
+) -> EntradaHistorial:
+    """The history entry of a follow-up sent (once per time the request entered the state: its id carries it)."""
+    destino = ", ".join(para) or "nadie (dirección suprimida)"
+    recordatorio = tipo == "recordatorio_hd"
+    return EntradaHistorial(
+        solicitud_id=s.id,
+        id=f"{tipo}#{s.estado_desde}",
+        en=en,
+        tipo="recordatorio" if recordatorio else "escalamiento",
+        resumen=f"Help Desk no respondió a tiempo: recordatorio enviado a {destino}."
+        if recordatorio
+        else f"Help Desk no respondió a tiempo: escalada al Responsable de Canales ({destino}).",
+        campos={
+            "vencio_en": vence.isoformat(),
+            "para": list(para),
+            "suprimidas": list(suprimidas),
+            "ses_message_id": message_id,
+        },
+    )
+
+
 def _una_vez(tipo: str, s: Solicitud, vence: datetime, ahora: datetime, puertos: PuertosSeguimiento) -> bool:
-    clave = f"{tipo}#{s.id}#{s.estado_desde}"
+    clave = clave_seguimiento(tipo, s)
     if not puertos.idempotencia.reclamar(clave):
         return False
     enviar = _recordatorio if tipo == "recordatorio_hd" else _escalamiento
@@ -82,25 +118,15 @@ def _una_vez(tipo: str, s: Solicitud, vence: datetime, ahora: datetime, puertos:
         una_vez.tras_fallo(puertos.idempotencia, clave, exc)
         raise
     una_vez.completar(puertos.idempotencia, clave, envio.message_id or "")
-    para = ", ".join(envio.para) or "nadie (dirección suprimida)"
-    resumen = (
-        f"Help Desk no respondió a tiempo: recordatorio enviado a {para}."
-        if tipo == "recordatorio_hd"
-        else f"Help Desk no respondió a tiempo: escalada al Responsable de Canales ({para})."
-    )
     puertos.repo.agregar_historial(
-        EntradaHistorial(
-            solicitud_id=s.id,
-            id=f"{tipo}#{s.estado_desde}",
+        entrada_seguimiento(
+            tipo,
+            s,
+            vence=vence,
             en=ahora.isoformat(),
-            tipo="recordatorio" if tipo == "recordatorio_hd" else "escalamiento",
-            resumen=resumen,
-            campos={
-                "vencio_en": vence.isoformat(),
-                "para": list(envio.para),
-                "suprimidas": list(envio.suprimidas),
-                "ses_message_id": envio.message_id,
-            },
+            para=envio.para,
+            suprimidas=envio.suprimidas,
+            message_id=envio.message_id,
         )
     )
     logger.info("seguimiento help desk", extra={"solicitud_id": s.id, "tipo": tipo})

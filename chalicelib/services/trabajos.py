@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from chalicelib.domain.model import Buzones, EntradaHistorial
+from chalicelib.domain.model import Buzones, EntradaHistorial, Solicitud
 from chalicelib.domain.ports import (
     Calendario,
     Clock,
@@ -35,6 +36,20 @@ class PuertosTrabajo:
     buzones: Buzones
     url_publica: str
     minutos_primera_respuesta: int = 60
+
+
+def entrada_escalamiento(
+    s: Solicitud, *, vence: datetime, en: str, message_id: str | None = None, suprimidas: Sequence[str] = ()
+) -> EntradaHistorial:
+    """The history entry of a new request escalated to the team lead (once: its id is the request's)."""
+    return EntradaHistorial(
+        solicitud_id=s.id,
+        id=f"escalamiento#{s.id}",
+        en=en,
+        tipo="escalamiento",
+        resumen="Sin atención en su primera hora hábil: escalada al Responsable de Canales.",
+        campos={"vencio_en": vence.isoformat(), "ses_message_id": message_id, "suprimidas": list(suprimidas)},
+    )
 
 
 def escalar_sin_atencion(*, puertos: PuertosTrabajo) -> list[str]:
@@ -83,17 +98,8 @@ def escalar_sin_atencion(*, puertos: PuertosTrabajo) -> list[str]:
         una_vez.completar(puertos.idempotencia, clave, entrega.message_id or "")
         puertos.repo.marcar_escalada(s.id, ahora.isoformat())
         puertos.repo.agregar_historial(
-            EntradaHistorial(
-                solicitud_id=s.id,
-                id=f"escalamiento#{s.id}",
-                en=ahora.isoformat(),
-                tipo="escalamiento",
-                resumen="Sin atención en su primera hora hábil: escalada al Responsable de Canales.",
-                campos={
-                    "vencio_en": vence.isoformat(),
-                    "ses_message_id": entrega.message_id,
-                    "suprimidas": list(entrega.suprimidas),
-                },
+            entrada_escalamiento(
+                s, vence=vence, en=ahora.isoformat(), message_id=entrega.message_id, suprimidas=entrega.suprimidas
             )
         )
         anotar_suprimidas(
