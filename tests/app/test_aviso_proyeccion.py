@@ -10,16 +10,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from tests.app.test_reportes import _evento_programado
 from tests.datos_reportes import TODAS, etapas, factura, guardar, noviembre
 
 LA_PAZ = ZoneInfo("America/La_Paz")
 RC_Y_JD = ("responsable.canales@ventas.comteco.local", "jefe.ventas@ventas.comteco.local")
-
-
-def _evento_programado(cliente):
-    return cliente.events.generate_cw_event(
-        source="aws.events", detail_type="Scheduled Event", detail={}, resources=[], region="us-east-1"
-    )
 
 
 def _contar(servicios, solicitudes):

@@ -177,3 +177,17 @@ def etapa(settings, graph_servidor, monkeypatch):
             entregados_entrantes=entregados_entrantes,
         )
     bootstrap.reset()
+
+
+@pytest.fixture
+def reloj(etapa):
+    """The app's clock, stopped at now (La Paz) for the test to move: ``reloj.momento = …``, ``reloj.avanzar(…)``."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from chalicelib.bootstrap import get_services
+    from tests.fakes import FixedClock
+
+    reloj = FixedClock(datetime.now(ZoneInfo("America/La_Paz")).replace(microsecond=0))
+    get_services().overrides["clock"] = reloj
+    return reloj

@@ -13,21 +13,11 @@ import pytest
 
 from tests.e2e.barrido import evento_programado
 from tests.e2e.test_procedimiento import OFERTA, _hasta_forma_pago, _hasta_negociacion, _nueva
-from tests.fakes import FixedClock
 
 pytestmark = pytest.mark.e2e
 
 LA_PAZ = ZoneInfo("America/La_Paz")
 RC_Y_JD = ["responsable.canales@ventas.comteco.local", "jefe.ventas@ventas.comteco.local"]
-
-
-@pytest.fixture
-def reloj(etapa) -> FixedClock:
-    from chalicelib.bootstrap import get_services
-
-    reloj = FixedClock(datetime(2026, 11, 16, 10, 0, tzinfo=LA_PAZ))
-    get_services().overrides["clock"] = reloj
-    return reloj
 
 
 def _avisos(etapa) -> list[dict]:
@@ -43,6 +33,7 @@ def _vender(etapa, solicitud_id: str, numero: str, monto: int) -> None:
 
 def test_below_98_percent_rc_and_jd_are_warned_once_and_on_track_nothing_is_sent(etapa, reloj):
     # Given November 2026: one sale invoiced (Bs 349) and another prospect left with the offer sent
+    reloj.momento = datetime(2026, 11, 16, 10, 0, tzinfo=LA_PAZ)
     vendida = _nueva(etapa)
     _hasta_forma_pago(etapa, vendida)
     _vender(etapa, vendida, "000301", 349)

@@ -22,7 +22,6 @@ from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
 from tests.e2e.barrido import evento_programado
-from tests.fakes import FixedClock
 
 pytestmark = pytest.mark.e2e
 
@@ -47,15 +46,6 @@ def ses_caido() -> Iterator[list[str]]:
         yield rechazados
     finally:
         BaseClient._make_api_call = original  # type: ignore[method-assign]
-
-
-@pytest.fixture
-def reloj(etapa) -> FixedClock:
-    from chalicelib.bootstrap import get_services
-
-    reloj = FixedClock(datetime.now(LA_PAZ).replace(microsecond=0))
-    get_services().overrides["clock"] = reloj
-    return reloj
 
 
 def _programado(etapa, funcion: str, identidad: str) -> dict[str, Any]:

@@ -19,7 +19,6 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.e2e.test_procedimiento import COORDENADAS_CENTRO, OFERTA, _hasta_forma_pago, _hasta_negociacion
-from tests.fakes import FixedClock
 
 pytestmark = pytest.mark.e2e
 
@@ -40,15 +39,6 @@ EMBUDO_POR_CANAL = {
 }
 MINUTOS = {"B": 5, "C": 12, "D": 3, "E": 20, "F": 8, "G": 30}
 """Minutes from first contact to the first staff action: low median of 3 5 8 12 20 30 is 8."""
-
-
-@pytest.fixture
-def reloj(etapa) -> FixedClock:
-    from chalicelib.bootstrap import get_services
-
-    reloj = FixedClock(datetime(2026, 10, 20, 9, 0, tzinfo=LA_PAZ))
-    get_services().overrides["clock"] = reloj
-    return reloj
 
 
 def _formulario(etapa, nombre: str, telefono: str, **extra: str) -> str:
@@ -106,6 +96,7 @@ def _mundo(etapa, reloj) -> dict[str, str]:
     """October: A invoiced (Bs 349). November, from 3 November: B web, sold and invoiced (Bs 349, prepaid); C by
     Botmaker, sold postpaid (Bs 199); D web, invoiced (Bs 349) then cancelled; E web, closed for no coverage; F web,
     offer rejected; G by WhatsApp, offer sent and open. Then the clock moves to 2 December."""
+    reloj.momento = datetime(2026, 10, 20, 9, 0, tzinfo=LA_PAZ)
     a = _formulario(etapa, "Andrés Vargas", "71100001", zona="Centro")
     reloj.avanzar(minutes=4)
     _hasta_forma_pago(etapa, a)
