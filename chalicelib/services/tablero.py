@@ -236,7 +236,6 @@ def vista_proyeccion(p: Proyeccion) -> dict[str, Any]:
         "hoy": p.hoy.isoformat(),
         "cerrado": p.cerrado,
         "dias_habiles": p.dias_habiles,
-        "dias_transcurridos": p.dias_transcurridos,
         "dias_restantes": p.dias_restantes,
         "facturado_bs": bolivianos(p.facturado),
         "en_curso_bs": bolivianos(p.en_curso),
@@ -256,7 +255,6 @@ def vista_proyeccion(p: Proyeccion) -> dict[str, Any]:
         "a_tiempo": _porcentaje(p.a_tiempo),
         "llegadas_por_dia": p.llegadas_por_dia.quantize(Decimal("0.1")),
         "valor_solicitud_bs": bolivianos(p.valor_solicitud),
-        "ticket_bs": bolivianos(p.ticket),
         "solicitudes_sin_oferta": p.solicitudes_sin_oferta,
         "etapas": [
             {
