@@ -334,16 +334,8 @@ class InMemoryPendientes:
             cola = self._colas.get(evento.solicitud_id)
             self._en[(evento.solicitud_id, evento.cambio_id)] = en.isoformat()
             if cola is None:
-                self._colas[evento.solicitud_id] = ColaPendiente(
-                    solicitud_id=evento.solicitud_id,
-                    eventos=(evento,),
-                    desde=en.isoformat(),
-                    proveedor=causa.proveedor,
-                    motivo=causa.motivo,
-                    intentos=0,
-                    proximo_intento=proximo.isoformat(),
-                    ultimo_intento=None,
-                    version=0,
+                self._colas[evento.solicitud_id] = _cola_nueva(
+                    evento.solicitud_id, en.isoformat(), causa, proximo, eventos=(evento,)
                 )
                 return True
             if cola.contiene(evento.cambio_id):
@@ -363,18 +355,7 @@ class InMemoryPendientes:
             solicitud_id = accion.comando.solicitud_id
             cola = self._colas.get(solicitud_id)
             if cola is None:
-                self._colas[solicitud_id] = ColaPendiente(
-                    solicitud_id=solicitud_id,
-                    eventos=(),
-                    desde=accion.en,
-                    proveedor=causa.proveedor,
-                    motivo=causa.motivo,
-                    intentos=0,
-                    proximo_intento=proximo.isoformat(),
-                    ultimo_intento=None,
-                    version=0,
-                    acciones=(accion,),
-                )
+                self._colas[solicitud_id] = _cola_nueva(solicitud_id, accion.en, causa, proximo, acciones=(accion,))
                 return True
             if any(a.referencia == accion.referencia for a in cola.acciones):
                 return False
@@ -436,6 +417,30 @@ class InMemoryPendientes:
     def programados(self) -> list[EnvioProgramado]:
         with self._lock:
             return sorted(self._programados.values(), key=lambda e: e.desde)
+
+
+def _cola_nueva(
+    solicitud_id: str,
+    desde: str,
+    causa: Causa,
+    proximo: datetime,
+    *,
+    eventos: tuple[AccionAplicada, ...] = (),
+    acciones: tuple[AccionEnEspera, ...] = (),
+) -> ColaPendiente:
+    """A request's first pending send or action: its queue, due at ``proximo``."""
+    return ColaPendiente(
+        solicitud_id=solicitud_id,
+        eventos=eventos,
+        acciones=acciones,
+        desde=desde,
+        proveedor=causa.proveedor,
+        motivo=causa.motivo,
+        intentos=0,
+        proximo_intento=proximo.isoformat(),
+        ultimo_intento=None,
+        version=0,
+    )
 
 
 class InMemoryAgregados:
