@@ -92,6 +92,8 @@ class InMemorySolicitudRepository:
     ) -> None:
         with self._lock:
             guardada = self.solicitudes.get(solicitud.id)
+            if guardada is not None and guardada.version == solicitud.version and self._existe_entrada(entrada):
+                return  # this very change, already stored (the adapter's rule: its entry exists only if it was)
             if (
                 guardada is None
                 or guardada.version != version_anterior

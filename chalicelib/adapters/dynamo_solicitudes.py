@@ -160,8 +160,21 @@ class PynamoSolicitudRepository:
                     tx.save(item_de_entrada(entrada_nueva), condition=HistorialItem.orden.does_not_exist())
         except TransactWriteError as exc:
             if _es_conflicto(exc):
+                if self._aplicado(entrada):
+                    return  # this very change: applied by an attempt whose answer was lost, then retried
                 raise ConflictoConcurrente(MENSAJE_CONFLICTO) from exc
             raise
+
+    def _aplicado(self, entrada: EntradaHistorial) -> bool:
+        """Whether the change whose history entry is ``entrada`` is stored: the entry is written in the same
+        transaction as the request, so it exists only if that transaction was applied. DynamoDB answers a retry
+        with the same ClientRequestToken as the first attempt; this also covers a store that does not (moto) and a
+        retry after the token's 10 minutes."""
+        try:
+            HistorialItem.get(entrada.solicitud_id, orden_de(entrada), consistent_read=True, attributes_to_get=["id"])
+        except HistorialItem.DoesNotExist:
+            return False
+        return True
 
     def agregar_historial(self, entrada: EntradaHistorial) -> bool:
         """Put where (solicitud_id, orden) is absent; False if that entry already exists."""

@@ -233,6 +233,19 @@ class TestSolicitudRepository:
         guardada = repo.obtener(s.id)
         assert (guardada.cobertura, guardada.ejecutivo) == (None, None)
 
+    def test_a_change_whose_first_attempt_was_applied_is_not_a_conflict_when_retried(self, repo):
+        # Given a change applied, whose answer was lost (a read timeout): the caller does not know
+        s = crear(repo)
+        cambiada, entrada = avanzar(s, "en_registro", "2026-11-30T09:20:00-04:00", "EV-2")
+        repo.guardar_cambio(cambiada, s.version, s.estado, entrada)
+
+        # When the very same change is saved again (its condition now fails: the version moved)
+        repo.guardar_cambio(cambiada, s.version, s.estado, entrada)
+
+        # Then it is the change already stored, once: not another person's change
+        assert repo.obtener(s.id) == cambiada
+        assert repo.historial(s.id) == [make_entrada(s), entrada]
+
     def test_stale_version_is_a_conflict_and_writes_nothing(self, repo):
         # Given a request already changed by someone else (version 2)
         s = crear(repo)
